@@ -1,0 +1,45 @@
+# inventory_core — the two commands of the README, plus lint and benchmarks.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+DB_URL ?= sqlite:///data/inventory.db
+
+.PHONY: demo test lint bench bench-full install install-dev clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install -q -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PIP) install -q -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+demo: install  ## create .venv, migrate data/inventory.db, run the quickstart
+	@mkdir -p data
+	$(VENV)/bin/inventory-core --db $(DB_URL) init
+	INVENTORY_CORE_DATABASE_URL=$(DB_URL) $(PY) examples/quickstart.py
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy --strict inventory_core
+
+test: install-dev lint  ## install the dev extras and run the whole test suite
+	$(VENV)/bin/pytest
+
+bench: install-dev
+	$(PY) benchmarks/run.py
+
+bench-full: install-dev
+	$(PY) benchmarks/run.py --full
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache build dist

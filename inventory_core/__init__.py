@@ -1,0 +1,12 @@
+"""inventory_core: a safe stock ledger for shops and small warehouses."""
+
+from __future__ import annotations
+
+from inventory_core import errors
+from inventory_core.config import Settings
+from inventory_core.db import Database
+from inventory_core.models import EventType
+
+__version__ = "0.1.0"
+
+__all__ = ["Database", "EventType", "Settings", "__version__", "errors"]

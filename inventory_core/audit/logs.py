@@ -1,0 +1,41 @@
+"""Library-side logging: structlog events routed through the standard library.
+
+A library must not print on its own: until the application calls
+:func:`inventory_core.audit.configure_logging` (or configures structlog itself), events go
+to the ``inventory_core`` standard-library loggers, which show nothing below WARNING.
+"""
+
+from __future__ import annotations
+
+import structlog
+from structlog.stdlib import BoundLogger
+
+
+def default_processors() -> list[structlog.types.Processor]:
+    """The processors every event passes before its formatter: context first."""
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ]
+
+
+def ensure_configured() -> None:
+    """Route structlog through the standard library unless the application configured it."""
+    if structlog.is_configured():
+        return
+    structlog.configure(
+        processors=default_processors(),
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> BoundLogger:
+    """A structlog logger named ``name`` (a child of ``inventory_core``)."""
+    ensure_configured()
+    logger: BoundLogger = structlog.stdlib.get_logger(name)
+    return logger

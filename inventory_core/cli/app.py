@@ -1,0 +1,121 @@
+"""The root ``inventory-core`` command: global options and error presentation.
+
+Commands stay thin: they parse, call the library, print. Every
+:class:`~inventory_core.errors.InventoryError` is shown as its code, message and recovery
+steps, with a non-zero exit code (3); the raw traceback only appears with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from inventory_core.config import Settings
+from inventory_core.db.database import CheckLevel, Database
+from inventory_core.errors import InventoryError
+
+EXIT_ERROR = 3
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class CliState:
+    """Options given before the command name."""
+
+    db_url: str | None = None
+    debug: bool = False
+
+    def settings(self) -> Settings:
+        """Settings from the environment, with ``--db`` taking precedence."""
+        overrides: dict[str, Any] = {}
+        if self.db_url:
+            overrides["database_url"] = as_url(self.db_url)
+        return Settings.load(**overrides)
+
+
+def as_url(value: str) -> str:
+    """Accept a plain path where a URL is expected: ``shop.db`` -> ``sqlite:///<abs>``."""
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def print_error(exc: InventoryError) -> None:
+    """Show an error as its code, message and numbered recovery steps."""
+    err_console.print(f"[bold red]Error {exc.code}[/]: {exc.message}", highlight=False)
+    for number, step in enumerate(exc.recovery_steps, start=1):
+        err_console.print(f"  {number}. {step}", highlight=False)
+
+
+class _Group(TyperGroup):
+    """Turns library errors into a readable message and exit code 3 (unless --debug)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InventoryError as exc:
+            state = ctx.obj if isinstance(ctx.obj, CliState) else None
+            if state is not None and state.debug:
+                raise
+            print_error(exc)
+            raise typer.Exit(code=EXIT_ERROR) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    help="inventory-core: the stock ledger of a shop or small warehouse, kept safe.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL or SQLite path (default: INVENTORY_CORE_DATABASE_URL, "
+            "then sqlite:///data/inventory.db).",
+            metavar="URL",
+        ),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show full tracebacks instead of short errors.")
+    ] = False,
+) -> None:
+    """inventory-core: the stock ledger of a shop or small warehouse, kept safe."""
+    ctx.obj = CliState(db_url=db, debug=debug)
+
+
+def state_of(ctx: typer.Context) -> CliState:
+    """The global options of this invocation."""
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, CliState) else CliState()
+
+
+def open_db(
+    ctx: typer.Context,
+    *,
+    write: bool = False,
+    check: CheckLevel = "quick",
+    migrate: bool = False,
+) -> Database:
+    """Open the database named by ``--db`` / the settings.
+
+    Commands that write back up a non-empty SQLite database first, unless
+    ``INVENTORY_CORE_BACKUP_ON_OPEN`` says otherwise.
+    """
+    settings = state_of(ctx).settings()
+    backup = settings.backup_on_open if "INVENTORY_CORE_BACKUP_ON_OPEN" in os.environ else write
+    return Database.open(settings=settings, check=check, migrate=migrate, backup_on_open=backup)

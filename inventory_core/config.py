@@ -1,0 +1,84 @@
+"""Settings read from the environment (prefix ``INVENTORY_CORE_``) and from ``.env``.
+
+A bad value fails at once with a :class:`~inventory_core.errors.ConfigurationError` naming the
+variable, instead of surfacing later as an obscure database error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from inventory_core.errors import ConfigurationError
+
+ENV_PREFIX = "INVENTORY_CORE_"
+
+
+class Settings(BaseSettings):
+    """Every knob of the library; each field maps to ``INVENTORY_CORE_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    database_url: str = Field(
+        default="sqlite:///data/inventory.db",
+        description="SQLAlchemy URL of the database (sqlite:///path or postgresql+psycopg://...).",
+    )
+    backup_dir: Path = Field(default=Path("data/backups"), description="Folder for backups.")
+    lang: Literal["en", "it"] = Field(default="en", description="Language of error messages.")
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="Log format; auto is console on a terminal, JSON otherwise."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
+    busy_timeout_ms: int = Field(
+        default=5000, ge=0, le=600_000, description="SQLite busy_timeout per connection."
+    )
+    retry_attempts: int = Field(
+        default=5, ge=1, le=100, description="Attempts of a unit of work on lock errors."
+    )
+    retry_max_delay_s: float = Field(
+        default=2.0, gt=0, le=60, description="Longest back-off between two attempts."
+    )
+    writer_lock_timeout_s: float = Field(
+        default=30.0, gt=0, le=3600, description="Wait for this process's writer lock."
+    )
+    connection_leak_threshold: int = Field(
+        default=20, ge=1, le=10_000, description="Checked-out connections that trigger a warning."
+    )
+    cache_size_kib: int = Field(default=65536, ge=1024, description="SQLite page cache in KiB.")
+    backup_on_open: bool = Field(
+        default=False, description="Back up a non-empty SQLite database when it is opened."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Build settings from the environment and ``.env``, translating validation errors.
+
+        Raises:
+            ConfigurationError: naming the first variable with a bad value.
+        """
+        try:
+            return cls(**overrides)
+        except pydantic.ValidationError as exc:
+            first = exc.errors()[0]
+            field = str(first["loc"][0]) if first["loc"] else "?"
+            variable = ENV_PREFIX + field.upper()
+            raise ConfigurationError(
+                f"{first['msg']} (got {first.get('input')!r})", variable=variable, field=field
+            ) from exc

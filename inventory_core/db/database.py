@@ -1,0 +1,320 @@
+"""The :class:`Database` handle: open (with checks), units of work, retry, upgrade, close."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+import weakref
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from sqlalchemy import Engine, inspect
+from sqlalchemy.engine import URL
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from inventory_core.audit.context import bind_process_run
+from inventory_core.audit.logs import get_logger
+from inventory_core.config import Settings
+from inventory_core.db import migrations
+from inventory_core.db.engine import ConnectionTracker, make_engine, normalize_url, sqlite_path
+from inventory_core.db.preflight import inspect_sqlite_file
+from inventory_core.db.uow import UnitOfWork, WriterLock
+from inventory_core.errors import (
+    DatabaseClosedError,
+    DatabaseLockedError,
+    InventoryError,
+    SchemaMismatchError,
+    SchemaTooNewError,
+    SerializationConflictError,
+    is_retryable,
+    translate_db_errors,
+)
+
+T = TypeVar("T")
+CheckLevel = Literal["quick", "full"] | None
+
+log = get_logger("inventory_core.db")
+
+_WRITER_LOCKS: weakref.WeakValueDictionary[str, WriterLock] = weakref.WeakValueDictionary()
+
+
+class Database:
+    """An open inventory database: an engine with hooks, a writer lock and the settings.
+
+    Create it with :meth:`open`; use :meth:`unit_of_work` / :meth:`read` / :meth:`run`;
+    finish with :meth:`close` (or use it as a context manager).
+    """
+
+    def __init__(self, url: URL, engine: Engine, settings: Settings, tracker: ConnectionTracker):
+        self.url = url
+        self.engine = engine
+        self.settings = settings
+        self.tracker = tracker
+        self.path: Path | None = sqlite_path(url) if url.get_backend_name() == "sqlite" else None
+        key = str(self.path) if self.path else url.render_as_string(hide_password=True)
+        lock = _WRITER_LOCKS.get(key)
+        if lock is None:
+            lock = WriterLock.create(settings.writer_lock_timeout_s)
+            _WRITER_LOCKS[key] = lock
+        self.writer_lock = lock
+        self.run_id = bind_process_run()
+        self.closed = False
+        self.last_backup: Path | None = None
+
+    # -- opening --------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        url: str | os.PathLike[str] | URL | None = None,
+        *,
+        settings: Settings | None = None,
+        check: CheckLevel = "quick",
+        migrate: bool = False,
+        backup_on_open: bool | None = None,
+    ) -> Database:
+        """Open a database, refusing one that is damaged or at the wrong schema revision.
+
+        A new or empty database is accepted (call :meth:`upgrade` to create the schema).
+
+        Args:
+            url: SQLAlchemy URL or SQLite path; ``settings.database_url`` when omitted.
+            settings: overrides the settings read from the environment.
+            check: ``"quick"`` runs the cheap start-up checks, ``"full"`` every invariant,
+                ``None`` none.
+            migrate: upgrade an outdated schema (after a backup) instead of refusing it.
+            backup_on_open: back up a non-empty SQLite database first (default from
+                settings: off for library users, on for the CLI).
+
+        Raises:
+            PathIsDirectoryError, NotADatabaseError, CorruptDatabaseError,
+            ReadOnlyDatabaseError, NotMigratedError, SchemaMismatchError, SchemaTooNewError,
+            HealthCheckError: each leaving the file untouched.
+        """
+        settings = settings or Settings.load()
+        parsed = normalize_url(url if url is not None else settings.database_url)
+        path = sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
+        revision: str | None = None
+        empty = False
+        if path is not None:
+            state = inspect_sqlite_file(path)
+            revision, empty = state.revision, state.is_empty
+            if not empty:
+                _check_revision(revision, migrate=migrate)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        tracker = ConnectionTracker(settings.connection_leak_threshold)
+        engine = make_engine(parsed, settings, tracker)
+        db = cls(parsed, engine, settings, tracker)
+        try:
+            if path is None:
+                revision, empty = db._server_revision()
+                if not empty:
+                    _check_revision(revision, migrate=migrate)
+            wants_backup = settings.backup_on_open if backup_on_open is None else backup_on_open
+            if wants_backup and not empty:
+                db.backup("open")
+            if migrate and not empty and revision != migrations.head_revision():
+                db.upgrade()
+            if check is not None and not empty:
+                db.startup_check(full=check == "full")
+        except BaseException:
+            engine.dispose()
+            raise
+        log.debug("database_opened", url=db.display_url, revision=revision, run_id=db.run_id)
+        return db
+
+    def _server_revision(self) -> tuple[str | None, bool]:
+        with translate_db_errors(url=self.display_url), self.engine.connect() as conn:
+            revision = migrations.current_revision(conn)
+            tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
+            conn.rollback()
+        return revision, revision is None and not tables
+
+    # -- properties -----------------------------------------------------------------------
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden."""
+        return self.url.render_as_string(hide_password=True)
+
+    def revision(self) -> str | None:
+        """The schema revision stamped in the database."""
+        with self.read() as uow:
+            return migrations.current_revision(uow.connection)
+
+    # -- units of work --------------------------------------------------------------------
+
+    def _context(self) -> dict[str, object]:
+        return {"path": str(self.path) if self.path else self.display_url}
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A write unit of work (``BEGIN IMMEDIATE`` on SQLite, SERIALIZABLE on PostgreSQL)."""
+        self._require_open()
+        return UnitOfWork(
+            self.engine, write=True, writer_lock=self.writer_lock, context=self._context()
+        )
+
+    def read(self) -> UnitOfWork:
+        """A read-only unit of work (plain ``BEGIN``; always rolled back)."""
+        self._require_open()
+        return UnitOfWork(self.engine, write=False, context=self._context())
+
+    def run(self, fn: Callable[[UnitOfWork], T]) -> T:
+        """Run ``fn(uow)`` in a write unit of work and commit, retrying the whole unit.
+
+        Only lock/busy errors (SQLite) and serialization failures or deadlocks (PostgreSQL)
+        are retried, with exponential back-off and jitter; ``fn`` runs again from the start
+        on a fresh transaction, so it re-reads what it depends on. Any other error is raised
+        at once.
+
+        Raises:
+            DatabaseLockedError: the database stayed locked over every attempt.
+            SerializationConflictError: PostgreSQL kept aborting the transaction.
+        """
+        attempts = self.settings.retry_attempts
+        started = time.monotonic()
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential_jitter(initial=0.02, max=self.settings.retry_max_delay_s),
+            retry=retry_if_exception(is_retryable),
+            reraise=True,
+            before_sleep=lambda state: log.info(
+                "unit_of_work_retry",
+                attempt=state.attempt_number,
+                error=type(state.outcome.exception()).__name__ if state.outcome else None,
+            ),
+        )
+        try:
+            for attempt in retrying:
+                with attempt, self.unit_of_work() as uow:
+                    result = fn(uow)
+                    if not uow._committed:
+                        uow.commit()
+        except InventoryError as exc:
+            if not is_retryable(exc):
+                raise
+            waited = round(time.monotonic() - started, 2)
+            context = {**self._context(), "attempts": attempts, "waited_s": waited}
+            if isinstance(exc, SerializationConflictError):
+                raise SerializationConflictError(exc.detail, **context) from exc
+            raise DatabaseLockedError(exc.detail, **context) from exc
+        return result
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def upgrade(self, revision: str = "head") -> Path | None:
+        """Migrate the schema in-process (``alembic upgrade``), transactional DDL.
+
+        A non-empty SQLite database is backed up first with the online backup API.
+
+        Returns:
+            The path of the pre-migration backup, or None when none was needed.
+        """
+        self._require_open()
+        backup_path: Path | None = None
+        current = self.revision()
+        if current == migrations.head_revision() and revision == "head":
+            return None
+        if self.path is not None and current is not None:
+            backup_path = self.backup("pre-migration")
+        with translate_db_errors(**self._context()):
+            migrations.upgrade(self.engine, revision)
+        log.info("database_migrated", url=self.display_url, revision=self.revision())
+        return backup_path
+
+    def backup(self, reason: str) -> Path | None:
+        """Take an online backup of a SQLite database into ``settings.backup_dir``.
+
+        Uses :class:`inventory_core.backup.BackupService` when it is available; returns the
+        backup's path (None on PostgreSQL, where backups go through ``pg_dump``).
+        """
+        if self.path is None:
+            return None
+        target_dir = Path(self.settings.backup_dir)
+        target_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S_%f")
+        target = target_dir / f"{self.path.stem}_{stamp}_{reason}.db"
+        tmp = target.with_suffix(".db.tmp")
+        source = sqlite3.connect(self.path)
+        try:
+            dest = sqlite3.connect(tmp)
+            try:
+                source.backup(dest)
+            finally:
+                dest.close()
+        finally:
+            source.close()
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        os.chmod(target, 0o600)
+        self.last_backup = target
+        return target
+
+    def startup_check(self, *, full: bool = False) -> None:
+        """Run the start-up checks (the schema revision is checked in :meth:`open`).
+
+        The invariants package supplies the checks; see
+        :func:`inventory_core.invariants.startup_check`.
+        """
+        from inventory_core.invariants import startup_check
+
+        startup_check(self, full=full)
+
+    # -- closing --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Checkpoint and truncate the WAL, run ``PRAGMA optimize``, dispose the engine."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.path is not None and self.path.exists():
+                raw = self.engine.raw_connection()
+                try:
+                    driver = raw.driver_connection
+                    assert isinstance(driver, sqlite3.Connection)
+                    driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    driver.execute("PRAGMA optimize")
+                finally:
+                    raw.close()
+        except sqlite3.Error as exc:
+            log.warning("close_checkpoint_failed", error=str(exc))
+        finally:
+            self.engine.dispose()
+
+    def _require_open(self) -> None:
+        if self.closed:
+            raise DatabaseClosedError()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Database({self.display_url!r})"
+
+
+def _check_revision(revision: str | None, *, migrate: bool) -> None:
+    head = migrations.head_revision()
+    if revision == head:
+        return
+    if revision is not None and revision not in migrations.known_revisions():
+        raise SchemaTooNewError(found=revision, expected=head)
+    if not migrate:
+        raise SchemaMismatchError(found=revision or "none", expected=head)

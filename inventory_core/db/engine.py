@@ -1,0 +1,222 @@
+"""The engine factory and the event hooks attached to *that* engine.
+
+SQLite needs care that a plain ``create_engine`` does not give:
+
+- PRAGMAs are per connection, so they are set on every pooled connection at ``connect``
+  (never inside a transaction, where ``journal_mode`` and ``foreign_keys`` are ignored);
+- the pysqlite driver's own transaction handling is switched off (``isolation_level=None``)
+  and the ``begin`` hook issues ``BEGIN IMMEDIATE`` for a write and ``BEGIN`` for a read.
+  A deferred transaction that reads and then writes takes the write lock late, and when
+  another connection wrote meanwhile SQLite answers SQLITE_BUSY at once, whatever
+  ``busy_timeout`` says; ``BEGIN IMMEDIATE`` waits for the lock up front instead.
+
+Pool checkout and checkin are counted so a leak (a connection never returned) is reported.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+
+from inventory_core.audit.logs import get_logger
+from inventory_core.config import Settings
+from inventory_core.errors import DatabaseError, UnsupportedDatabaseError
+
+log = get_logger("inventory_core.db")
+
+WRITE_OPTION = "inventory_core_write"
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+
+@dataclass
+class ConnectionTracker:
+    """Counts the connections checked out of the pool and warns past a threshold."""
+
+    threshold: int
+    checked_out: int = 0
+    peak: int = 0
+    warnings: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def checkout(self) -> None:
+        with self._lock:
+            self.checked_out += 1
+            self.peak = max(self.peak, self.checked_out)
+            count = self.checked_out
+        if count > self.threshold:
+            self.warnings += 1
+            log.warning(
+                "connection_leak_suspected",
+                checked_out=count,
+                threshold=self.threshold,
+                hint="a unit of work or connection was not closed; use 'with' blocks",
+            )
+
+    def checkin(self) -> None:
+        with self._lock:
+            self.checked_out = max(0, self.checked_out - 1)
+
+
+def normalize_url(url: str | os.PathLike[str] | URL) -> URL:
+    """Turn a path or URL string into a SQLAlchemy :class:`URL`.
+
+    A plain path becomes ``sqlite:///<absolute path>``; ``postgresql://`` selects psycopg 3.
+
+    Raises:
+        UnsupportedDatabaseError: for any other backend.
+    """
+    if isinstance(url, URL):
+        parsed = url
+    elif isinstance(url, os.PathLike) or "://" not in str(url):
+        parsed = make_url(f"sqlite:///{Path(url).expanduser().resolve()}")
+    else:
+        parsed = make_url(str(url))
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return parsed
+    if backend == "sqlite":
+        return parsed
+    raise UnsupportedDatabaseError(url=parsed.render_as_string(hide_password=True))
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file behind a SQLite URL, or None for an in-memory database."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return None
+    return Path(database).expanduser().resolve()
+
+
+def apply_sqlite_pragmas(dbapi_conn: sqlite3.Connection, settings: Settings) -> None:
+    """Set the PRAGMAs every connection needs and check that WAL mode took.
+
+    Raises:
+        DatabaseError: when the file refuses WAL mode (it would silently fall back to a
+            rollback journal, where readers block the writer).
+    """
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        in_memory = mode == "memory"
+        if not in_memory and str(mode).lower() != "wal":
+            raise DatabaseError(f"journal_mode=WAL did not take (the file stays in {mode!r})")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.busy_timeout_ms)}")
+        cursor.execute(f"PRAGMA cache_size=-{int(settings.cache_size_kib)}")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
+        cursor.execute("PRAGMA optimize=0x10002")
+    finally:
+        cursor.close()
+
+
+def make_engine(
+    url: str | os.PathLike[str] | URL,
+    settings: Settings | None = None,
+    tracker: ConnectionTracker | None = None,
+) -> Engine:
+    """Build the engine for ``url`` with inventory_core's event hooks on it.
+
+    Args:
+        url: a SQLAlchemy URL or a path to a SQLite file.
+        settings: timeouts and thresholds; read from the environment when omitted.
+        tracker: receives pool checkout/checkin counts (one is created when omitted).
+
+    Returns:
+        An engine whose connections have the PRAGMAs applied and whose transactions begin
+        as ``BEGIN IMMEDIATE`` when the connection carries the write execution option.
+    """
+    settings = settings or Settings.load()
+    parsed = normalize_url(url)
+    tracker = tracker or ConnectionTracker(settings.connection_leak_threshold)
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        path = sqlite_path(parsed)
+        if path is not None:
+            kwargs["pool_size"] = 5
+            kwargs["max_overflow"] = max(10, settings.connection_leak_threshold * 2)
+            kwargs["pool_timeout"] = settings.writer_lock_timeout_s
+        kwargs["connect_args"] = {"timeout": settings.busy_timeout_ms / 1000.0}
+        engine = create_engine(parsed, **kwargs)
+        _attach_sqlite_hooks(engine, settings)
+    else:
+        engine = create_engine(
+            parsed,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=max(10, settings.connection_leak_threshold * 2),
+        )
+        _attach_postgresql_hooks(engine)
+    _attach_pool_hooks(engine, tracker)
+    _dispose_in_forked_children(engine)
+    return engine
+
+
+def _attach_sqlite_hooks(engine: Engine, settings: Settings) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
+        apply_sqlite_pragmas(dbapi_conn, settings)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def _attach_postgresql_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("SET TIME ZONE 'UTC'")
+        finally:
+            cursor.close()
+        dbapi_conn.commit()
+
+
+def _attach_pool_hooks(engine: Engine, tracker: ConnectionTracker) -> None:
+    @event.listens_for(engine, "connect")
+    def _remember_pid(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        record.info["pid"] = os.getpid()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(
+        _dbapi_conn: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+    ) -> None:
+        if record.info.get("pid") != os.getpid():
+            # A connection made before a fork belongs to the parent: never share it.
+            record.dbapi_connection = proxy.dbapi_connection = None  # type: ignore[misc]
+            raise sa_exc.DisconnectionError("connection was created in another process")
+        tracker.checkout()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+        tracker.checkin()
+
+
+def _dispose_in_forked_children(engine: Engine) -> None:
+    """Drop the parent's pooled connections in a forked child (pre-forking servers)."""
+    ref = weakref.ref(engine)
+
+    def _after_fork() -> None:
+        alive = ref()
+        if alive is not None:
+            alive.dispose(close=False)
+
+    os.register_at_fork(after_in_child=_after_fork)

@@ -1,0 +1,884 @@
+"""The exception hierarchy, its error codes, and messages in English and Italian.
+
+Every error that reaches a user is an :class:`InventoryError`: it carries a stable ``code``
+(``DB_002``), a message, recovery steps, and a ``context`` dict with the facts that explain
+it (the SKU, the path, the revision). Codes are grouped in families:
+
+- ``REPO_`` rows that are missing, duplicated or refer to nothing;
+- ``DB_`` the database file, its locks, its schema revision;
+- ``VAL_`` input or configuration that does not validate;
+- ``WF_`` domain workflows (stock, receiving, reversals);
+- ``IO_`` files and folders;
+- ``BAK_`` backups, restores and snapshots;
+- ``AUD_`` the audit trail;
+- ``INV_`` invariants and health checks.
+
+The language follows ``INVENTORY_CORE_LANG`` (``en`` or ``it``), read when the message is
+built so that a process can switch it at run time. ``docs/errors.md`` lists every code; a
+test keeps it in step with :func:`catalogue`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from sqlalchemy import exc as sa_exc
+
+LANGUAGES = ("en", "it")
+
+
+def current_language() -> str:
+    """Return the message language, ``en`` unless ``INVENTORY_CORE_LANG`` says ``it``."""
+    lang = os.environ.get("INVENTORY_CORE_LANG", "en").strip().lower()[:2]
+    return lang if lang in LANGUAGES else "en"
+
+
+class _Missing(dict[str, Any]):
+    """A format map that leaves unknown placeholders visible instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+class InventoryError(Exception):
+    """Base of every error raised by inventory_core."""
+
+    code: ClassVar[str] = "INV_000"
+    title: ClassVar[dict[str, str]] = {
+        "en": "inventory_core error",
+        "it": "errore di inventory_core",
+    }
+    template: ClassVar[dict[str, str]] = {
+        "en": "An unexpected error occurred: {detail}",
+        "it": "Si è verificato un errore imprevisto: {detail}",
+    }
+    steps: ClassVar[dict[str, tuple[str, ...]]] = {
+        "en": ("Run the command again with --debug and report the output.",),
+        "it": ("Ripeti il comando con --debug e segnala l'output.",),
+    }
+    runbook: ClassVar[str | None] = None
+
+    def __init__(self, detail: str | None = None, /, **context: Any) -> None:
+        self.detail = detail or ""
+        self.context: dict[str, Any] = dict(context)
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The message in the current language, with the context filled in."""
+        values = _Missing(self.context)
+        values.setdefault("detail", self.detail)
+        text = self.template[current_language()].format_map(values)
+        return text
+
+    @property
+    def recovery_steps(self) -> list[str]:
+        """What the user can do about it, in the current language."""
+        values = _Missing(self.context)
+        values.setdefault("detail", self.detail)
+        return [step.format_map(values) for step in self.steps[current_language()]]
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly view: code, message, steps and context."""
+        return {
+            "code": self.code,
+            "error": type(self).__name__,
+            "message": self.message,
+            "recovery_steps": self.recovery_steps,
+            "context": {k: _jsonable(v) for k, v in self.context.items()},
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+# --- REPO_: rows ---------------------------------------------------------------------------
+
+
+class RepositoryError(InventoryError):
+    """A row is missing, duplicated or points at nothing."""
+
+    code = "REPO_000"
+    template = {
+        "en": "The data could not be stored: {detail}",
+        "it": "I dati non possono essere salvati: {detail}",
+    }
+    steps = {
+        "en": ("Check the values you passed and try again.",),
+        "it": ("Controlla i valori inseriti e riprova.",),
+    }
+
+
+class NotFoundError(RepositoryError):
+    """The requested row (a SKU, an order, a transaction) does not exist."""
+
+    code = "REPO_001"
+    template = {
+        "en": "{entity} '{key}' does not exist.",
+        "it": "{entity} '{key}' non esiste.",
+    }
+    steps = {
+        "en": ("Check the spelling of '{key}'.", "List what exists with 'inventory-core info'."),
+        "it": (
+            "Controlla di aver scritto bene '{key}'.",
+            "Elenca i dati con 'inventory-core info'.",
+        ),
+    }
+
+
+class DuplicateError(RepositoryError):
+    """A row with the same unique key already exists."""
+
+    code = "REPO_002"
+    template = {
+        "en": "A row with the same key already exists: {detail}",
+        "it": "Esiste già una riga con la stessa chiave: {detail}",
+    }
+    steps = {
+        "en": ("Use the existing row, or choose a different key.",),
+        "it": ("Usa la riga esistente oppure scegli una chiave diversa.",),
+    }
+
+
+class ForeignKeyViolationError(RepositoryError):
+    """A row points at a SKU, order or document that does not exist, or is still referenced."""
+
+    code = "REPO_003"
+    template = {
+        "en": "A row refers to data that does not exist (or is still in use): {detail}",
+        "it": "Una riga fa riferimento a dati inesistenti (o ancora in uso): {detail}",
+    }
+    steps = {
+        "en": (
+            "Create the SKU or order first, then retry.",
+            "History is never deleted: revert transactions instead of deleting rows.",
+        ),
+        "it": (
+            "Crea prima lo SKU o l'ordine, poi riprova.",
+            "Lo storico non si cancella: storna le transazioni invece di eliminarle.",
+        ),
+    }
+
+
+class ConstraintViolationError(RepositoryError):
+    """A CHECK or NOT NULL rule of the schema rejected a value."""
+
+    code = "REPO_004"
+    template = {
+        "en": "A value breaks a rule of the schema: {detail}",
+        "it": "Un valore viola una regola dello schema: {detail}",
+    }
+    steps = {
+        "en": ("Check signs, dates and required fields of the values you passed.",),
+        "it": ("Controlla segni, date e campi obbligatori dei valori inseriti.",),
+    }
+
+
+class AppendOnlyViolationError(RepositoryError):
+    """Someone tried to UPDATE or DELETE a row of an append-only table."""
+
+    code = "REPO_005"
+    template = {
+        "en": "The ledger and the audit log are append-only: {detail}",
+        "it": "Il registro e il log di audit accettano solo inserimenti: {detail}",
+    }
+    steps = {
+        "en": (
+            "Record a correction instead: Inventory.adjust() or Inventory.revert().",
+            "Never edit the transactions, transaction_reversals or audit_log tables by hand.",
+        ),
+        "it": (
+            "Registra una correzione: Inventory.adjust() o Inventory.revert().",
+            "Non modificare a mano le tabelle transactions, transaction_reversals o audit_log.",
+        ),
+    }
+
+
+# --- DB_: the database ---------------------------------------------------------------------
+
+
+class DatabaseError(InventoryError):
+    """The database could not complete the operation."""
+
+    code = "DB_001"
+    template = {
+        "en": "The database reported an error: {detail}",
+        "it": "Il database ha segnalato un errore: {detail}",
+    }
+    steps = {
+        "en": (
+            "Retry the operation.",
+            "If it keeps failing, run 'inventory-core check --full -v'.",
+        ),
+        "it": (
+            "Ripeti l'operazione.",
+            "Se l'errore persiste, esegui 'inventory-core check --full -v'.",
+        ),
+    }
+    runbook = "runbook.md#database-locked"
+
+
+class DatabaseLockedError(DatabaseError):
+    """Another connection kept the database locked past the busy timeout and every retry."""
+
+    code = "DB_002"
+    template = {
+        "en": "The database is locked by another program and stayed locked after "
+        "{attempts} attempts over {waited_s} s.",
+        "it": "Il database è bloccato da un altro programma ed è rimasto bloccato dopo "
+        "{attempts} tentativi in {waited_s} s.",
+    }
+    steps = {
+        "en": (
+            "Nothing was written: retry when the other program has finished.",
+            "Find the program holding a long write transaction (a DB browser with unsaved "
+            "changes, a stuck script) and close it.",
+            "Raise INVENTORY_CORE_BUSY_TIMEOUT_MS or INVENTORY_CORE_RETRY_ATTEMPTS if such waits "
+            "are expected.",
+        ),
+        "it": (
+            "Non è stato scritto nulla: riprova quando l'altro programma ha finito.",
+            "Trova il programma che tiene aperta una lunga transazione di scrittura (un editor "
+            "di database con modifiche non salvate, uno script bloccato) e chiudilo.",
+            "Aumenta INVENTORY_CORE_BUSY_TIMEOUT_MS o INVENTORY_CORE_RETRY_ATTEMPTS se queste "
+            "attese sono normali.",
+        ),
+    }
+    runbook = "runbook.md#database-locked"
+
+
+class WriterTimeoutError(DatabaseError):
+    """Another thread of this process held the writer lock past the writer-lock timeout."""
+
+    code = "DB_003"
+    template = {
+        "en": "Waited {timeout_s} s for the writer lock held by thread '{holder}' since "
+        "{held_s} s; only one write unit of work runs at a time per process.",
+        "it": "Attesa di {timeout_s} s per il lock di scrittura tenuto dal thread '{holder}' "
+        "da {held_s} s; in un processo gira una sola scrittura alla volta.",
+    }
+    steps = {
+        "en": (
+            "Nothing was written: retry.",
+            "Keep write units of work short: no network calls or user prompts inside them.",
+            "Raise INVENTORY_CORE_WRITER_LOCK_TIMEOUT_S if long writes are expected.",
+        ),
+        "it": (
+            "Non è stato scritto nulla: riprova.",
+            "Mantieni brevi le scritture: niente chiamate di rete o richieste all'utente dentro.",
+            "Aumenta INVENTORY_CORE_WRITER_LOCK_TIMEOUT_S se le scritture lunghe sono normali.",
+        ),
+    }
+    runbook = "runbook.md#database-locked"
+
+
+class SchemaMismatchError(DatabaseError):
+    """The database schema revision is behind the code: it needs a migration."""
+
+    code = "DB_004"
+    template = {
+        "en": "The database schema is at revision {found} but this version of inventory_core "
+        "needs {expected}.",
+        "it": "Lo schema del database è alla revisione {found} ma questa versione di "
+        "inventory_core richiede {expected}.",
+    }
+    steps = {
+        "en": (
+            "Back up the database, then run 'inventory-core upgrade' (or 'alembic upgrade head').",
+        ),
+        "it": (
+            "Fai un backup del database, poi esegui 'inventory-core upgrade' "
+            "(o 'alembic upgrade head').",
+        ),
+    }
+    runbook = "runbook.md#schema-mismatch"
+
+
+class SchemaTooNewError(SchemaMismatchError):
+    """The database was migrated by a newer inventory_core than the one running."""
+
+    code = "DB_005"
+    template = {
+        "en": "The database schema is at revision {found}, newer than this version of "
+        "inventory_core knows ({expected}).",
+        "it": "Lo schema del database è alla revisione {found}, più recente di quella che "
+        "questa versione di inventory_core conosce ({expected}).",
+    }
+    steps = {
+        "en": (
+            "Upgrade inventory_core: pip install --upgrade inventory-core.",
+            "Do not downgrade the database by hand; the file was left untouched.",
+        ),
+        "it": (
+            "Aggiorna inventory_core: pip install --upgrade inventory-core.",
+            "Non retrocedere il database a mano; il file non è stato modificato.",
+        ),
+    }
+    runbook = "runbook.md#schema-mismatch"
+
+
+class NotADatabaseError(DatabaseError):
+    """The file exists but is not an SQLite database (or is encrypted)."""
+
+    code = "DB_006"
+    template = {
+        "en": "'{path}' is not an SQLite database.",
+        "it": "'{path}' non è un database SQLite.",
+    }
+    steps = {
+        "en": (
+            "Check that the URL points at the right file; the file was left untouched.",
+            "If it used to be a database, restore the newest backup: "
+            "'inventory-core restore PATH'.",
+        ),
+        "it": (
+            "Controlla che l'URL indichi il file giusto; il file non è stato modificato.",
+            "Se era un database, ripristina il backup più recente: "
+            "'inventory-core restore PERCORSO'.",
+        ),
+    }
+    runbook = "runbook.md#corruption-detected"
+
+
+class CorruptDatabaseError(DatabaseError):
+    """The database file is damaged (malformed pages, truncated file)."""
+
+    code = "DB_007"
+    template = {
+        "en": "The database '{path}' is damaged: {detail}",
+        "it": "Il database '{path}' è danneggiato: {detail}",
+    }
+    steps = {
+        "en": (
+            "Stop every program that writes to it; the file was left untouched.",
+            "Run 'inventory-core check --full -v' to see what is damaged.",
+            "Restore the newest good backup: 'inventory-core backups', then "
+            "'inventory-core restore PATH'.",
+        ),
+        "it": (
+            "Ferma tutti i programmi che ci scrivono; il file non è stato modificato.",
+            "Esegui 'inventory-core check --full -v' per vedere cosa è danneggiato.",
+            "Ripristina l'ultimo backup valido: 'inventory-core backups', poi "
+            "'inventory-core restore PERCORSO'.",
+        ),
+    }
+    runbook = "runbook.md#corruption-detected"
+
+
+class ReadOnlyDatabaseError(DatabaseError):
+    """The database file or its folder cannot be written by this process."""
+
+    code = "DB_008"
+    template = {
+        "en": "The database '{path}' is read-only for this process: {detail}",
+        "it": "Il database '{path}' è in sola lettura per questo processo: {detail}",
+    }
+    steps = {
+        "en": (
+            "Give this user write permission on the file AND its folder (SQLite writes "
+            "-wal and -shm files next to it).",
+            "Check that the disk is not mounted read-only.",
+        ),
+        "it": (
+            "Dai a questo utente il permesso di scrittura sul file E sulla sua cartella "
+            "(SQLite scrive accanto i file -wal e -shm).",
+            "Controlla che il disco non sia montato in sola lettura.",
+        ),
+    }
+    runbook = "runbook.md#disk-full"
+
+
+class DiskFullError(DatabaseError):
+    """The disk holding the database (or its temp files) is full."""
+
+    code = "DB_009"
+    template = {
+        "en": "The disk is full; the write was rolled back: {detail}",
+        "it": "Il disco è pieno; la scrittura è stata annullata: {detail}",
+    }
+    steps = {
+        "en": (
+            "Free space on the disk holding the database and its backups.",
+            "Apply backup retention: 'inventory-core retention'.",
+            "Then retry: nothing was half-written.",
+        ),
+        "it": (
+            "Libera spazio sul disco del database e dei backup.",
+            "Applica la conservazione dei backup: 'inventory-core retention'.",
+            "Poi riprova: non è stato scritto nulla a metà.",
+        ),
+    }
+    runbook = "runbook.md#disk-full"
+
+
+class DiskIOError(DatabaseError):
+    """The operating system reported an I/O error reading or writing the database."""
+
+    code = "DB_010"
+    template = {
+        "en": "A disk I/O error occurred: {detail}",
+        "it": "Si è verificato un errore di I/O su disco: {detail}",
+    }
+    steps = {
+        "en": (
+            "Check the disk (dmesg, SMART) and that the database is not on a network share.",
+            "Run 'inventory-core check --full -v'; restore a backup if it reports damage.",
+        ),
+        "it": (
+            "Controlla il disco (dmesg, SMART) e che il database non sia su una cartella di rete.",
+            "Esegui 'inventory-core check --full -v'; ripristina un backup se segnala danni.",
+        ),
+    }
+    runbook = "runbook.md#corruption-detected"
+
+
+class NotMigratedError(DatabaseError):
+    """The database has no inventory_core schema yet (or a table is missing)."""
+
+    code = "DB_011"
+    template = {
+        "en": "The database has no inventory_core schema (or misses a table): {detail}",
+        "it": "Il database non ha lo schema di inventory_core (o manca una tabella): {detail}",
+    }
+    steps = {
+        "en": ("Create the schema: 'inventory-core init' (or 'alembic upgrade head').",),
+        "it": ("Crea lo schema: 'inventory-core init' (o 'alembic upgrade head').",),
+    }
+    runbook = "runbook.md#schema-mismatch"
+
+
+class SerializationConflictError(DatabaseError):
+    """PostgreSQL kept aborting the transaction for a serialization failure or deadlock."""
+
+    code = "DB_012"
+    template = {
+        "en": "Concurrent writers kept conflicting; gave up after {attempts} attempts: {detail}",
+        "it": "Scritture concorrenti in conflitto; rinuncia dopo {attempts} tentativi: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was written: retry.",
+            "If it is frequent, raise INVENTORY_CORE_RETRY_ATTEMPTS or spread the writers.",
+        ),
+        "it": (
+            "Non è stato scritto nulla: riprova.",
+            "Se succede spesso, aumenta INVENTORY_CORE_RETRY_ATTEMPTS o distribuisci le scritture.",
+        ),
+    }
+    runbook = "runbook.md#postgresql-serialization-errors"
+
+
+class UnsupportedDatabaseError(DatabaseError):
+    """The URL names a database this library does not support."""
+
+    code = "DB_013"
+    template = {
+        "en": "Unsupported database URL '{url}': use sqlite:/// or postgresql+psycopg://.",
+        "it": "URL di database non supportato '{url}': usa sqlite:/// o postgresql+psycopg://.",
+    }
+    steps = {
+        "en": ("Set INVENTORY_CORE_DATABASE_URL or --db to a SQLite or PostgreSQL URL.",),
+        "it": ("Imposta INVENTORY_CORE_DATABASE_URL o --db a un URL SQLite o PostgreSQL.",),
+    }
+
+
+class DatabaseClosedError(DatabaseError):
+    """The Database object was closed and cannot be used any more."""
+
+    code = "DB_014"
+    template = {
+        "en": "This Database was closed; open it again with Database.open().",
+        "it": "Questo Database è stato chiuso; riaprilo con Database.open().",
+    }
+    steps = {
+        "en": ("Call Database.open() again.",),
+        "it": ("Richiama Database.open().",),
+    }
+
+
+# --- VAL_: input ---------------------------------------------------------------------------
+
+
+class ValidationError(InventoryError):
+    """An input value does not validate; nothing was written."""
+
+    code = "VAL_001"
+    template = {
+        "en": "Invalid value for '{field}': {detail}",
+        "it": "Valore non valido per '{field}': {detail}",
+    }
+    steps = {
+        "en": ("Correct '{field}' and try again; nothing was written.",),
+        "it": ("Correggi '{field}' e riprova; non è stato scritto nulla.",),
+    }
+
+
+class ConfigurationError(ValidationError):
+    """A setting (environment variable or .env entry) has a bad value."""
+
+    code = "VAL_002"
+    template = {
+        "en": "Bad setting {variable}: {detail}",
+        "it": "Impostazione errata {variable}: {detail}",
+    }
+    steps = {
+        "en": ("Fix {variable} in the environment or in .env (see README, Configuration).",),
+        "it": ("Correggi {variable} nell'ambiente o in .env (vedi README, Configuration).",),
+    }
+
+
+# --- WF_: workflows ------------------------------------------------------------------------
+
+
+class WorkflowError(InventoryError):
+    """A domain rule refused the operation; nothing was written."""
+
+    code = "WF_000"
+    template = {
+        "en": "The operation is not allowed: {detail}",
+        "it": "L'operazione non è consentita: {detail}",
+    }
+    steps = {
+        "en": ("Nothing was written; check the request.",),
+        "it": ("Non è stato scritto nulla; controlla la richiesta.",),
+    }
+
+
+class InsufficientStockError(WorkflowError):
+    """The write would make on-hand stock negative on its date or a later one."""
+
+    code = "WF_001"
+    template = {
+        "en": "Not enough stock of {sku}: on {date} on-hand would be {shortfall} short.",
+        "it": "Scorta insufficiente di {sku}: il {date} mancherebbero {shortfall} pezzi.",
+    }
+    steps = {
+        "en": (
+            "Nothing was written.",
+            "Record the missing receipt or a stock count (snapshot) first, or reduce the quantity.",
+            "Backdated writes are checked against every later day too.",
+        ),
+        "it": (
+            "Non è stato scritto nulla.",
+            "Registra prima il ricevimento mancante o un inventario (snapshot), oppure riduci la "
+            "quantità.",
+            "Anche le scritture retrodatate sono verificate su tutti i giorni successivi.",
+        ),
+    }
+
+
+class ConflictError(WorkflowError):
+    """The request conflicts with what is already recorded (a document, a reversal)."""
+
+    code = "WF_002"
+    template = {
+        "en": "Conflict with what is already recorded: {detail}",
+        "it": "Conflitto con quanto già registrato: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was written.",
+            "Look at the existing record with Inventory.history() before retrying.",
+        ),
+        "it": (
+            "Non è stato scritto nulla.",
+            "Guarda il dato esistente con Inventory.history() prima di riprovare.",
+        ),
+    }
+
+
+class OverReceiptError(WorkflowError):
+    """A receipt would take an order above its ordered quantity."""
+
+    code = "WF_003"
+    template = {
+        "en": "Receiving {qty} on order {order_id} of {sku} exceeds what is still open "
+        "({open_qty}).",
+        "it": "Ricevere {qty} sull'ordine {order_id} di {sku} supera la quantità aperta "
+        "({open_qty}).",
+    }
+    steps = {
+        "en": (
+            "Nothing was written.",
+            "Receive the extra quantity on a line without order_id.",
+        ),
+        "it": (
+            "Non è stato scritto nulla.",
+            "Ricevi la quantità in più su una riga senza order_id.",
+        ),
+    }
+
+
+# --- IO_: files ----------------------------------------------------------------------------
+
+
+class FileAccessError(InventoryError):
+    """A file or folder could not be used as asked."""
+
+    code = "IO_001"
+    template = {
+        "en": "Cannot use '{path}': {detail}",
+        "it": "Impossibile usare '{path}': {detail}",
+    }
+    steps = {
+        "en": ("Check the path, that it is a file (not a folder) and its permissions.",),
+        "it": ("Controlla il percorso, che sia un file (non una cartella) e i permessi.",),
+    }
+
+
+class PathIsDirectoryError(FileAccessError):
+    """A path that must be a file is a directory."""
+
+    code = "IO_002"
+    template = {
+        "en": "'{path}' is a directory, not a database file.",
+        "it": "'{path}' è una cartella, non un file di database.",
+    }
+    steps = {
+        "en": ("Point the URL at a file inside the folder, e.g. sqlite:///{path}/inventory.db.",),
+        "it": ("Indica un file dentro la cartella, ad esempio sqlite:///{path}/inventory.db.",),
+    }
+
+
+# --- BAK_, AUD_, INV_ ----------------------------------------------------------------------
+
+
+class BackupError(InventoryError):
+    """A backup, restore or snapshot could not be completed."""
+
+    code = "BAK_001"
+    template = {
+        "en": "Backup failed: {detail}",
+        "it": "Backup non riuscito: {detail}",
+    }
+    steps = {
+        "en": (
+            "Check free space and permissions of the backup folder; no partial backup was "
+            "left behind.",
+        ),
+        "it": (
+            "Controlla spazio libero e permessi della cartella dei backup; non è rimasto "
+            "nessun backup parziale.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class AuditError(InventoryError):
+    """The audit trail is broken or could not be written."""
+
+    code = "AUD_001"
+    template = {
+        "en": "Audit trail problem: {detail}",
+        "it": "Problema nel registro di audit: {detail}",
+    }
+    steps = {
+        "en": ("Run 'inventory-core audit verify' to find the first broken row.",),
+        "it": ("Esegui 'inventory-core audit verify' per trovare la prima riga alterata.",),
+    }
+    runbook = "runbook.md#audit-chain-broken"
+
+
+class HealthCheckError(InventoryError):
+    """The database failed its start-up health check."""
+
+    code = "INV_001"
+    template = {
+        "en": "The database failed its health check: {detail}",
+        "it": "Il database non ha superato il controllo di salute: {detail}",
+    }
+    steps = {
+        "en": (
+            "Run 'inventory-core check --full -v' to see every failing invariant.",
+            "Restore the newest good backup if data is damaged: 'inventory-core restore PATH'.",
+        ),
+        "it": (
+            "Esegui 'inventory-core check --full -v' per vedere ogni invariante violata.",
+            "Se i dati sono danneggiati ripristina l'ultimo backup valido: "
+            "'inventory-core restore PERCORSO'.",
+        ),
+    }
+    runbook = "runbook.md#corruption-detected"
+
+
+def catalogue() -> list[type[InventoryError]]:
+    """Every error class, sorted by code (what docs/errors.md documents)."""
+    seen: list[type[InventoryError]] = []
+    stack: list[type[InventoryError]] = [InventoryError]
+    while stack:
+        cls = stack.pop()
+        seen.append(cls)
+        stack.extend(cls.__subclasses__())
+    return sorted(set(seen), key=lambda c: c.code)
+
+
+# --- translation of driver errors ----------------------------------------------------------
+
+_SQLITE_CONSTRAINT_MAP: dict[str, type[InventoryError]] = {
+    "SQLITE_CONSTRAINT_UNIQUE": DuplicateError,
+    "SQLITE_CONSTRAINT_PRIMARYKEY": DuplicateError,
+    "SQLITE_CONSTRAINT_FOREIGNKEY": ForeignKeyViolationError,
+    "SQLITE_CONSTRAINT_CHECK": ConstraintViolationError,
+    "SQLITE_CONSTRAINT_NOTNULL": ConstraintViolationError,
+    "SQLITE_CONSTRAINT_TRIGGER": AppendOnlyViolationError,
+}
+
+_SQLITE_PRIMARY_MAP: dict[int, type[InventoryError]] = {
+    sqlite3.SQLITE_BUSY: DatabaseLockedError,
+    sqlite3.SQLITE_LOCKED: DatabaseLockedError,
+    sqlite3.SQLITE_READONLY: ReadOnlyDatabaseError,
+    sqlite3.SQLITE_IOERR: DiskIOError,
+    sqlite3.SQLITE_CORRUPT: CorruptDatabaseError,
+    sqlite3.SQLITE_FULL: DiskFullError,
+    sqlite3.SQLITE_CANTOPEN: ReadOnlyDatabaseError,
+    sqlite3.SQLITE_NOTADB: NotADatabaseError,
+}
+
+_PG_SQLSTATE_MAP: dict[str, type[InventoryError]] = {
+    "23505": DuplicateError,
+    "23503": ForeignKeyViolationError,
+    "23514": ConstraintViolationError,
+    "23502": ConstraintViolationError,
+    "40001": SerializationConflictError,
+    "40P01": SerializationConflictError,
+    "55P03": DatabaseLockedError,
+    "42P01": NotMigratedError,
+    "53100": DiskFullError,
+    "25006": ReadOnlyDatabaseError,
+    "P0001": AppendOnlyViolationError,
+}
+
+
+def _sqlite_class(orig: sqlite3.Error) -> type[InventoryError]:
+    name = getattr(orig, "sqlite_errorname", "") or ""
+    code = getattr(orig, "sqlite_errorcode", None)
+    text = str(orig).lower()
+    if name in _SQLITE_CONSTRAINT_MAP:
+        return _SQLITE_CONSTRAINT_MAP[name]
+    if "append-only" in text:
+        return AppendOnlyViolationError
+    if code is not None and (code & 0xFF) in _SQLITE_PRIMARY_MAP:
+        if (code & 0xFF) == sqlite3.SQLITE_CANTOPEN:
+            return FileAccessError
+        return _SQLITE_PRIMARY_MAP[code & 0xFF]
+    if isinstance(orig, sqlite3.IntegrityError):
+        if "unique" in text:
+            return DuplicateError
+        if "foreign key" in text:
+            return ForeignKeyViolationError
+        return ConstraintViolationError
+    if "no such table" in text:
+        return NotMigratedError
+    if "database is locked" in text or "database table is locked" in text:
+        return DatabaseLockedError
+    if "malformed" in text:
+        return CorruptDatabaseError
+    if "not a database" in text:
+        return NotADatabaseError
+    if "readonly" in text or "read-only" in text:
+        return ReadOnlyDatabaseError
+    if "disk" in text and "full" in text:
+        return DiskFullError
+    return DatabaseError
+
+
+def _pg_class(orig: BaseException) -> type[InventoryError]:
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    if sqlstate in _PG_SQLSTATE_MAP:
+        return _PG_SQLSTATE_MAP[sqlstate]
+    if sqlstate.startswith("23"):
+        return ConstraintViolationError
+    return DatabaseError
+
+
+def translate(exc: BaseException, **context: Any) -> InventoryError:
+    """Turn a DBAPI / SQLAlchemy / OS error into the matching :class:`InventoryError`.
+
+    Args:
+        exc: the error raised by the driver, SQLAlchemy or the operating system.
+        **context: facts to attach (``path``, ``attempts``...), used in the message.
+
+    Returns:
+        The translated error; the caller raises it ``from exc``.
+    """
+    if isinstance(exc, InventoryError):
+        return exc
+    orig: BaseException = exc
+    if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None:
+        orig = exc.orig
+    detail = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    cls: type[InventoryError]
+    if isinstance(orig, sqlite3.Error):
+        cls = _sqlite_class(orig)
+    elif hasattr(orig, "sqlstate"):
+        cls = _pg_class(orig)
+    elif isinstance(orig, IsADirectoryError):
+        cls = PathIsDirectoryError
+    elif isinstance(orig, OSError):
+        import errno
+
+        cls = DiskFullError if orig.errno == errno.ENOSPC else FileAccessError
+    elif isinstance(exc, sa_exc.SQLAlchemyError):
+        cls = DatabaseError
+    else:
+        cls = InventoryError
+    context.setdefault("attempts", 1)
+    context.setdefault("waited_s", 0)
+    context.setdefault("path", context.get("path", "?"))
+    return cls(detail, **context)
+
+
+def is_driver_error(exc: BaseException) -> bool:
+    """True for errors raised by SQLAlchemy, a DBAPI driver or the OS (not our own)."""
+    if isinstance(exc, InventoryError):
+        return False
+    return isinstance(exc, sa_exc.SQLAlchemyError | sqlite3.Error | OSError) or hasattr(
+        exc, "sqlstate"
+    )
+
+
+@contextmanager
+def translate_db_errors(**context: Any) -> Iterator[None]:
+    """Re-raise any database error inside the block as an :class:`InventoryError`.
+
+    The original error stays attached as ``__cause__`` (``raise ... from exc``) so
+    ``--debug`` still shows what the driver said.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if is_driver_error(exc):
+            raise translate(exc, **context) from exc
+        raise
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for lock/busy errors (SQLite) and serialization/deadlock failures (PostgreSQL).
+
+    Only these are transient: retrying anything else would repeat a bug or a bad input.
+    """
+    orig: BaseException | None = exc
+    if isinstance(exc, sa_exc.DBAPIError):
+        orig = exc.orig
+    if isinstance(exc, DatabaseLockedError | SerializationConflictError):
+        return True
+    if isinstance(exc, InventoryError):
+        cause = exc.__cause__
+        return cause is not None and cause is not exc and is_retryable(cause)
+    if isinstance(orig, sqlite3.Error):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None and (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return True
+        return "database is locked" in str(orig).lower()
+    sqlstate = getattr(orig, "sqlstate", None)
+    return sqlstate in ("40001", "40P01", "55P03")

@@ -1,0 +1,42 @@
+"""SQLAlchemy 2 typed ORM models, one module per aggregate, sharing one MetaData."""
+
+from __future__ import annotations
+
+from inventory_core.models.audit import AuditLog
+from inventory_core.models.base import NAMING_CONVENTION, Base, utc_now_iso
+from inventory_core.models.calendar import EventUpliftRule, Holiday, PromoCalendar
+from inventory_core.models.kpi import KpiDaily
+from inventory_core.models.ledger import EVENT_PRIORITY, EventType, Transaction, TransactionReversal
+from inventory_core.models.lots import Lot
+from inventory_core.models.orders import OrderLog, OrderReceipt, ReceivingLog
+from inventory_core.models.sales import Sale
+from inventory_core.models.setting import SettingRow
+from inventory_core.models.sku import Sku
+from inventory_core.models.triggers import _attach
+
+_attach()
+
+metadata = Base.metadata
+
+__all__ = [
+    "EVENT_PRIORITY",
+    "NAMING_CONVENTION",
+    "AuditLog",
+    "Base",
+    "EventType",
+    "EventUpliftRule",
+    "Holiday",
+    "KpiDaily",
+    "Lot",
+    "OrderLog",
+    "OrderReceipt",
+    "PromoCalendar",
+    "ReceivingLog",
+    "Sale",
+    "SettingRow",
+    "Sku",
+    "Transaction",
+    "TransactionReversal",
+    "metadata",
+    "utc_now_iso",
+]

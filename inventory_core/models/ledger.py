@@ -1,0 +1,124 @@
+"""The append-only ledger: ``transactions`` and ``transaction_reversals``.
+
+Rows here are never updated or deleted (database triggers abort such statements, see
+:mod:`inventory_core.models.triggers`); a correction is a new row.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inventory_core.models.base import Base, utc_now_iso
+
+
+class EventType(enum.StrEnum):
+    """The kinds of ledger event, with their ordering priority within a day."""
+
+    SNAPSHOT = "SNAPSHOT"
+    ORDER = "ORDER"
+    RECEIPT = "RECEIPT"
+    SALE = "SALE"
+    WASTE = "WASTE"
+    ADJUST = "ADJUST"
+    UNFULFILLED = "UNFULFILLED"
+
+    @property
+    def priority(self) -> int:
+        """Position within a day: counts first, then orders and receipts, then outflows."""
+        return EVENT_PRIORITY[self]
+
+
+EVENT_PRIORITY: dict[EventType, int] = {
+    EventType.SNAPSHOT: 0,
+    EventType.ORDER: 1,
+    EventType.RECEIPT: 1,
+    EventType.SALE: 2,
+    EventType.WASTE: 2,
+    EventType.ADJUST: 2,
+    EventType.UNFULFILLED: 3,
+}
+
+_EVENTS_SQL = ", ".join(f"'{e.value}'" for e in EventType)
+_PRIORITY_SQL = " ".join(f"WHEN '{e.value}' THEN {p}" for e, p in EVENT_PRIORITY.items())
+
+
+class Transaction(Base):
+    """One ledger event. Stock as of a date is the fold of the unreversed events before it."""
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        CheckConstraint(f"event IN ({_EVENTS_SQL})", name="event_known"),
+        CheckConstraint(f"priority = CASE event {_PRIORITY_SQL} END", name="priority_matches"),
+        CheckConstraint(
+            "(event = 'SNAPSHOT' AND qty >= 0) OR (event = 'ADJUST' AND qty <> 0) OR "
+            "(event IN ('ORDER', 'RECEIPT', 'SALE', 'WASTE', 'UNFULFILLED') AND qty > 0)",
+            name="qty_sign",
+        ),
+        # The covering index of the as-of stock query: per SKU, in ledger order.
+        Index("ix_transactions_sku_date", "sku", "date", "priority", "event", "qty"),
+        # Jump straight to a SKU's last count before a date.
+        Index(
+            "ix_transactions_snapshots",
+            "sku",
+            "date",
+            "qty",
+            sqlite_where=text("event = 'SNAPSHOT'"),
+            postgresql_where=text("event = 'SNAPSHOT'"),
+        ),
+        # Orders, receipts and unserved demand, whose totals run over all history.
+        Index(
+            "ix_transactions_flows",
+            "sku",
+            "date",
+            "priority",
+            "event",
+            "qty",
+            sqlite_where=text("event IN ('ORDER', 'RECEIPT', 'UNFULFILLED')"),
+            postgresql_where=text("event IN ('ORDER', 'RECEIPT', 'UNFULFILLED')"),
+        ),
+        Index("ix_transactions_document_id", "document_id"),
+    )
+
+    transaction_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    date: Mapped[date] = mapped_column(Date)
+    sku: Mapped[str] = mapped_column(
+        String(64), ForeignKey("skus.sku", ondelete="RESTRICT", onupdate="RESTRICT")
+    )
+    event: Mapped[str] = mapped_column(String(12))
+    qty: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(SmallInteger)
+    document_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    note: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+
+
+class TransactionReversal(Base):
+    """Marks one transaction as reversed; reversed transactions no longer count."""
+
+    __tablename__ = "transaction_reversals"
+    __table_args__ = (
+        Index("ix_transaction_reversals_transaction_id", "transaction_id", unique=True),
+        CheckConstraint("length(reason) > 0", name="reason_present"),
+    )
+
+    reversal_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(
+        Integer,
+        ForeignKey("transactions.transaction_id", ondelete="RESTRICT", onupdate="RESTRICT"),
+    )
+    reason: Mapped[str] = mapped_column(String(500))
+    user: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)

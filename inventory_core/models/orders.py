@@ -1,0 +1,89 @@
+"""Purchase orders and their receipts: ``order_logs``, ``receiving_logs``, ``order_receipts``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inventory_core.models.base import Base, utc_now_iso
+
+
+class OrderLog(Base):
+    """A purchase order of one SKU; receipts fill it up to ``qty_ordered``."""
+
+    __tablename__ = "order_logs"
+    __table_args__ = (
+        CheckConstraint("qty_ordered > 0", name="qty_ordered_positive"),
+        CheckConstraint("qty_received >= 0", name="qty_received_not_negative"),
+        CheckConstraint("qty_received <= qty_ordered", name="received_not_above_ordered"),
+        CheckConstraint(
+            "status IN ('PENDING', 'PARTIAL', 'RECEIVED', 'CANCELLED')", name="status_known"
+        ),
+        CheckConstraint(
+            "expected_date IS NULL OR expected_date >= order_date", name="expected_after_order"
+        ),
+        Index("ix_order_logs_sku_status", "sku", "status"),
+    )
+
+    order_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str] = mapped_column(
+        String(64), ForeignKey("skus.sku", ondelete="RESTRICT", onupdate="RESTRICT")
+    )
+    order_date: Mapped[date] = mapped_column(Date)
+    expected_date: Mapped[date | None] = mapped_column(Date, default=None)
+    qty_ordered: Mapped[int] = mapped_column(Integer)
+    qty_received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    status: Mapped[str] = mapped_column(String(12), default="PENDING", server_default="PENDING")
+    transaction_id: Mapped[int | None] = mapped_column(
+        Integer,
+        ForeignKey("transactions.transaction_id", ondelete="RESTRICT", onupdate="RESTRICT"),
+        default=None,
+    )
+    created_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+    updated_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+
+
+class ReceivingLog(Base):
+    """One SKU of a received document (a delivery note); the key of idempotent receiving."""
+
+    __tablename__ = "receiving_logs"
+    __table_args__ = (
+        CheckConstraint("qty_received > 0", name="qty_received_positive"),
+        CheckConstraint("length(document_id) > 0", name="document_id_present"),
+        Index("ix_receiving_logs_document_id_sku", "document_id", "sku", unique=True),
+        Index("ix_receiving_logs_sku_date", "sku", "receipt_date"),
+    )
+
+    receiving_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(
+        String(64), ForeignKey("skus.sku", ondelete="RESTRICT", onupdate="RESTRICT")
+    )
+    receipt_date: Mapped[date] = mapped_column(Date)
+    qty_received: Mapped[int] = mapped_column(Integer)
+    document_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+
+
+class OrderReceipt(Base):
+    """How much of an order one RECEIPT transaction fulfilled."""
+
+    __tablename__ = "order_receipts"
+    __table_args__ = (
+        CheckConstraint("qty > 0", name="qty_positive"),
+        Index("ix_order_receipts_order_id", "order_id"),
+        Index("ix_order_receipts_transaction_id", "transaction_id"),
+    )
+
+    order_receipt_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("order_logs.order_id", ondelete="RESTRICT", onupdate="RESTRICT")
+    )
+    transaction_id: Mapped[int] = mapped_column(
+        Integer,
+        ForeignKey("transactions.transaction_id", ondelete="RESTRICT", onupdate="RESTRICT"),
+    )
+    document_id: Mapped[str] = mapped_column(String(64))
+    qty: Mapped[int] = mapped_column(Integer)
