@@ -172,13 +172,17 @@ class Database:
         self._require_open()
         return UnitOfWork(self.engine, write=False, context=self._context())
 
-    def run(self, fn: Callable[[UnitOfWork], T]) -> T:
+    def run(self, fn: Callable[[UnitOfWork], T], *, operation: str | None = None) -> T:
         """Run ``fn(uow)`` in a write unit of work and commit, retrying the whole unit.
 
         Only lock/busy errors (SQLite) and serialization failures or deadlocks (PostgreSQL)
         are retried, with exponential back-off and jitter; ``fn`` runs again from the start
         on a fresh transaction, so it re-reads what it depends on. Any other error is raised
         at once.
+
+        Args:
+            fn: the work; it receives the unit of work and may return a value.
+            operation: a name for the log events (``sell``, ``backup``...).
 
         Raises:
             DatabaseLockedError: the database stayed locked over every attempt.
@@ -204,6 +208,13 @@ class Database:
                     if not uow._committed:
                         uow.commit()
         except InventoryError as exc:
+            log.warning(
+                "unit_of_work_failed",
+                operation=operation,
+                code=exc.code,
+                error=type(exc).__name__,
+                elapsed_ms=round((time.monotonic() - started) * 1000, 3),
+            )
             if not is_retryable(exc):
                 raise
             waited = round(time.monotonic() - started, 2)
