@@ -225,7 +225,6 @@ class DatabaseError(InventoryError):
             "Se l'errore persiste, esegui 'inventory-core check --full -v'.",
         ),
     }
-    runbook = "runbook.md#database-locked"
 
 
 class DatabaseLockedError(DatabaseError):
@@ -395,7 +394,7 @@ class ReadOnlyDatabaseError(DatabaseError):
             "Controlla che il disco non sia montato in sola lettura.",
         ),
     }
-    runbook = "runbook.md#disk-full"
+    runbook = "runbook.md#read-only-database"
 
 
 class DiskFullError(DatabaseError):
@@ -537,6 +536,20 @@ class ConfigurationError(ValidationError):
     }
 
 
+class OptionalDependencyError(InventoryError):
+    """A feature needs an optional extra (such as ``plots`` for charts) that is not installed."""
+
+    code = "VAL_003"
+    template = {
+        "en": "{feature} needs the optional package '{package}', which is not installed.",
+        "it": "{feature} richiede il pacchetto opzionale '{package}', che non è installato.",
+    }
+    steps = {
+        "en": ('Install the extra: pip install "inventory-core[{extra}]", then run it again.',),
+        "it": ('Installa l\'extra: pip install "inventory-core[{extra}]", poi ripeti il comando.',),
+    }
+
+
 # --- WF_: workflows ------------------------------------------------------------------------
 
 
@@ -634,6 +647,7 @@ class FileAccessError(InventoryError):
         "en": ("Check the path, that it is a file (not a folder) and its permissions.",),
         "it": ("Controlla il percorso, che sia un file (non una cartella) e i permessi.",),
     }
+    runbook: ClassVar[str | None] = "runbook.md#read-only-database"
 
 
 class PathIsDirectoryError(FileAccessError):
@@ -648,6 +662,29 @@ class PathIsDirectoryError(FileAccessError):
         "en": ("Point the URL at a file inside the folder, e.g. sqlite:///{path}/inventory.db.",),
         "it": ("Indica un file dentro la cartella, ad esempio sqlite:///{path}/inventory.db.",),
     }
+    runbook = None
+
+
+class DatabaseNotFoundError(FileAccessError):
+    """A command that only reads or migrates was pointed at a database file that does not exist."""
+
+    code = "IO_003"
+    template = {
+        "en": "There is no database at '{path}'.",
+        "it": "Non esiste alcun database in '{path}'.",
+    }
+    steps = {
+        "en": (
+            "Check the path given with --db or INVENTORY_CORE_DATABASE_URL; nothing was created.",
+            "To start a new database there, run 'inventory-core init'.",
+        ),
+        "it": (
+            "Controlla il percorso dato con --db o INVENTORY_CORE_DATABASE_URL; non è stato "
+            "creato nulla.",
+            "Per creare lì un nuovo database, esegui 'inventory-core init'.",
+        ),
+    }
+    runbook = None
 
 
 # --- BAK_, AUD_, INV_ ----------------------------------------------------------------------
@@ -674,6 +711,343 @@ class BackupError(InventoryError):
     runbook = "runbook.md#restore"
 
 
+class BackupSpaceError(BackupError):
+    """The backup folder ran out of space while a backup was being written."""
+
+    code = "BAK_002"
+    template = {
+        "en": "The backup folder '{folder}' ran out of space: {detail}",
+        "it": "Lo spazio nella cartella dei backup '{folder}' è esaurito: {detail}",
+    }
+    steps = {
+        "en": (
+            "No partial backup was left behind and the database was not touched.",
+            "Free space, or delete old backups with 'inventory-core retention'.",
+            "Or point INVENTORY_CORE_BACKUP_DIR at a disk with more room, then retry.",
+        ),
+        "it": (
+            "Non è rimasto nessun backup parziale e il database non è stato toccato.",
+            "Libera spazio o elimina i backup vecchi con 'inventory-core retention'.",
+            "Oppure imposta INVENTORY_CORE_BACKUP_DIR su un disco più capiente, poi riprova.",
+        ),
+    }
+    runbook = "runbook.md#disk-full"
+
+
+class BackupToolMissingError(BackupError):
+    """A PostgreSQL backup or restore needs pg_dump / pg_restore, which are not installed."""
+
+    code = "BAK_003"
+    template = {
+        "en": "'{tool}' is not installed, so PostgreSQL backups cannot be taken or restored.",
+        "it": "'{tool}' non è installato: i backup PostgreSQL non si possono fare né ripristinare.",
+    }
+    steps = {
+        "en": (
+            "Install the PostgreSQL client tools (e.g. apt install postgresql-client).",
+            "Or take a CSV snapshot instead, which works on every database: "
+            "'inventory-core export FOLDER --zip'.",
+        ),
+        "it": (
+            "Installa gli strumenti client di PostgreSQL (es. apt install postgresql-client).",
+            "Oppure fai uno snapshot CSV, che funziona su ogni database: "
+            "'inventory-core export CARTELLA --zip'.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestoreError(BackupError):
+    """A backup cannot be restored; the live database was left exactly as it was."""
+
+    code = "BAK_010"
+    template = {
+        "en": "The backup '{path}' cannot be restored: {detail}",
+        "it": "Il backup '{path}' non può essere ripristinato: {detail}",
+    }
+    steps = {
+        "en": (
+            "The live database was not changed.",
+            "List the other backups with 'inventory-core backups' and restore a verified one.",
+        ),
+        "it": (
+            "Il database in uso non è stato modificato.",
+            "Elenca gli altri backup con 'inventory-core backups' e ripristinane uno verificato.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestoreChecksumError(RestoreError):
+    """The backup's bytes do not match the sha256 recorded in its manifest."""
+
+    code = "BAK_011"
+    template = {
+        "en": "The backup '{path}' was changed after it was taken: its sha256 is {actual}, "
+        "the manifest says {expected}.",
+        "it": "Il backup '{path}' è stato modificato dopo la creazione: lo sha256 è {actual}, "
+        "il manifest indica {expected}.",
+    }
+    steps = {
+        "en": (
+            "The live database was not changed.",
+            "Do not use this file: restore an older verified backup ('inventory-core backups').",
+            "Check the disk holding the backups; silent changes point at failing storage.",
+        ),
+        "it": (
+            "Il database in uso non è stato modificato.",
+            "Non usare questo file: ripristina un backup verificato più vecchio "
+            "('inventory-core backups').",
+            "Controlla il disco dei backup; modifiche silenziose indicano un supporto guasto.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestoreTruncatedError(RestoreError):
+    """The backup file is shorter than its SQLite header says: it was cut off."""
+
+    code = "BAK_012"
+    template = {
+        "en": "The backup '{path}' is truncated: {detail}",
+        "it": "Il backup '{path}' è troncato: {detail}",
+    }
+    steps = {
+        "en": (
+            "The live database was not changed.",
+            "The copy was cut short (full disk, interrupted transfer): restore another backup.",
+        ),
+        "it": (
+            "Il database in uso non è stato modificato.",
+            "La copia è incompleta (disco pieno, trasferimento interrotto): ripristina un "
+            "altro backup.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestoreNotADatabaseError(RestoreError):
+    """The backup file is empty or is not an SQLite database at all."""
+
+    code = "BAK_013"
+    template = {
+        "en": "The backup '{path}' is not an SQLite database: {detail}",
+        "it": "Il backup '{path}' non è un database SQLite: {detail}",
+    }
+    steps = {
+        "en": (
+            "The live database was not changed.",
+            "Check that you picked a .db file made by 'inventory-core backup'.",
+        ),
+        "it": (
+            "Il database in uso non è stato modificato.",
+            "Controlla di aver scelto un file .db creato da 'inventory-core backup'.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestoreWrongSchemaError(RestoreError):
+    """The backup is a valid SQLite file but not an inventory_core database."""
+
+    code = "BAK_014"
+    template = {
+        "en": "The backup '{path}' is an SQLite database of another application: {detail}",
+        "it": "Il backup '{path}' è un database SQLite di un'altra applicazione: {detail}",
+    }
+    steps = {
+        "en": (
+            "The live database was not changed.",
+            "Pick a backup made by inventory_core ('inventory-core backups' lists them).",
+        ),
+        "it": (
+            "Il database in uso non è stato modificato.",
+            "Scegli un backup creato da inventory_core ('inventory-core backups' li elenca).",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestoreSchemaTooNewError(RestoreError):
+    """The backup was taken by a newer inventory_core, at a revision this code does not know."""
+
+    code = "BAK_015"
+    template = {
+        "en": "The backup '{path}' is at schema revision {found}, newer than this version of "
+        "inventory_core knows ({expected}).",
+        "it": "Il backup '{path}' è alla revisione di schema {found}, più recente di quella che "
+        "questa versione di inventory_core conosce ({expected}).",
+    }
+    steps = {
+        "en": (
+            "The live database was not changed.",
+            "Upgrade inventory_core (pip install --upgrade inventory-core), then restore again.",
+        ),
+        "it": (
+            "Il database in uso non è stato modificato.",
+            "Aggiorna inventory_core (pip install --upgrade inventory-core), poi ripeti il "
+            "ripristino.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestorePathIsDirectoryError(RestoreError):
+    """The path given as a backup is a folder."""
+
+    code = "BAK_016"
+    template = {
+        "en": "'{path}' is a folder, not a backup file.",
+        "it": "'{path}' è una cartella, non un file di backup.",
+    }
+    steps = {
+        "en": (
+            "The live database was not changed.",
+            "Pass one of the .db files inside it; 'inventory-core backups' lists them.",
+        ),
+        "it": (
+            "Il database in uso non è stato modificato.",
+            "Indica uno dei file .db al suo interno; 'inventory-core backups' li elenca.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestoreManifestMissingError(RestoreError):
+    """The backup has no manifest, so its integrity cannot be proven."""
+
+    code = "BAK_017"
+    template = {
+        "en": "The backup '{path}' has no manifest '{manifest}'; it cannot be verified.",
+        "it": "Il backup '{path}' non ha il manifest '{manifest}'; non può essere verificato.",
+    }
+    steps = {
+        "en": (
+            "The live database was not changed.",
+            "Keep each backup together with its .manifest.json file.",
+            "If the manifest is lost, open the file as a database elsewhere, check it with "
+            "'inventory-core --db FILE check --full', then take a new backup from it.",
+        ),
+        "it": (
+            "Il database in uso non è stato modificato.",
+            "Conserva ogni backup insieme al suo file .manifest.json.",
+            "Se il manifest è perso, apri il file altrove come database, controllalo con "
+            "'inventory-core --db FILE check --full', poi fanne un nuovo backup.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestoreMissingError(RestoreError):
+    """The backup file does not exist."""
+
+    code = "BAK_018"
+    template = {
+        "en": "The backup '{path}' does not exist.",
+        "it": "Il backup '{path}' non esiste.",
+    }
+    steps = {
+        "en": (
+            "The live database was not changed.",
+            "List the backups with 'inventory-core backups' and copy a path from there.",
+        ),
+        "it": (
+            "Il database in uso non è stato modificato.",
+            "Elenca i backup con 'inventory-core backups' e copia un percorso da lì.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestoreRolledBackError(RestoreError):
+    """The restored database failed its checks, so the previous database was put back."""
+
+    code = "BAK_019"
+    template = {
+        "en": "The restore of '{path}' failed and was rolled back: {detail}",
+        "it": "Il ripristino di '{path}' non è riuscito ed è stato annullato: {detail}",
+    }
+    steps = {
+        "en": (
+            "The previous database is back in place, byte for byte.",
+            "A safety backup was also taken: {safety_backup}.",
+            "Run 'inventory-core verify {path}' to see what is wrong with the backup.",
+        ),
+        "it": (
+            "Il database precedente è stato rimesso al suo posto, byte per byte.",
+            "È stato fatto anche un backup di sicurezza: {safety_backup}.",
+            "Esegui 'inventory-core verify {path}' per vedere cosa non va nel backup.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class SnapshotError(BackupError):
+    """A CSV snapshot cannot be exported or imported as asked."""
+
+    code = "BAK_020"
+    template = {
+        "en": "The CSV snapshot '{path}' cannot be used: {detail}",
+        "it": "Lo snapshot CSV '{path}' non può essere usato: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was imported.",
+            "Use an untouched snapshot made by 'inventory-core export' (folder or .zip).",
+        ),
+        "it": (
+            "Non è stato importato nulla.",
+            "Usa uno snapshot intatto creato da 'inventory-core export' (cartella o .zip).",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class SnapshotMismatchError(SnapshotError):
+    """A CSV snapshot's files do not match its manifest (edited, missing or extra rows)."""
+
+    code = "BAK_021"
+    template = {
+        "en": "The CSV snapshot '{path}' does not match its manifest: {detail}",
+        "it": "Lo snapshot CSV '{path}' non corrisponde al suo manifest: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was imported.",
+            "The files were changed after the export; export again from the source database.",
+        ),
+        "it": (
+            "Non è stato importato nulla.",
+            "I file sono stati modificati dopo l'esportazione; esporta di nuovo dal database "
+            "di origine.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class SnapshotTargetNotEmptyError(SnapshotError):
+    """A CSV snapshot is imported only into an empty, migrated database."""
+
+    code = "BAK_022"
+    template = {
+        "en": "The database already holds data ({detail}); a snapshot is imported only into "
+        "an empty database.",
+        "it": "Il database contiene già dati ({detail}); uno snapshot si importa solo in un "
+        "database vuoto.",
+    }
+    steps = {
+        "en": (
+            "Nothing was imported.",
+            "Create a new database ('inventory-core --db NEW.db init') and import into it.",
+        ),
+        "it": (
+            "Non è stato importato nulla.",
+            "Crea un nuovo database ('inventory-core --db NUOVO.db init') e importa lì.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
 class AuditError(InventoryError):
     """The audit trail is broken or could not be written."""
 
@@ -685,6 +1059,53 @@ class AuditError(InventoryError):
     steps = {
         "en": ("Run 'inventory-core audit verify' to find the first broken row.",),
         "it": ("Esegui 'inventory-core audit verify' per trovare la prima riga alterata.",),
+    }
+    runbook = "runbook.md#audit-chain-broken"
+
+
+class AuditChainBrokenError(AuditError):
+    """The audit hash chain does not verify: a row was edited, deleted, inserted or rewritten."""
+
+    code = "AUD_002"
+    template = {
+        "en": "The audit chain is broken at row {audit_id}: {reason}",
+        "it": "La catena di audit è interrotta alla riga {audit_id}: {reason}",
+    }
+    steps = {
+        "en": (
+            "Stop writing to the database and keep a copy of it as evidence.",
+            "Compare with the newest backup: 'inventory-core audit verify --against "
+            "MANIFEST.json'.",
+            "Restore the newest backup whose chain verifies: 'inventory-core restore PATH'.",
+        ),
+        "it": (
+            "Smetti di scrivere nel database e conservane una copia come prova.",
+            "Confronta con il backup più recente: 'inventory-core audit verify --against "
+            "MANIFEST.json'.",
+            "Ripristina il backup più recente la cui catena è integra: "
+            "'inventory-core restore PERCORSO'.",
+        ),
+    }
+    runbook = "runbook.md#audit-chain-broken"
+
+
+class AuditManifestError(AuditError):
+    """A backup manifest given to verify the audit chain cannot be read or has no head hash."""
+
+    code = "AUD_003"
+    template = {
+        "en": "Cannot use '{path}' to verify the audit chain: {detail}",
+        "it": "Impossibile usare '{path}' per verificare la catena di audit: {detail}",
+    }
+    steps = {
+        "en": (
+            "Pass the JSON manifest written next to a backup (it holds audit_head_hash and "
+            "audit_rows).",
+        ),
+        "it": (
+            "Indica il manifest JSON scritto accanto a un backup (contiene audit_head_hash e "
+            "audit_rows).",
+        ),
     }
     runbook = "runbook.md#audit-chain-broken"
 
@@ -740,7 +1161,7 @@ _SQLITE_PRIMARY_MAP: dict[int, type[InventoryError]] = {
     sqlite3.SQLITE_IOERR: DiskIOError,
     sqlite3.SQLITE_CORRUPT: CorruptDatabaseError,
     sqlite3.SQLITE_FULL: DiskFullError,
-    sqlite3.SQLITE_CANTOPEN: ReadOnlyDatabaseError,
+    sqlite3.SQLITE_CANTOPEN: FileAccessError,
     sqlite3.SQLITE_NOTADB: NotADatabaseError,
 }
 
@@ -768,8 +1189,6 @@ def _sqlite_class(orig: sqlite3.Error) -> type[InventoryError]:
     if "append-only" in text:
         return AppendOnlyViolationError
     if code is not None and (code & 0xFF) in _SQLITE_PRIMARY_MAP:
-        if (code & 0xFF) == sqlite3.SQLITE_CANTOPEN:
-            return FileAccessError
         return _SQLITE_PRIMARY_MAP[code & 0xFF]
     if isinstance(orig, sqlite3.IntegrityError):
         if "unique" in text:

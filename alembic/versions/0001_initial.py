@@ -87,6 +87,19 @@ POSTGRESQL_DROP_TRIGGERS = [
     "DROP FUNCTION IF EXISTS inventory_core_append_only()",
 ]
 
+# Starting statistics for SQLite's query planner. Without them a fresh database has no
+# sqlite_stat1 rows and the planner cannot tell that the partial indices (one row per count,
+# one per order/receipt) are far more selective than the per-SKU covering index, so the
+# as-of stock query would walk every event of a SKU to find its last count. A later ANALYZE
+# (``inventory-core maintenance analyze``, PRAGMA optimize) replaces them with measured ones.
+SQLITE_PLANNER_STATS = [
+    "ANALYZE sqlite_schema",
+    "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES "
+    "('transactions', 'ix_transactions_sku_date', '1000000 1000 10 5 5 2'), "
+    "('transactions', 'ix_transactions_snapshots', '10000 10 1 1'), "
+    "('transactions', 'ix_transactions_flows', '100000 100 2 2 2 2')",
+]
+
 
 def upgrade() -> None:
     """Apply this revision."""
@@ -455,6 +468,9 @@ def upgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
     for statement in POSTGRESQL_TRIGGERS if postgresql else SQLITE_TRIGGERS:
         op.execute(statement)
+    if not postgresql:
+        for statement in SQLITE_PLANNER_STATS:
+            op.execute(statement)
 
 
 def downgrade() -> None:

@@ -2,28 +2,47 @@
 
 A library must not print on its own: until the application calls
 :func:`inventory_core.audit.configure_logging` (or configures structlog itself), events go
-to the ``inventory_core`` standard-library loggers, which show nothing below WARNING.
+to the ``inventory_core`` standard-library loggers, which carry a ``NullHandler`` and show
+nothing unless the application attaches handlers.
 """
 
 from __future__ import annotations
 
+import logging
+
 import structlog
 from structlog.stdlib import BoundLogger
 
+from inventory_core.audit.context import add_run_context
 
-def default_processors() -> list[structlog.types.Processor]:
-    """The processors every event passes before its formatter: context first."""
+LIBRARY_LOGGER = "inventory_core"
+
+
+def shared_processors() -> list[structlog.types.Processor]:
+    """The processors every event passes, before rendering: the run context first."""
     return [
         structlog.contextvars.merge_contextvars,
+        add_run_context,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+
+
+def default_processors() -> list[structlog.types.Processor]:
+    """The library's default chain: drop disabled levels early, then hand to stdlib."""
+    return [
+        structlog.stdlib.filter_by_level,
+        *shared_processors(),
         structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
     ]
 
 
 def ensure_configured() -> None:
     """Route structlog through the standard library unless the application configured it."""
+    library = logging.getLogger(LIBRARY_LOGGER)
+    if not any(isinstance(h, logging.NullHandler) for h in library.handlers):
+        library.addHandler(logging.NullHandler())
     if structlog.is_configured():
         return
     structlog.configure(

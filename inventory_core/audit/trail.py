@@ -12,16 +12,20 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import math
 from typing import Any
 
 from sqlalchemy import insert, select, text
 
 from inventory_core.audit.context import current_run_id
+from inventory_core.audit.logs import get_logger
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.models import AuditLog, utc_now_iso
 
 GENESIS_HASH = "0" * 64
 PG_AUDIT_LOCK_KEY = 7_312_694_517  # constant advisory-lock key of the audit chain head
+
+log = get_logger("inventory_core.audit")
 
 
 class Operation(enum.StrEnum):
@@ -50,9 +54,45 @@ class Operation(enum.StrEnum):
 HASHED_FIELDS = ("timestamp", "operation", "user", "details", "run_id", "duration_ms")
 
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+)
+
+
 def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: the same text for the same content, always."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """JSON with sorted keys and no spaces: the same text for the same content, always.
+
+    One encoder is built once and reused: ``verify`` hashes a million rows through here.
+    """
+    return _CANONICAL.encode(value)
+
+
+_quote = json.encoder.encode_basestring  # the quoting JSONEncoder(ensure_ascii=False) uses
+
+
+def chain_hash(
+    prev_hash: str,
+    timestamp: str,
+    operation: str,
+    user: str,
+    details: str,
+    run_id: str,
+    duration_ms: float,
+) -> str:
+    """The chain hash of one row from its hashed fields: ``sha256(prev_hash + canonical)``.
+
+    The canonical JSON of the six hashed fields is spelled out in sorted key order instead
+    of going through :func:`canonical_json`: the text is identical (a property test checks
+    it), and ``verify`` over a million rows runs several times faster.
+    """
+    duration = round(float(duration_ms), 3)
+    number = repr(duration) if math.isfinite(duration) else canonical_json(duration)
+    payload = (
+        f'{{"details":{_quote(details)},"duration_ms":{number},'
+        f'"operation":{_quote(operation)},"run_id":{_quote(run_id)},'
+        f'"timestamp":{_quote(timestamp)},"user":{_quote(user)}}}'
+    )
+    return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
 
 
 def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
@@ -62,16 +102,26 @@ def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
     ``sku`` column to NULL when a SKU without history is deleted, and that must not break
     the chain.
     """
-    payload = {field: row[field] for field in HASHED_FIELDS}
-    payload["duration_ms"] = round(float(payload["duration_ms"]), 3)
-    return hashlib.sha256((prev_hash + canonical_json(payload)).encode("utf-8")).hexdigest()
+    return chain_hash(
+        prev_hash,
+        row["timestamp"],
+        row["operation"],
+        row["user"],
+        row["details"],
+        row["run_id"],
+        row["duration_ms"],
+    )
+
+
+# Built once: a write pays only for executing them (their compiled forms are cached).
+_HEAD = select(AuditLog.hash).order_by(AuditLog.audit_id.desc()).limit(1)
+_INSERT = insert(AuditLog)
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 def head_hash(uow: UnitOfWork) -> str:
     """The hash of the newest audit row, or the genesis hash of an empty trail."""
-    value = uow.execute(
-        select(AuditLog.hash).order_by(AuditLog.audit_id.desc()).limit(1)
-    ).scalar_one_or_none()
+    value = uow.execute(_HEAD).scalar_one_or_none()
     return value or GENESIS_HASH
 
 
@@ -86,11 +136,14 @@ def append(
 ) -> str:
     """Append one audit row in ``uow``'s transaction and return its hash.
 
-    The row commits or rolls back with the change it describes; the after-commit log event
-    is scheduled on the unit of work.
+    The row commits or rolls back with the change it describes. The ``audit_appended`` log
+    event (operation, user, sku, run id and the new head hash) is scheduled on
+    ``uow.after_commit``: a rolled-back unit logs nothing for its row, and a retried unit
+    logs only the attempt that committed. The head hash in the log stream is a copy of the
+    chain's head outside the database, which is what lets a rewritten chain be caught.
     """
     if uow.dialect == "postgresql":
-        uow.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_AUDIT_LOCK_KEY})
+        uow.execute(_PG_LOCK, {"key": PG_AUDIT_LOCK_KEY})
     prev = head_hash(uow)
     body = dict(details or {})
     if sku is not None:
@@ -104,6 +157,18 @@ def append(
         "duration_ms": round(float(duration_ms), 3),
     }
     digest = row_hash(prev, row)
-    uow.execute(insert(AuditLog).values(**row, sku=sku, prev_hash=prev, hash=digest))
+    uow.execute(_INSERT, {**row, "sku": sku, "prev_hash": prev, "hash": digest})
     uow.info["audit_head"] = digest
+
+    def _log_committed() -> None:
+        log.info(
+            "audit_appended",
+            operation=row["operation"],
+            user=user,
+            sku=sku,
+            run_id=row["run_id"],
+            head_hash=digest,
+        )
+
+    uow.after_commit.append(_log_committed)
     return digest

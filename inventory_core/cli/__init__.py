@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from inventory_core.cli import core  # noqa: F401  (registers the commands)
+from inventory_core.cli import (
+    audit,  # noqa: F401
+    backup,  # noqa: F401
+    check,  # noqa: F401
+    core,  # noqa: F401  (registers the commands)
+    generate,  # noqa: F401
+    profile,  # noqa: F401
+    report,  # noqa: F401
+)
 from inventory_core.cli.app import app
 
 

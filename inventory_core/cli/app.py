@@ -14,11 +14,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
+from inventory_core.audit.logging_setup import configure_logging
 from inventory_core.config import Settings
 from inventory_core.db.database import CheckLevel, Database
-from inventory_core.errors import InventoryError
+from inventory_core.errors import InventoryError, is_driver_error, translate
 
 EXIT_ERROR = 3
 
@@ -38,7 +40,11 @@ class CliState:
         overrides: dict[str, Any] = {}
         if self.db_url:
             overrides["database_url"] = as_url(self.db_url)
-        return Settings.load(**overrides)
+        settings = Settings.load(**overrides)
+        # Messages read the language from the environment when they are built; a language
+        # set only in .env must reach them too. The CLI owns its process, so it may set it.
+        os.environ.setdefault("INVENTORY_CORE_LANG", settings.lang)
+        return settings
 
 
 def as_url(value: str) -> str:
@@ -49,23 +55,43 @@ def as_url(value: str) -> str:
 
 
 def print_error(exc: InventoryError) -> None:
-    """Show an error as its code, message and numbered recovery steps."""
-    err_console.print(f"[bold red]Error {exc.code}[/]: {exc.message}", highlight=False)
+    """Show an error as its code, message and numbered recovery steps.
+
+    The text is escaped (a path or a driver message may contain ``[...]``, which rich would
+    take for markup) and not wrapped, so each line stays whole in logs and for ``grep``.
+    """
+    err_console.print(
+        f"[bold red]Error {exc.code}[/]: {escape(exc.message)}", highlight=False, soft_wrap=True
+    )
     for number, step in enumerate(exc.recovery_steps, start=1):
-        err_console.print(f"  {number}. {step}", highlight=False)
+        err_console.print(f"  {number}. {escape(step)}", highlight=False, soft_wrap=True)
 
 
 class _Group(TyperGroup):
-    """Turns library errors into a readable message and exit code 3 (unless --debug)."""
+    """Turns errors into a readable message and exit code 3 (unless --debug).
+
+    Library errors are shown as they are; a driver or OS error that escaped translation is
+    translated first, and anything else is shown as a generic ``INV_000`` with its type,
+    so a user never sees a raw traceback. The CLI framework's own exceptions (usage errors,
+    ``Exit``, ``Abort``) pass through untouched.
+    """
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except InventoryError as exc:
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as exc:
             state = ctx.obj if isinstance(ctx.obj, CliState) else None
             if state is not None and state.debug:
                 raise
-            print_error(exc)
+            if isinstance(exc, InventoryError):
+                error = exc
+            elif is_driver_error(exc):
+                error = translate(exc)
+            else:
+                error = InventoryError(f"{type(exc).__name__}: {exc}")
+            print_error(error)
             raise typer.Exit(code=EXIT_ERROR) from None
 
 
@@ -96,6 +122,7 @@ def _root(
 ) -> None:
     """inventory-core: the stock ledger of a shop or small warehouse, kept safe."""
     ctx.obj = CliState(db_url=db, debug=debug)
+    configure_logging(level="DEBUG" if debug else "WARNING")
 
 
 def state_of(ctx: typer.Context) -> CliState:
@@ -110,12 +137,16 @@ def open_db(
     write: bool = False,
     check: CheckLevel = "quick",
     migrate: bool = False,
+    create: bool = True,
 ) -> Database:
     """Open the database named by ``--db`` / the settings.
 
     Commands that write back up a non-empty SQLite database first, unless
-    ``INVENTORY_CORE_BACKUP_ON_OPEN`` says otherwise.
+    ``INVENTORY_CORE_BACKUP_ON_OPEN`` says otherwise. Commands that only read or migrate
+    pass ``create=False`` so that a mistyped path is reported instead of created.
     """
     settings = state_of(ctx).settings()
     backup = settings.backup_on_open if "INVENTORY_CORE_BACKUP_ON_OPEN" in os.environ else write
-    return Database.open(settings=settings, check=check, migrate=migrate, backup_on_open=backup)
+    return Database.open(
+        settings=settings, check=check, migrate=migrate, backup_on_open=backup, create=create
+    )

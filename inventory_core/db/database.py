@@ -7,17 +7,18 @@ import sqlite3
 import time
 import weakref
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TypeVar
 
 from sqlalchemy import Engine, inspect
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from inventory_core.audit.context import bind_process_run
@@ -30,16 +31,25 @@ from inventory_core.db.uow import UnitOfWork, WriterLock
 from inventory_core.errors import (
     DatabaseClosedError,
     DatabaseLockedError,
+    DatabaseNotFoundError,
     InventoryError,
     SchemaMismatchError,
     SchemaTooNewError,
     SerializationConflictError,
+    ValidationError,
+    WorkflowError,
     is_retryable,
     translate_db_errors,
 )
 
 T = TypeVar("T")
 CheckLevel = Literal["quick", "full"] | None
+
+# Back-off between attempts of a unit of work: 20 ms doubling up to retry_max_delay_s, plus up
+# to 50 ms of jitter so that processes that met the same lock do not retry in lockstep. The
+# busy_timeout inside each attempt already waits for the lock; this only spaces the attempts.
+RETRY_FIRST_DELAY_S = 0.02
+RETRY_JITTER_S = 0.05
 
 log = get_logger("inventory_core.db")
 
@@ -80,10 +90,13 @@ class Database:
         check: CheckLevel = "quick",
         migrate: bool = False,
         backup_on_open: bool | None = None,
+        create: bool = True,
     ) -> Database:
         """Open a database, refusing one that is damaged or at the wrong schema revision.
 
         A new or empty database is accepted (call :meth:`upgrade` to create the schema).
+        The checks run on the SQLite file *before* SQLAlchemy connects (connecting in WAL
+        mode writes), so a refused file keeps its bytes and gets no ``-wal``/``-shm``.
 
         Args:
             url: SQLAlchemy URL or SQLite path; ``settings.database_url`` when omitted.
@@ -93,9 +106,12 @@ class Database:
             migrate: upgrade an outdated schema (after a backup) instead of refusing it.
             backup_on_open: back up a non-empty SQLite database first (default from
                 settings: off for library users, on for the CLI).
+            create: create a missing SQLite file (and its folder); with ``False`` a missing
+                file raises :class:`DatabaseNotFoundError` instead, so a mistyped path in a
+                read-only command does not leave an empty database behind.
 
         Raises:
-            PathIsDirectoryError, NotADatabaseError, CorruptDatabaseError,
+            DatabaseNotFoundError, PathIsDirectoryError, NotADatabaseError, CorruptDatabaseError,
             ReadOnlyDatabaseError, NotMigratedError, SchemaMismatchError, SchemaTooNewError,
             HealthCheckError: each leaving the file untouched.
         """
@@ -105,7 +121,12 @@ class Database:
         revision: str | None = None
         empty = False
         if path is not None:
+            from inventory_core.backup.journal import recover_interrupted_restore
+
+            recover_interrupted_restore(path)
             state = inspect_sqlite_file(path)
+            if not state.exists and not create:
+                raise DatabaseNotFoundError(path=str(path))
             revision, empty = state.revision, state.is_empty
             if not empty:
                 _check_revision(revision, migrate=migrate)
@@ -164,7 +185,11 @@ class Database:
         """A write unit of work (``BEGIN IMMEDIATE`` on SQLite, SERIALIZABLE on PostgreSQL)."""
         self._require_open()
         return UnitOfWork(
-            self.engine, write=True, writer_lock=self.writer_lock, context=self._context()
+            self.engine,
+            write=True,
+            writer_lock=self.writer_lock,
+            writer_timeout_s=self.settings.writer_lock_timeout_s,
+            context=self._context(),
         )
 
     def read(self) -> UnitOfWork:
@@ -189,10 +214,12 @@ class Database:
             SerializationConflictError: PostgreSQL kept aborting the transaction.
         """
         attempts = self.settings.retry_attempts
+        max_delay = self.settings.retry_max_delay_s
         started = time.monotonic()
         retrying = Retrying(
             stop=stop_after_attempt(attempts),
-            wait=wait_exponential_jitter(initial=0.02, max=self.settings.retry_max_delay_s),
+            wait=wait_exponential(multiplier=RETRY_FIRST_DELAY_S, max=max_delay)
+            + wait_random(0, min(RETRY_JITTER_S, max_delay)),
             retry=retry_if_exception(is_retryable),
             reraise=True,
             before_sleep=lambda state: log.info(
@@ -208,7 +235,9 @@ class Database:
                     if not uow._committed:
                         uow.commit()
         except InventoryError as exc:
-            log.warning(
+            # A domain rejection is an expected outcome (info); anything else is a warning.
+            rejected = isinstance(exc, WorkflowError | ValidationError)
+            (log.info if rejected else log.warning)(
                 "unit_of_work_failed",
                 operation=operation,
                 code=exc.code,
@@ -247,33 +276,33 @@ class Database:
         return backup_path
 
     def backup(self, reason: str) -> Path | None:
-        """Take an online backup of a SQLite database into ``settings.backup_dir``.
+        """Take a verified online backup into ``settings.backup_dir``, then apply retention.
 
-        Uses :class:`inventory_core.backup.BackupService` when it is available; returns the
-        backup's path (None on PostgreSQL, where backups go through ``pg_dump``).
+        Used by the automatic backups (on open, before a migration, before maintenance).
+
+        Returns:
+            The backup's path; None on PostgreSQL when ``pg_dump`` is not installed.
         """
-        if self.path is None:
+        import shutil
+
+        from inventory_core.backup import BackupService
+
+        if self.path is None and shutil.which("pg_dump") is None:
+            log.warning("backup_skipped", reason=reason, why="pg_dump is not installed")
             return None
-        target_dir = Path(self.settings.backup_dir)
-        target_dir.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S_%f")
-        target = target_dir / f"{self.path.stem}_{stamp}_{reason}.db"
-        tmp = target.with_suffix(".db.tmp")
-        source = sqlite3.connect(self.path)
-        try:
-            dest = sqlite3.connect(tmp)
-            try:
-                source.backup(dest)
-            finally:
-                dest.close()
-        finally:
-            source.close()
-        with tmp.open("rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        os.chmod(target, 0o600)
-        self.last_backup = target
+        service = BackupService(self, self.settings.backup_dir)
+        target = service.backup(reason)
+        service.apply_retention()
         return target
+
+    def _reopen(self) -> None:
+        """Replace the engine by a fresh one (after a restore swapped the file under it).
+
+        The old engine's pooled connections point at the replaced file's inode; a new
+        engine opens the new file and applies the PRAGMAs to it.
+        """
+        self.engine.dispose()
+        self.engine = make_engine(self.url, self.settings, self.tracker)
 
     def startup_check(self, *, full: bool = False) -> None:
         """Run the start-up checks (the schema revision is checked in :meth:`open`).
@@ -288,7 +317,14 @@ class Database:
     # -- closing --------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Checkpoint and truncate the WAL, run ``PRAGMA optimize``, dispose the engine."""
+        """Checkpoint and truncate the WAL, run ``PRAGMA optimize``, dispose the engine.
+
+        The checkpoint copies every committed page back into the main file and truncates the
+        ``-wal`` to zero bytes, so a closed database is one self-contained file. Another
+        process's open read transaction can keep it from completing (it waits up to
+        ``busy_timeout``); that is logged, not raised, since nothing is lost: the next
+        checkpoint finishes the job.
+        """
         if self.closed:
             return
         self.closed = True
@@ -298,11 +334,21 @@ class Database:
                 try:
                     driver = raw.driver_connection
                     assert isinstance(driver, sqlite3.Connection)
-                    driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    busy, wal_pages, moved = driver.execute(
+                        "PRAGMA wal_checkpoint(TRUNCATE)"
+                    ).fetchone()
+                    if busy:
+                        log.warning(
+                            "wal_checkpoint_incomplete",
+                            path=str(self.path),
+                            wal_pages=wal_pages,
+                            checkpointed=moved,
+                            hint="another connection still reads; the WAL is kept",
+                        )
                     driver.execute("PRAGMA optimize")
                 finally:
                     raw.close()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, sa_exc.DBAPIError) as exc:
             log.warning("close_checkpoint_failed", error=str(exc))
         finally:
             self.engine.dispose()

@@ -66,6 +66,11 @@ class ConnectionTracker:
         with self._lock:
             self.checked_out = max(0, self.checked_out - 1)
 
+    def reset(self) -> None:
+        """Forget every count (a forked child owns none of its parent's connections)."""
+        self._lock = threading.Lock()
+        self.checked_out = 0
+
 
 def normalize_url(url: str | os.PathLike[str] | URL) -> URL:
     """Turn a path or URL string into a SQLAlchemy :class:`URL`.
@@ -162,7 +167,7 @@ def make_engine(
         )
         _attach_postgresql_hooks(engine)
     _attach_pool_hooks(engine, tracker)
-    _dispose_in_forked_children(engine)
+    _dispose_in_forked_children(engine, tracker)
     return engine
 
 
@@ -210,13 +215,18 @@ def _attach_pool_hooks(engine: Engine, tracker: ConnectionTracker) -> None:
         tracker.checkin()
 
 
-def _dispose_in_forked_children(engine: Engine) -> None:
-    """Drop the parent's pooled connections in a forked child (pre-forking servers)."""
+def _dispose_in_forked_children(engine: Engine, tracker: ConnectionTracker) -> None:
+    """Drop the parent's pooled connections in a forked child (pre-forking servers).
+
+    ``close=False``: closing them would act on file locks and state the parent still uses.
+    The child starts with an empty pool and a zero count of checked-out connections.
+    """
     ref = weakref.ref(engine)
 
     def _after_fork() -> None:
         alive = ref()
         if alive is not None:
             alive.dispose(close=False)
+            tracker.reset()
 
     os.register_at_fork(after_in_child=_after_fork)

@@ -8,7 +8,6 @@ and ``BEGIN IMMEDIATE`` hooks apply to migrations too.
 
 from __future__ import annotations
 
-import sqlite3
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from sqlalchemy import Connection, Engine
 
 from alembic import command
 from inventory_core.db.engine import WRITE_OPTION
+from inventory_core.db.preflight import connect_readonly
 from inventory_core.errors import DatabaseError
 
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -67,8 +67,8 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def sqlite_revision(path: Path) -> str | None:
-    """Read the stamped revision of a SQLite file without writing to it (read-only URI)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    """Read the stamped revision of a SQLite file without creating or changing any file."""
+    conn = connect_readonly(path)
     try:
         row = conn.execute(
             "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"

@@ -102,9 +102,24 @@ def _require_writable(path: Path) -> None:
         )
 
 
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open ``path`` for reading without creating or changing any file.
+
+    Even a ``mode=ro`` connection to a WAL database creates the ``-wal`` and ``-shm`` files
+    next to it. When there is no ``-wal`` file, every committed page is in the main file, so
+    it is opened ``immutable=1`` (no locks, no side files); when a ``-wal`` exists, another
+    connection may be using it and a plain ``mode=ro`` connection reads through it.
+    """
+    uri = path.resolve().as_uri()
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists():
+        return sqlite3.connect(f"{uri}?mode=ro", uri=True)
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+
+
 def _read_schema(path: Path) -> tuple[int, str | None]:
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = connect_readonly(path)
     except sqlite3.Error as exc:
         raise CorruptDatabaseError(str(exc), path=str(path)) from exc
     try:

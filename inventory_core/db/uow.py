@@ -10,13 +10,16 @@ ends is rolled back, and any database error leaving the block is translated into
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Executable, Result
+from sqlalchemy import Connection, Engine, Executable, Result, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from inventory_core.db.engine import WRITE_OPTION
@@ -32,9 +35,23 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
-@dataclass
+_ALL_WRITER_LOCKS: weakref.WeakSet[WriterLock] = weakref.WeakSet()
+
+PG_WRITER_LOCK_KEY = 7_312_694_518
+"""Session-level advisory-lock key that queues PostgreSQL write units, one at a time."""
+PG_QUEUE_WAIT_MS = 2000
+"""Longest wait in the PostgreSQL writer queue before going ahead unqueued."""
+_PG_WRITER_LOCK = text("SELECT pg_advisory_lock(:key)")
+_PG_WRITER_UNLOCK = text("SELECT pg_advisory_unlock(:key)")
+
+
+@dataclass(eq=False)
 class WriterLock:
-    """This process's single-writer lock for one database, with who holds it and since when."""
+    """This process's single-writer lock for one database, with who holds it and since when.
+
+    Every :class:`Database` handle on the same file in one process shares one lock, so
+    their writers queue in Python rather than on SQLite's file lock.
+    """
 
     timeout_s: float
     _lock: threading.Lock
@@ -44,10 +61,24 @@ class WriterLock:
 
     @classmethod
     def create(cls, timeout_s: float) -> WriterLock:
-        return cls(timeout_s=timeout_s, _lock=threading.Lock())
+        lock = cls(timeout_s=timeout_s, _lock=threading.Lock())
+        _ALL_WRITER_LOCKS.add(lock)
+        return lock
 
-    def acquire(self) -> None:
-        """Take the lock or raise :class:`WriterTimeoutError` after ``timeout_s``.
+    def _reset_after_fork(self) -> None:
+        # The thread that held the lock in the parent does not exist in the child: a lock
+        # copied in the held state would never be released.
+        self._lock = threading.Lock()
+        self.holder = None
+        self.holder_ident = None
+        self.since = 0.0
+
+    def acquire(self, timeout_s: float | None = None) -> None:
+        """Take the lock or raise :class:`WriterTimeoutError` after the timeout.
+
+        Args:
+            timeout_s: how long to wait; the lock's own ``timeout_s`` when omitted (each
+                :class:`Database` passes its settings' value, since handles share locks).
 
         Raises:
             DatabaseError: when the calling thread already holds it (a nested write unit of
@@ -60,10 +91,11 @@ class WriterLock:
                 "a write unit of work is already open in this thread; nest work inside it "
                 "instead of opening a second one"
             )
-        if not self._lock.acquire(timeout=self.timeout_s):
+        timeout = self.timeout_s if timeout_s is None else timeout_s
+        if not self._lock.acquire(timeout=timeout):
             held = time.monotonic() - self.since if self.since else 0.0
             raise WriterTimeoutError(
-                timeout_s=self.timeout_s, holder=self.holder or "?", held_s=round(held, 2)
+                timeout_s=timeout, holder=self.holder or "?", held_s=round(held, 2)
             )
         self.holder = threading.current_thread().name
         self.holder_ident = me
@@ -74,6 +106,14 @@ class WriterLock:
         self.holder_ident = None
         self.since = 0.0
         self._lock.release()
+
+
+def _reset_writer_locks_in_child() -> None:
+    for lock in list(_ALL_WRITER_LOCKS):
+        lock._reset_after_fork()
+
+
+os.register_at_fork(after_in_child=_reset_writer_locks_in_child)
 
 
 class UnitOfWork:
@@ -90,16 +130,19 @@ class UnitOfWork:
         *,
         write: bool,
         writer_lock: WriterLock | None = None,
+        writer_timeout_s: float | None = None,
         context: dict[str, Any] | None = None,
         on_commit: Callable[[UnitOfWork], None] | None = None,
     ) -> None:
         self.engine = engine
         self.write = write
         self._writer_lock = writer_lock
+        self._writer_timeout_s = writer_timeout_s
         self._context = context or {}
         self._on_commit = on_commit
         self._committed = False
         self._locked = False
+        self._pg_queued = False
         self.after_commit: list[Callable[[], None]] = []
         self.info: dict[str, Any] = {}
 
@@ -110,7 +153,7 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         if self.write and self._writer_lock is not None:
-            self._writer_lock.acquire()
+            self._writer_lock.acquire(self._writer_timeout_s)
             self._locked = True
         try:
             with translate_db_errors(**self._context):
@@ -118,6 +161,7 @@ class UnitOfWork:
                 if self.write:
                     options: dict[str, Any] = {WRITE_OPTION: True}
                     if self.dialect == "postgresql":
+                        self._queue_pg_writer()
                         options["isolation_level"] = "SERIALIZABLE"
                     self.connection.execution_options(**options)
                 self.session = Session(bind=self.connection, expire_on_commit=False)
@@ -126,6 +170,47 @@ class UnitOfWork:
             self._cleanup()
             raise
         return self
+
+    def _queue_pg_writer(self) -> None:
+        """Queue behind the other PostgreSQL writers, for up to ``PG_QUEUE_WAIT_MS``.
+
+        Every write appends to the one audit hash chain, so two SERIALIZABLE write units
+        that overlap in time always conflict (each read the head the other replaced): with
+        8 processes most attempts ended in 40001 and units failed after every retry. A
+        transaction-level lock cannot help, since the SERIALIZABLE snapshot is taken when
+        the statement that waits for it starts. A session-level advisory lock taken in its
+        own short transaction queues the writers instead, and each one's snapshot then
+        follows the previous commit; ``_cleanup`` releases it (the server does when the
+        process dies).
+
+        The queue only spares work: correctness still comes from SERIALIZABLE. A writer
+        that waited ``PG_QUEUE_WAIT_MS`` (behind a long bulk import, or a writer that is
+        itself waiting for this process) goes ahead unqueued, and a conflict then ends in
+        a 40001 that :meth:`Database.run` retries, so the queue can never deadlock.
+        """
+        conn = self.connection
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {PG_QUEUE_WAIT_MS}")
+        try:
+            conn.execute(_PG_WRITER_LOCK, {"key": PG_WRITER_LOCK_KEY})
+        except sa_exc.OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "55P03":
+                raise
+            conn.rollback()
+            return
+        conn.commit()
+        self._pg_queued = True
+
+    def _release_pg_writer(self, connection: Connection) -> None:
+        self._pg_queued = False
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+            connection.execute(_PG_WRITER_UNLOCK, {"key": PG_WRITER_LOCK_KEY})
+            connection.commit()
+        except Exception:
+            # A broken connection must not go back to the pool holding the lock: dropping
+            # it ends the server session, which releases the lock.
+            connection.invalidate()
 
     def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
         """Run a Core statement in this unit's transaction."""
@@ -183,6 +268,8 @@ class UnitOfWork:
             if session is not None:
                 session.close()
             if connection is not None:
+                if self._pg_queued:
+                    self._release_pg_writer(connection)
                 connection.close()
         finally:
             if self._locked and self._writer_lock is not None:

@@ -1,27 +1,27 @@
-"""Invariant query objects and the health report."""
+"""Invariant query objects and the health report.
+
+Each invariant is a frozen dataclass registered in :data:`INVARIANTS`; most return a
+SQLAlchemy ``Select`` of the rows that break their rule. :func:`check_all` runs them into a
+:class:`HealthReport`; :func:`startup_check` is what ``Database.open`` runs.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from inventory_core.invariants.base import Invariant, InvariantResult, QueryInvariant, Severity
+from inventory_core.invariants.registry import INVARIANTS, NAMES, by_name
+from inventory_core.invariants.report import HealthReport, HealthStatus, check_all
+from inventory_core.invariants.startup import startup_check
 
-from sqlalchemy import inspect
-
-from inventory_core.errors import NotMigratedError
-
-if TYPE_CHECKING:
-    from inventory_core.db.database import Database
-
-
-def startup_check(db: Database, *, full: bool = False) -> None:
-    """The checks run by ``Database.open``: every table of the schema is present.
-
-    Raises:
-        NotMigratedError: a table of the schema is missing.
-    """
-    from inventory_core.models import metadata
-
-    with db.read() as uow:
-        present = set(inspect(uow.connection).get_table_names())
-    missing = sorted(set(metadata.tables) - present)
-    if missing:
-        raise NotMigratedError(f"missing tables: {', '.join(missing)}")
+__all__ = [
+    "INVARIANTS",
+    "NAMES",
+    "HealthReport",
+    "HealthStatus",
+    "Invariant",
+    "InvariantResult",
+    "QueryInvariant",
+    "Severity",
+    "by_name",
+    "check_all",
+    "startup_check",
+]

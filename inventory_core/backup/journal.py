@@ -1,0 +1,78 @@
+"""The restore journal: the step a restore reached, and finishing it after a crash.
+
+A restore records each step in ``<db>.restore.json`` *before* acting on it and keeps the old
+database as the hard link ``<db>.restore-old`` until the new one has passed every check, so
+:func:`recover_interrupted_restore` can always leave one whole database: a ``done`` journal
+keeps the new one, anything else puts the old one back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+
+from inventory_core.audit.logs import get_logger
+from inventory_core.backup.files import fsync_dir, remove_quietly, sidecars
+
+log = get_logger("inventory_core.backup")
+
+
+def journal_path(live: Path) -> Path:
+    return live.with_name(live.name + ".restore.json")
+
+
+def old_path(live: Path) -> Path:
+    return live.with_name(live.name + ".restore-old")
+
+
+def new_path(live: Path) -> Path:
+    return live.with_name(live.name + ".restore-new")
+
+
+def write_journal(live: Path, step: str, backup: Path, safety: Path) -> None:
+    """Record the step reached, durably, before acting on it."""
+    target = journal_path(live)
+    tmp = target.with_name(f".{target.name}.tmp")
+    body = {"step": step, "backup": str(backup), "safety_backup": str(safety)}
+    with tmp.open("w", encoding="utf-8") as handle:
+        json.dump(body, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+    fsync_dir(live.parent)
+
+
+def finish(live: Path) -> None:
+    remove_quietly(old_path(live), new_path(live), journal_path(live))
+    fsync_dir(live.parent)
+
+
+def recover_interrupted_restore(live: Path) -> str | None:
+    """Complete or undo a restore that a crash interrupted; None when there was none.
+
+    Returns:
+        ``"kept-new"`` when the restore had passed its checks, ``"kept-old"`` when the old
+        database was put back (or never left), None when no restore was under way.
+    """
+    journal = journal_path(live)
+    if not journal.exists():
+        remove_quietly(new_path(live))
+        return None
+    step = None
+    with contextlib.suppress(OSError, ValueError):
+        step = json.loads(journal.read_text(encoding="utf-8")).get("step")
+    old = old_path(live)
+    if step == "done":
+        finish(live)
+        log.warning("restore_recovered", path=str(live), outcome="kept-new")
+        return "kept-new"
+    if old.exists():
+        remove_quietly(*sidecars(live))
+        os.replace(old, live)
+        remove_quietly(old)
+        fsync_dir(live.parent)
+    finish(live)
+    log.warning("restore_recovered", path=str(live), outcome="kept-old", step=step)
+    return "kept-old"

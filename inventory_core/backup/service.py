@@ -1,0 +1,284 @@
+""":class:`BackupService`: take, list, verify, restore and prune backups of one database."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from inventory_core.audit.context import current_run_id, current_user
+from inventory_core.audit.logs import get_logger
+from inventory_core.audit.trail import Operation, append
+from inventory_core.backup import postgres
+from inventory_core.backup.catalog import BackupInfo, list_backups, new_backup_path
+from inventory_core.backup.files import (
+    create_private,
+    fault_point,
+    fsync_dir,
+    fsync_file,
+    is_disk_full,
+    remove_quietly,
+    sha256_file,
+    sidecars,
+)
+from inventory_core.backup.manifest import (
+    Manifest,
+    library_version,
+    manifest_path,
+    sqlite_facts,
+    write_manifest,
+)
+from inventory_core.backup.retention import RetentionPolicy
+from inventory_core.backup.sqlite_copy import (
+    DEADLINE_S,
+    MAX_RESTARTS,
+    STEP_PAGES,
+    Progress,
+    content_problems,
+    online_copy,
+    open_readonly,
+    schema_error,
+)
+from inventory_core.db import migrations
+from inventory_core.errors import BackupError, BackupSpaceError, InventoryError
+
+if TYPE_CHECKING:
+    from inventory_core.backup.restore import RestorePlan, RestoreResult
+    from inventory_core.db.database import Database
+
+log = get_logger("inventory_core.backup")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of :meth:`BackupService.verify`: an error code and a message."""
+
+    code: str
+    message: str
+
+
+class BackupService:
+    """Backups of one database in one folder, with a retention policy.
+
+    Args:
+        db: the open database.
+        directory: the backup folder (created when missing).
+        retention: what :meth:`apply_retention` keeps.
+        step_pages: pages per step of the online copy.
+        max_restarts: restarts by writers tolerated before copying in one step.
+        deadline_s: seconds of stepping tolerated before copying in one step.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        directory: str | os.PathLike[str],
+        retention: RetentionPolicy | None = None,
+        *,
+        step_pages: int = STEP_PAGES,
+        max_restarts: int = MAX_RESTARTS,
+        deadline_s: float = DEADLINE_S,
+    ) -> None:
+        self.db = db
+        self.directory = Path(directory).expanduser().resolve()
+        self.retention = retention or RetentionPolicy()
+        self.step_pages = step_pages
+        self.max_restarts = max_restarts
+        self.deadline_s = deadline_s
+
+    @property
+    def stem(self) -> str:
+        """The prefix of this database's backup names (file stem or PostgreSQL db name)."""
+        if self.db.path is not None:
+            return self.db.path.stem
+        return str(self.db.url.database or "postgres")
+
+    # -- taking a backup ------------------------------------------------------------------
+
+    def backup(
+        self, reason: str = "manual", *, progress: Progress | None = None, record: bool = True
+    ) -> Path:
+        """Take a verified backup and record it in the audit trail.
+
+        Args:
+            reason: why (``manual``, ``open``, ``pre-migration``...); part of the file name.
+            progress: called with ``(pages_done, pages_total)`` during the copy.
+            record: append a BACKUP row to the audit trail. The safety backup of a restore
+                does not: the live file must keep its bytes in case the restore rolls back,
+                and the restore's own audit row names the safety backup instead.
+
+        Returns:
+            The path of the new backup (its manifest is ``<path>.manifest.json``).
+
+        Raises:
+            BackupSpaceError: the folder ran out of space (nothing partial is left).
+            BackupToolMissingError: PostgreSQL without ``pg_dump``.
+            BackupError: the copy failed its checks, or another I/O error.
+        """
+        self.directory.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        now = datetime.now(UTC)
+        suffix = ".db" if self.db.path is not None else ".dump"
+        target = new_backup_path(self.directory, self.stem, reason, suffix, now)
+        tmp = target.with_name(f".{target.name}.tmp")
+        try:
+            if self.db.path is not None:
+                method, facts = self._copy_sqlite(tmp, progress)
+            else:
+                facts = self._server_facts()
+                create_private(tmp)
+                postgres.dump(self.db.url, tmp)
+                method = "pg_dump"
+            fsync_file(tmp)
+            fault_point("backup-before-rename")
+            manifest = Manifest(
+                file=target.name,
+                sha256=sha256_file(tmp),
+                size=tmp.stat().st_size,
+                dialect=self.db.dialect,
+                method=method,
+                reason=reason,
+                run_id=current_run_id(),
+                created_at=now.isoformat(),
+                verified=True,
+                library_version=library_version(),
+                sqlite_version=sqlite3.sqlite_version,
+                **facts,
+            )
+            os.replace(tmp, target)
+            fsync_dir(self.directory)
+            fault_point("backup-manifest")
+            write_manifest(manifest, target)
+        except BaseException as exc:
+            remove_quietly(tmp, *sidecars(tmp), target, manifest_path(target))
+            if isinstance(exc, InventoryError) or not isinstance(exc, Exception):
+                raise
+            if is_disk_full(exc):
+                raise BackupSpaceError(str(exc), folder=str(self.directory)) from exc
+            raise BackupError(str(exc)) from exc
+        elapsed_ms = (time.monotonic() - started) * 1000
+        if record:
+            details = {"file": target.name, "reason": reason, "sha256": manifest.sha256}
+            self._record(Operation.BACKUP, details, elapsed_ms)
+        self.db.last_backup = target
+        log.info(
+            "backup_taken",
+            path=str(target),
+            reason=reason,
+            method=method,
+            size=manifest.size,
+            elapsed_ms=round(elapsed_ms, 1),
+        )
+        return target
+
+    def _copy_sqlite(self, tmp: Path, progress: Progress | None) -> tuple[str, dict[str, Any]]:
+        assert self.db.path is not None
+        create_private(tmp)
+        fault_point("backup-copy")
+        stats = online_copy(
+            self.db.path,
+            tmp,
+            busy_timeout_s=self.db.settings.busy_timeout_ms / 1000,
+            step_pages=self.step_pages,
+            max_restarts=self.max_restarts,
+            deadline_s=self.deadline_s,
+            progress=progress,
+        )
+        conn = open_readonly(tmp)
+        try:
+            wrong = schema_error(conn, tmp)
+            if wrong is not None:
+                raise BackupError(f"the copy is not a usable database: {wrong.message}")
+            problems = content_problems(conn)
+            if problems:
+                raise BackupError("the copy failed its checks: " + "; ".join(problems))
+            facts = sqlite_facts(conn)
+        finally:
+            conn.close()
+        return stats.method, facts
+
+    def _server_facts(self) -> dict[str, Any]:
+        from inventory_core.models import AuditLog, metadata
+
+        with self.db.read() as uow:
+            counts = {
+                name: int(uow.execute(select(func.count()).select_from(table)).scalar_one())
+                for name, table in sorted(metadata.tables.items())
+            }
+            head = uow.execute(
+                select(AuditLog.hash).order_by(AuditLog.audit_id.desc()).limit(1)
+            ).scalar_one_or_none()
+            revision = migrations.current_revision(uow.connection)
+        return {
+            "schema_revision": revision,
+            "row_counts": counts,
+            "audit_head_hash": head,
+            "audit_rows": counts.get("audit_log", 0),
+        }
+
+    def _record(self, operation: Operation, details: dict[str, Any], elapsed_ms: float) -> None:
+        """Append the audit row of a backup-side operation to the live database."""
+        self.db.run(
+            lambda uow: append(
+                uow, operation, user=current_user(), details=details, duration_ms=elapsed_ms
+            ),
+            operation=str(operation),
+        )
+
+    # -- listing, verifying, pruning ------------------------------------------------------
+
+    def list(self) -> list[BackupInfo]:
+        """This database's backups in the folder, newest first."""
+        return list_backups(self.directory, self.stem)
+
+    def verify(self, path: str | os.PathLike[str]) -> builtins.list[Problem]:
+        """Check a backup against its manifest and SQLite's own checks.
+
+        Costs one sha256 pass and one ``integrity_check`` (plus ``foreign_key_check``).
+
+        Returns:
+            The problems found; an empty list means the backup can be restored.
+        """
+        from inventory_core.backup.checks import backup_errors
+
+        return [Problem(e.code, e.message) for e in backup_errors(Path(path))]
+
+    def apply_retention(self, dry_run: bool = False) -> builtins.list[BackupInfo]:
+        """Delete the backups the policy does not keep (each with its manifest).
+
+        Args:
+            dry_run: only report what would be deleted.
+
+        Returns:
+            The backups deleted (or that would be), newest first.
+        """
+        doomed = self.retention.prune(self.list())
+        if dry_run or not doomed:
+            return doomed
+        for info in doomed:
+            remove_quietly(info.manifest_path, info.path)
+        fsync_dir(self.directory)
+        log.info("retention_applied", deleted=[i.path.name for i in doomed])
+        return doomed
+
+    # -- restoring ------------------------------------------------------------------------
+
+    def restore(
+        self, path: str | os.PathLike[str], dry_run: bool = False
+    ) -> RestorePlan | RestoreResult:
+        """Restore a backup over the live database, or with ``dry_run`` show the plan.
+
+        See :func:`inventory_core.backup.restore.restore` for the sequence and guarantees.
+        """
+        from inventory_core.backup.restore import plan_restore, restore
+
+        if dry_run:
+            return plan_restore(self, Path(path))
+        return restore(self, Path(path))

@@ -1,0 +1,213 @@
+"""The SQLite side of backups: the online copy, and the checks a copy must pass.
+
+``sqlite3.Connection.backup`` copies in page steps while other connections keep writing,
+but every commit by another connection restarts it from page one. Measured on 560 MB with a
+writer committing every 10 ms, 1,024-page steps restarted 5,653 times in 60 s and never
+finished, while a one-step copy (one read transaction; WAL writers keep going) finished in
+~1.3 s. So the copy runs in steps (for the progress bar) only while it is not being
+restarted: at the first restarts, or past the deadline, it finishes in one step and logs it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from inventory_core.audit.logs import get_logger
+from inventory_core.db import migrations
+from inventory_core.db.preflight import SQLITE_HEADER
+from inventory_core.errors import (
+    RestoreError,
+    RestoreMissingError,
+    RestoreNotADatabaseError,
+    RestorePathIsDirectoryError,
+    RestoreSchemaTooNewError,
+    RestoreTruncatedError,
+    RestoreWrongSchemaError,
+)
+
+log = get_logger("inventory_core.backup")
+
+Progress = Callable[[int, int], None]
+STEP_PAGES = 1024
+MAX_RESTARTS = 1
+DEADLINE_S = 10.0
+# Python sleeps 250 ms after a busy step by default, an age next to a 10 ms writer.
+BUSY_SLEEP_S = 0.005
+
+
+@dataclass(frozen=True)
+class CopyStats:
+    """How an online copy went: ``stepped`` or ``one-step``, restarts seen, seconds."""
+
+    method: str
+    restarts: int
+    seconds: float
+    pages: int
+
+
+class _FallBack(Exception):
+    """Raised from the progress callback to abandon the stepped copy."""
+
+
+def online_copy(
+    source: Path,
+    dest: Path,
+    *,
+    busy_timeout_s: float = 5.0,
+    step_pages: int = STEP_PAGES,
+    max_restarts: int = MAX_RESTARTS,
+    deadline_s: float = DEADLINE_S,
+    progress: Progress | None = None,
+) -> CopyStats:
+    """Copy the live database ``source`` into ``dest`` (a new file) with the backup API.
+
+    The copy is a consistent snapshot: every transaction is in it whole or not at all.
+    ``dest`` is left in ``journal_mode=DELETE`` so the one file is self-contained.
+
+    Args:
+        source: the live database (WAL mode; other processes may be writing).
+        dest: the file to fill (created empty beforehand, mode 0600).
+        busy_timeout_s: how long to wait for a lock on the source.
+        step_pages: pages per step while no writer restarts the copy.
+        max_restarts: restarts tolerated before finishing in one step.
+        deadline_s: seconds of stepping tolerated before finishing in one step.
+        progress: called with ``(pages_done, pages_total)``.
+    """
+    started = time.monotonic()
+    restarts = 0
+    last_remaining: int | None = None
+    total_pages = 0
+
+    def on_step(_status: int, remaining: int, total: int) -> None:
+        nonlocal restarts, last_remaining, total_pages
+        total_pages = total
+        if last_remaining is not None and remaining >= last_remaining:  # restarted or stalled
+            restarts += 1
+        last_remaining = remaining
+        if progress is not None:
+            progress(total - remaining, total)
+        if restarts > max_restarts or time.monotonic() - started > deadline_s:
+            raise _FallBack
+
+    src = sqlite3.connect(source, timeout=busy_timeout_s)
+    try:
+        method = "stepped"
+        dst = _open_dest(dest)
+        try:
+            src.backup(dst, pages=step_pages, progress=on_step, sleep=BUSY_SLEEP_S)
+        except _FallBack:
+            # Without a journal the abandoned copy cannot roll back: start from an empty file.
+            dst.close()
+            with dest.open("r+b") as handle:
+                handle.truncate(0)
+            method = "one-step"
+            log.warning(
+                "backup_fallback_one_step",
+                restarts=restarts,
+                elapsed_s=round(time.monotonic() - started, 3),
+                reason="writers kept restarting the stepped copy",
+            )
+            dst = _open_dest(dest)
+            src.backup(dst, pages=-1, sleep=BUSY_SLEEP_S)
+            if progress is not None:
+                progress(total_pages, total_pages)
+        finally:
+            try:
+                dst.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                dst.close()
+    finally:
+        src.close()
+    return CopyStats(method, restarts, round(time.monotonic() - started, 4), total_pages)
+
+
+def _open_dest(dest: Path) -> sqlite3.Connection:
+    """The destination connection, without journal or syncs.
+
+    The copy is a temp file, fsynced and verified afterwards and never listed until it is
+    renamed, so a journal on it would only double the writes.
+    """
+    dst = sqlite3.connect(dest)
+    dst.execute("PRAGMA journal_mode=OFF")
+    dst.execute("PRAGMA synchronous=OFF")
+    return dst
+
+
+def structural_error(path: Path) -> RestoreError | None:
+    """Why ``path`` cannot even be opened as a backup, or None (read-only, no writes)."""
+    if path.is_dir():
+        return RestorePathIsDirectoryError(path=str(path))
+    if not path.exists():
+        return RestoreMissingError(path=str(path))
+    size = path.stat().st_size
+    if size == 0:
+        return RestoreNotADatabaseError("the file is empty (0 bytes)", path=str(path))
+    with path.open("rb") as handle:
+        header = handle.read(100)
+    if len(header) < 100 or not header.startswith(SQLITE_HEADER):
+        return RestoreNotADatabaseError("it does not start with the SQLite header", path=str(path))
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    if page_size < 512 or page_size & (page_size - 1):
+        return RestoreNotADatabaseError(f"invalid page size {page_size}", path=str(path))
+    if size % page_size or (header[24:28] == header[92:96] and size < pages * page_size):
+        return RestoreTruncatedError(
+            f"{size} bytes, the header says {pages} pages of {page_size} bytes", path=str(path)
+        )
+    return None
+
+
+def open_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection that never creates -wal/-shm next to a backup."""
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def schema_error(conn: sqlite3.Connection, path: Path) -> RestoreError | None:
+    """Why the SQLite file behind ``conn`` is not an inventory_core database we can use."""
+    from inventory_core.models import metadata
+
+    try:
+        names = {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as exc:
+        return RestoreNotADatabaseError(str(exc), path=str(path))
+    if "alembic_version" not in names:
+        return RestoreWrongSchemaError("it has no alembic_version table", path=str(path))
+    row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    revision = None if row is None else str(row[0])
+    if revision is None or revision not in migrations.known_revisions():
+        if revision is not None and set(metadata.tables) <= names:
+            return RestoreSchemaTooNewError(
+                found=revision, expected=migrations.head_revision(), path=str(path)
+            )
+        return RestoreWrongSchemaError(f"unknown schema revision {revision!r}", path=str(path))
+    missing = sorted(set(metadata.tables) - names)
+    if revision == migrations.head_revision() and missing:
+        return RestoreWrongSchemaError(f"missing tables: {', '.join(missing)}", path=str(path))
+    return None
+
+
+def content_problems(conn: sqlite3.Connection, *, foreign_keys: bool = True) -> list[str]:
+    """``integrity_check`` and ``foreign_key_check`` findings (empty when the file is sound).
+
+    Args:
+        conn: a connection to the file.
+        foreign_keys: also run ``foreign_key_check`` (a join per referencing row). A backup
+            whose sha256 matches its manifest had it checked when it was taken.
+    """
+    problems: list[str] = []
+    try:
+        rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check(20)")]
+    except sqlite3.DatabaseError as exc:
+        return [f"integrity_check failed: {exc}"]
+    if rows != ["ok"]:
+        problems.extend(f"integrity_check: {r}" for r in rows)
+    if not foreign_keys:
+        return problems
+    fk = conn.execute("PRAGMA foreign_key_check").fetchmany(20)
+    problems.extend(f"foreign_key_check: {r[0]} rowid {r[1]} -> {r[2]}" for r in fk)
+    return problems

@@ -1,0 +1,81 @@
+"""The reference fold: the ledger semantics in a few lines of plain Python.
+
+It is deliberately naive (it walks every event in ledger order) so that it can be read
+against the table in DESIGN.md line by line. The tests use it as the oracle that the
+set-based SQL of :mod:`inventory_core.ledger.stock` must agree with; the negative-stock
+check reuses :func:`apply_on_hand` for the few events it folds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from inventory_core.ledger.readmodels import Stock
+from inventory_core.models import EVENT_PRIORITY, EventType
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEvent:
+    """One ledger row as the fold sees it."""
+
+    transaction_id: int
+    sku: str
+    date: dt.date
+    event: EventType
+    qty: int
+
+    @property
+    def key(self) -> tuple[dt.date, int, int]:
+        """The ledger order: ``(date, priority, transaction_id)``."""
+        return (self.date, EVENT_PRIORITY[self.event], self.transaction_id)
+
+
+def apply_on_hand(on_hand: int, event: EventType, qty: int) -> int:
+    """on_hand after one event (the ``effect`` column of the semantics table)."""
+    if event == EventType.SNAPSHOT:
+        return qty
+    if event in (EventType.RECEIPT, EventType.ADJUST):
+        return on_hand + qty
+    if event in (EventType.SALE, EventType.WASTE):
+        return on_hand - qty
+    return on_hand
+
+
+def reference_fold(
+    events: Iterable[LedgerEvent],
+    asof: date,
+    *,
+    reversed_ids: Iterable[int] = (),
+    skus: Iterable[str] = (),
+) -> dict[str, Stock]:
+    """Fold the unreversed events strictly before ``asof`` into a :class:`Stock` per SKU.
+
+    Args:
+        events: ledger rows, in any order.
+        asof: only events with ``date < asof`` count.
+        reversed_ids: transaction ids recorded in ``transaction_reversals``.
+        skus: SKUs to report even when they have no events (all zero).
+
+    Returns:
+        ``{sku: Stock}`` for every SKU seen in ``events`` or ``skus``.
+    """
+    skipped = set(reversed_ids)
+    state: dict[str, list[int]] = {sku: [0, 0, 0] for sku in skus}
+    for ev in sorted(events, key=lambda e: e.key):
+        current = state.setdefault(ev.sku, [0, 0, 0])
+        if ev.transaction_id in skipped or ev.date >= asof:
+            continue
+        current[0] = apply_on_hand(current[0], ev.event, ev.qty)
+        if ev.event == EventType.ORDER:
+            current[1] += ev.qty
+        elif ev.event == EventType.RECEIPT:
+            current[1] = max(0, current[1] - ev.qty)
+        elif ev.event == EventType.UNFULFILLED:
+            current[2] += ev.qty
+    return {
+        sku: Stock(sku=sku, on_hand=v[0], on_order=v[1], unfulfilled=v[2], asof=asof)
+        for sku, v in state.items()
+    }

@@ -1,0 +1,169 @@
+"""Lots and first-expiry-first-out (FEFO) consumption.
+
+A RECEIPT with an expiry creates a lot. Every decrease of on_hand takes from the lots
+with the earliest expiry first (lots without expiry last, then by lot id), and after any
+write the lots are trimmed, FEFO again, so that their sum never exceeds the SKU's final
+on_hand: a later count or a backdated sale can leave less stock than the lots say.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, insert, select, update
+
+from inventory_core.db.uow import UnitOfWork
+from inventory_core.errors import InsufficientStockError, NotFoundError
+from inventory_core.ledger.readmodels import LotInfo
+from inventory_core.models import Lot
+
+_l = cast(Table, Lot.__table__)
+
+_FEFO = (_l.c.expiry_date.is_(None), _l.c.expiry_date, _l.c.lot_id)
+
+_open_lots = (
+    select(_l.c.lot_id, _l.c.qty_remaining)
+    .where(_l.c.sku == bindparam("sku"), _l.c.qty_remaining > 0)
+    .order_by(*_FEFO)
+)
+_set_remaining = (
+    update(_l)
+    .where(_l.c.lot_id == bindparam("b_lot_id"))
+    .values(qty_remaining=bindparam("b_remaining"))
+)
+
+
+def create_lot(
+    uow: UnitOfWork,
+    *,
+    sku: str,
+    transaction_id: int,
+    document_id: str | None,
+    received: date,
+    expiry: date | None,
+    qty: int,
+) -> int:
+    """Insert a lot holding all of ``qty`` and return its id."""
+    result = uow.execute(
+        insert(_l)
+        .values(
+            sku=sku,
+            transaction_id=transaction_id,
+            document_id=document_id,
+            received_date=received,
+            expiry_date=expiry,
+            qty_received=qty,
+            qty_remaining=qty,
+        )
+        .returning(_l.c.lot_id)
+    )
+    return int(result.scalar_one())
+
+
+def settle(
+    uow: UnitOfWork,
+    sku: str,
+    *,
+    final_on_hand: int,
+    consume: int = 0,
+    from_lot: int | None = None,
+    empty_lot: int | None = None,
+    on: date | None = None,
+) -> None:
+    """Apply a decrease to the SKU's lots, then trim them to ``final_on_hand``.
+
+    Args:
+        uow: the write unit of work.
+        sku: the SKU whose lots change.
+        final_on_hand: on_hand after every event of the SKU (the fold to the end).
+        consume: units taken FEFO (a sale, waste, a negative adjustment, a lower count).
+        from_lot: take ``consume`` from this lot instead of FEFO (``waste(lot_id=...)``).
+        empty_lot: a lot to empty first (the lot of a reverted RECEIPT); what it held
+            counts towards ``consume``.
+        on: the date of the write, reported when ``from_lot`` holds too little.
+
+    Raises:
+        NotFoundError: ``from_lot`` is not a lot of ``sku``.
+        InsufficientStockError: ``from_lot`` holds less than ``consume``.
+    """
+    rows: Any = uow.execute(_open_lots, {"sku": sku}).all()
+    if not rows and from_lot is None:
+        return
+    order = [int(r[0]) for r in rows]
+    remaining = {int(r[0]): int(r[1]) for r in rows}
+    before = dict(remaining)
+    if empty_lot is not None and empty_lot in remaining:
+        consume = max(0, consume - remaining[empty_lot])
+        remaining[empty_lot] = 0
+    if from_lot is not None:
+        held = remaining.get(from_lot)
+        if held is None:
+            _require_lot(uow, sku, from_lot)
+            held = 0
+        if held < consume:
+            raise InsufficientStockError(
+                sku=sku, date=on, shortfall=consume - held, lot_id=from_lot
+            )
+        remaining[from_lot] = held - consume
+    else:
+        _take_fefo(order, remaining, consume)
+    _take_fefo(order, remaining, sum(remaining.values()) - max(final_on_hand, 0))
+    changed = [
+        {"b_lot_id": lot_id, "b_remaining": qty}
+        for lot_id, qty in remaining.items()
+        if qty != before.get(lot_id)
+    ]
+    if changed:
+        uow.execute(_set_remaining, changed)
+
+
+def _take_fefo(order: list[int], remaining: dict[int, int], amount: int) -> None:
+    for lot_id in order:
+        if amount <= 0:
+            return
+        taken = min(amount, remaining[lot_id])
+        remaining[lot_id] -= taken
+        amount -= taken
+
+
+def _require_lot(uow: UnitOfWork, sku: str, lot_id: int) -> None:
+    found = uow.execute(select(_l.c.sku).where(_l.c.lot_id == lot_id)).scalar_one_or_none()
+    if found != sku:
+        raise NotFoundError(entity="Lot", key=f"{lot_id} of {sku}")
+
+
+def lot_of_transaction(uow: UnitOfWork, transaction_id: int) -> int | None:
+    """The lot created by a RECEIPT transaction, if any."""
+    value = uow.execute(
+        select(_l.c.lot_id).where(_l.c.transaction_id == transaction_id)
+    ).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def list_lots(uow: UnitOfWork, sku: str) -> list[LotInfo]:
+    """The SKU's non-empty lots in FEFO order."""
+    rows = uow.execute(
+        select(_l).where(_l.c.sku == sku, _l.c.qty_remaining > 0).order_by(*_FEFO)
+    ).mappings()
+    return [
+        LotInfo(
+            lot_id=r["lot_id"],
+            sku=r["sku"],
+            transaction_id=r["transaction_id"],
+            document_id=r["document_id"],
+            received_date=r["received_date"],
+            expiry_date=r["expiry_date"],
+            qty_received=r["qty_received"],
+            qty_remaining=r["qty_remaining"],
+        )
+        for r in rows
+    ]
+
+
+def lots_total(uow: UnitOfWork, sku: str) -> int:
+    """The sum of what is left in the SKU's lots."""
+    value = uow.execute(
+        select(func.coalesce(func.sum(_l.c.qty_remaining), 0)).where(_l.c.sku == sku)
+    ).scalar_one()
+    return int(value)

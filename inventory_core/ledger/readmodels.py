@@ -1,0 +1,85 @@
+"""The immutable read models returned to callers (never live ORM objects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from inventory_core.models import EventType
+
+
+@dataclass(frozen=True, slots=True)
+class Stock:
+    """The stock position of one SKU as of a date (events strictly before ``asof`` count)."""
+
+    sku: str
+    on_hand: int
+    on_order: int
+    unfulfilled: int
+    asof: date
+
+
+@dataclass(frozen=True, slots=True)
+class SkuInfo:
+    """A SKU's master data."""
+
+    sku: str
+    description: str
+    ean: str | None
+    pack_size: int
+    moq: int
+    lead_time_days: int
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LotInfo:
+    """What is left of one received lot."""
+
+    lot_id: int
+    sku: str
+    transaction_id: int
+    document_id: str | None
+    received_date: date
+    expiry_date: date | None
+    qty_received: int
+    qty_remaining: int
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One ledger event of a SKU; ``reversed`` events no longer count."""
+
+    transaction_id: int
+    sku: str
+    date: date
+    event: EventType
+    qty: int
+    document_id: str | None
+    note: str | None
+    reversed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptResult:
+    """What one delivery document recorded: one RECEIPT transaction (and lot) per line.
+
+    ``replayed`` tells whether this call wrote it or found it already recorded; it is left
+    out of equality, so a replay compares equal to the first result.
+    """
+
+    document_id: str
+    received_on: date
+    document_hash: str
+    transaction_ids: tuple[int, ...]
+    lot_ids: tuple[int | None, ...]
+    replayed: bool = field(default=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResult:
+    """What one ``record_many`` call wrote."""
+
+    events: int
+    chunks: int
+    counts: dict[str, int]

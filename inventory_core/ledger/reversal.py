@@ -1,0 +1,125 @@
+"""Reverting a transaction: the ledger row stays, a ``transaction_reversals`` row cancels it.
+
+A reversal is a write like any other: reverting a RECEIPT, a positive ADJUST or a SNAPSHOT
+lowers on_hand from that date on, so it passes the same negative-stock check and is
+refused (with nothing written) when later sales depended on it. Its side effects follow
+the event: a SALE gives back its units in ``sales``, a RECEIPT gives back its order's
+quantity and empties its own lot first, an ORDER cancels its order (unless something was
+already received against it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select, update
+
+from inventory_core.db.uow import UnitOfWork
+from inventory_core.errors import ConflictError, NotFoundError
+from inventory_core.ledger import events, lots
+from inventory_core.ledger.receiving import END_OF_TIME, change_received
+from inventory_core.ledger.stock import on_hand_before
+from inventory_core.models import (
+    EventType,
+    OrderLog,
+    OrderReceipt,
+    Transaction,
+    TransactionReversal,
+    utc_now_iso,
+)
+
+_t = cast(Table, Transaction.__table__)
+_r = cast(Table, TransactionReversal.__table__)
+_o = cast(Table, OrderLog.__table__)
+_or = cast(Table, OrderReceipt.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class Reverted:
+    """What was reverted (for the audit row)."""
+
+    transaction_id: int
+    sku: str
+    event: EventType
+    qty: int
+    date: date
+
+
+def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reverted:
+    """Record the reversal of ``transaction_id`` with its side effects.
+
+    Raises:
+        NotFoundError: no such transaction.
+        ConflictError: already reverted, or an ORDER with receipts against it.
+        InsufficientStockError: removing the event would make on_hand negative later.
+    """
+    row: Any = uow.execute(
+        select(_t.c.sku, _t.c.event, _t.c.qty, _t.c.date).where(
+            _t.c.transaction_id == transaction_id
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError(entity="Transaction", key=str(transaction_id))
+    done = Reverted(transaction_id, row[0], EventType(row[1]), int(row[2]), row[3])
+    already = uow.execute(
+        select(_r.c.reversal_id).where(_r.c.transaction_id == transaction_id)
+    ).first()
+    if already is not None:
+        raise ConflictError(
+            f"transaction {transaction_id} is already reverted", transaction_id=transaction_id
+        )
+    now = utc_now_iso()
+    if done.event == EventType.ORDER:
+        _cancel_order(uow, transaction_id, now)
+    lowers = done.event in (EventType.RECEIPT, EventType.SNAPSHOT) or (
+        done.event == EventType.ADJUST and done.qty > 0
+    )
+    final_before = on_hand_before(uow, done.sku, END_OF_TIME) if lowers else 0
+    outcome = None
+    if lowers:
+        outcome, _ = events.projected(uow, done.sku, done.date, remove=transaction_id)
+    uow.execute(
+        insert(_r).values(transaction_id=transaction_id, reason=reason, user=user, created_at=now)
+    )
+    if done.event == EventType.SALE:
+        events.add_sale(uow, done.sku, done.date, -done.qty)
+    if done.event == EventType.RECEIPT:
+        links: Any = uow.execute(
+            select(_or.c.order_id, _or.c.qty).where(_or.c.transaction_id == transaction_id)
+        ).all()
+        for order_id, qty in links:
+            change_received(uow, int(order_id), -int(qty), now)
+    if outcome is not None:
+        own_lot = (
+            lots.lot_of_transaction(uow, transaction_id)
+            if done.event == EventType.RECEIPT
+            else None
+        )
+        decrease = final_before - outcome.final_on_hand
+        lots.settle(
+            uow,
+            done.sku,
+            final_on_hand=outcome.final_on_hand,
+            consume=max(decrease, 0),
+            empty_lot=own_lot,
+            on=done.date,
+        )
+    return done
+
+
+def _cancel_order(uow: UnitOfWork, transaction_id: int, now: str) -> None:
+    order: Any = uow.execute(
+        select(_o.c.order_id, _o.c.qty_received).where(_o.c.transaction_id == transaction_id)
+    ).first()
+    if order is None:
+        return
+    if int(order[1]) > 0:
+        raise ConflictError(
+            f"order {order[0]} already has receipts; revert them first",
+            order_id=int(order[0]),
+        )
+    uow.execute(
+        update(_o).where(_o.c.order_id == order[0]).values(status="CANCELLED", updated_at=now)
+    )

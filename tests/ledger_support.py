@@ -1,0 +1,82 @@
+"""Helpers shared by the ledger tests: dates, row counts, the oracle read from the database."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select, text
+
+from inventory_core import Database
+from inventory_core.ledger.fold import LedgerEvent, reference_fold
+from inventory_core.ledger.readmodels import Stock
+from inventory_core.models import EventType, Lot, Transaction, TransactionReversal, metadata
+
+DAY0 = date(2026, 2, 1)
+
+
+def day(n: int) -> date:
+    """The n-th day after DAY0 (day(0) is DAY0)."""
+    return DAY0 + timedelta(days=n)
+
+
+def row_counts(db: Database) -> dict[str, int]:
+    """Rows in every table, to prove a refused write changed nothing."""
+    with db.read() as uow:
+        return {
+            name: int(uow.execute(select(func.count()).select_from(table)).scalar_one())
+            for name, table in sorted(metadata.tables.items())
+        }
+
+
+def table_fingerprint(db: Database, prefix: str = "") -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the mutable tables (of SKUs starting with ``prefix``), to prove a refused
+    write updated nothing."""
+    out: dict[str, list[tuple[object, ...]]] = {}
+    with db.read() as uow:
+        for name in ("order_logs", "lots", "sales", "skus", "receiving_logs"):
+            table = metadata.tables[name]
+            rows = uow.execute(
+                select(table).where(table.c.sku.startswith(prefix, autoescape=True))
+            ).all()
+            out[name] = sorted(tuple(str(v) for v in r) for r in rows)
+    return out
+
+
+def ledger(db: Database, prefix: str = "") -> tuple[list[LedgerEvent], set[int]]:
+    """Every ledger row (of SKUs starting with ``prefix``) and the reversed ids."""
+    t = Transaction.__table__
+    r = TransactionReversal.__table__
+    with db.read() as uow:
+        rows = uow.execute(
+            select(t.c.transaction_id, t.c.sku, t.c.date, t.c.event, t.c.qty).where(
+                t.c.sku.startswith(prefix, autoescape=True)
+            )
+        ).all()
+        reversed_ids = set(uow.execute(select(r.c.transaction_id)).scalars())
+    events = [LedgerEvent(int(a), b, c, EventType(d), int(e)) for a, b, c, d, e in rows]
+    return events, reversed_ids
+
+
+def oracle(db: Database, asof: date, skus: list[str], prefix: str = "") -> dict[str, Stock]:
+    """What the reference fold says every SKU's stock is."""
+    events, reversed_ids = ledger(db, prefix)
+    return reference_fold(events, asof, reversed_ids=reversed_ids, skus=skus)
+
+
+def lots_total(db: Database, sku: str) -> int:
+    """What is left in the SKU's lots."""
+    lot = Lot.__table__
+    with db.read() as uow:
+        value = uow.execute(
+            select(func.coalesce(func.sum(lot.c.qty_remaining), 0)).where(lot.c.sku == sku)
+        ).scalar_one()
+    return int(value)
+
+
+def audit_rows(db: Database) -> list[tuple[str, str | None, str]]:
+    """(operation, sku, details) of every audit row, oldest first."""
+    with db.read() as uow:
+        rows = uow.execute(
+            text("SELECT operation, sku, details FROM audit_log ORDER BY audit_id")
+        ).all()
+    return [(r[0], r[1], r[2]) for r in rows]

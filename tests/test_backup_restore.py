@@ -1,0 +1,247 @@
+"""Restore: verification first, a dry-run plan, the swap, and rollback on any failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from backup_support import add_sku, all_rows, seed, sha256
+from conftest import test_settings
+
+from inventory_core import Database
+from inventory_core.backup import BackupService, RestorePlan, RestoreResult
+from inventory_core.backup.manifest import manifest_path
+from inventory_core.errors import (
+    RestoreChecksumError,
+    RestoreError,
+    RestoreManifestMissingError,
+    RestoreMissingError,
+    RestoreNotADatabaseError,
+    RestorePathIsDirectoryError,
+    RestoreRolledBackError,
+    RestoreSchemaTooNewError,
+    RestoreTruncatedError,
+    RestoreWrongSchemaError,
+)
+
+
+@pytest.fixture
+def service(db: Database, tmp_path: Path) -> BackupService:
+    """A service over a seeded database."""
+    seed(db)
+    return BackupService(db, tmp_path / "backups")
+
+
+def live_bytes(db: Database) -> tuple[str, ...]:
+    """sha256 of the live file and of its -wal, if any."""
+    assert db.path is not None
+    files = [db.path, db.path.with_name(db.path.name + "-wal")]
+    return tuple(sha256(f) if f.exists() else "-" for f in files)
+
+
+def _rewrite_manifest_sha(path: Path) -> None:
+    manifest = json.loads(manifest_path(path).read_text())
+    manifest["sha256"] = sha256(path)
+    manifest["size"] = path.stat().st_size
+    manifest_path(path).write_text(json.dumps(manifest))
+
+
+def _truncated(good: Path) -> None:
+    data = good.read_bytes()
+    good.write_bytes(data[: len(data) // 2 // 4096 * 4096])
+
+
+def _random(good: Path) -> None:
+    good.write_bytes(os.urandom(good.stat().st_size))
+
+
+def _zero(good: Path) -> None:
+    good.write_bytes(b"")
+
+
+def _foreign_schema(good: Path) -> None:
+    good.unlink()
+    conn = sqlite3.connect(good)
+    conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.execute("INSERT INTO customers VALUES (1, 'Rossi')")
+    conn.commit()
+    conn.close()
+    _rewrite_manifest_sha(good)
+
+
+def _bad_checksum(good: Path) -> None:
+    manifest = json.loads(manifest_path(good).read_text())
+    manifest["sha256"] = "0" * 64
+    manifest_path(good).write_text(json.dumps(manifest))
+
+
+def _newer_revision(good: Path) -> None:
+    conn = sqlite3.connect(good)
+    conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    conn.commit()
+    conn.close()
+    _rewrite_manifest_sha(good)
+
+
+def _no_manifest(good: Path) -> None:
+    manifest_path(good).unlink()
+
+
+BAD_BACKUPS: list[tuple[str, Callable[[Path], None], type[RestoreError], str]] = [
+    ("truncated", _truncated, RestoreTruncatedError, "BAK_012"),
+    ("random-bytes", _random, RestoreNotADatabaseError, "BAK_013"),
+    ("zero-length", _zero, RestoreNotADatabaseError, "BAK_013"),
+    ("foreign-schema", _foreign_schema, RestoreWrongSchemaError, "BAK_014"),
+    ("bad-checksum", _bad_checksum, RestoreChecksumError, "BAK_011"),
+    ("newer-revision", _newer_revision, RestoreSchemaTooNewError, "BAK_015"),
+    ("no-manifest", _no_manifest, RestoreManifestMissingError, "BAK_017"),
+]
+
+
+@pytest.mark.parametrize(
+    ("spoil", "error", "code"), [b[1:] for b in BAD_BACKUPS], ids=[b[0] for b in BAD_BACKUPS]
+)
+def test_bad_backup_is_refused_and_the_live_database_keeps_its_bytes(
+    service: BackupService, spoil: Callable[[Path], None], error: type[RestoreError], code: str
+) -> None:
+    """Each kind of bad backup raises its own RestoreError and the live file is unchanged."""
+    good = service.backup("manual")
+    spoil(good)
+    before = live_bytes(service.db)
+    with pytest.raises(error) as raised:
+        service.restore(good)
+    assert raised.value.code == code
+    assert raised.value.recovery_steps
+    assert live_bytes(service.db) == before
+    assert service.verify(good)[0].code == code
+    assert [e.reason for e in service.list()] == ["manual"]
+
+
+def test_a_directory_or_a_missing_path_is_refused(service: BackupService, tmp_path: Path) -> None:
+    """A folder and a path that does not exist get their own errors; nothing changes."""
+    before = live_bytes(service.db)
+    (tmp_path / "folder.db").mkdir()
+    with pytest.raises(RestorePathIsDirectoryError):
+        service.restore(tmp_path / "folder.db")
+    with pytest.raises(RestoreMissingError):
+        service.restore(tmp_path / "nope.db")
+    assert live_bytes(service.db) == before
+
+
+def test_dry_run_returns_the_plan_and_changes_nothing(service: BackupService) -> None:
+    """The plan shows revisions, per-table counts now and after, and the safety backup name."""
+    path = service.backup("manual")
+    add_sku(service.db, "EXTRA")
+    before = live_bytes(service.db)
+    plan = service.restore(path, dry_run=True)
+    assert isinstance(plan, RestorePlan)
+    skus = next(t for t in plan.tables if t.table == "skus")
+    assert (skus.now, skus.after, skus.delta) == (4, 3, -1)
+    assert plan.revision_now == plan.revision_backup and not plan.upgrade_after
+    assert "pre-restore" in plan.safety_backup.name and not plan.safety_backup.exists()
+    assert live_bytes(service.db) == before
+
+
+def test_restore_brings_back_the_backup_and_keeps_the_database_usable(
+    service: BackupService,
+) -> None:
+    """After a restore the rows equal the backup's, a safety backup exists, and writes work."""
+    path = service.backup("manual")
+    expected = all_rows(service.db)
+    add_sku(service.db, "LOST")
+    result = service.restore(path)
+    assert isinstance(result, RestoreResult)
+    rows = all_rows(service.db)
+    for table, content in expected.items():
+        if table != "audit_log":
+            assert rows[table] == content, table
+    assert rows["audit_log"][: len(expected["audit_log"]) - 1] == expected["audit_log"][:-1]
+    assert rows["audit_log"][-1][2] == "restore"
+    assert result.safety_backup.exists() and service.verify(result.safety_backup) == []
+    add_sku(service.db, "AFTER")
+    assert service.db.path is not None
+    leftovers = [p.name for p in service.db.path.parent.iterdir() if ".restore" in p.name]
+    assert leftovers == []
+
+
+def test_safety_backup_restores_what_was_there_before(service: BackupService) -> None:
+    """Restoring the safety backup undoes a restore: the lost SKU comes back."""
+    path = service.backup("manual")
+    add_sku(service.db, "KEEPME")
+    result = service.restore(path)
+    assert isinstance(result, RestoreResult)
+    service.restore(result.safety_backup)
+    skus = [r[0] for r in all_rows(service.db)["skus"]]
+    assert "KEEPME" in skus
+
+
+def test_failure_after_the_swap_puts_the_old_database_back_byte_for_byte(
+    service: BackupService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure after the new file is in place rolls back to the identical old file."""
+    path = service.backup("manual")
+    add_sku(service.db, "OLDONLY")
+    db = service.db
+    db.close()
+    assert db.path is not None
+    before = sha256(db.path)
+    reopened = Database.open(db.path, settings=test_settings())
+    service = BackupService(reopened, service.directory)
+    monkeypatch.setenv("INVENTORY_CORE_TEST_FAULT", "enospc:restore-swapped")
+    with pytest.raises(RestoreRolledBackError) as raised:
+        service.restore(path)
+    monkeypatch.delenv("INVENTORY_CORE_TEST_FAULT")
+    assert raised.value.code == "BAK_019"
+    assert sha256(db.path) == before
+    assert "OLDONLY" in [r[0] for r in all_rows(reopened)["skus"]]
+    add_sku(reopened, "STILL-WRITABLE")
+    reopened.close()
+
+
+def test_restore_refuses_while_another_connection_holds_the_wal(service: BackupService) -> None:
+    """A reader holding a snapshot blocks the checkpoint: the restore refuses, nothing changes."""
+    path = service.backup("manual")
+    add_sku(service.db, "PENDING")
+    assert service.db.path is not None
+    reader = sqlite3.connect(service.db.path)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM skus").fetchone()
+    try:
+        with pytest.raises(RestoreError):
+            service.restore(path)
+    finally:
+        reader.close()
+    assert "PENDING" in [r[0] for r in all_rows(service.db)["skus"]]
+
+
+@pytest.mark.postgres
+def test_postgresql_restore_goes_through_pg_restore(pg_url: str, tmp_path: Path) -> None:
+    """On PostgreSQL a pg_dump backup restores the old rows and the database stays usable."""
+    database = Database.open(pg_url, settings=test_settings())
+    database.upgrade()
+    try:
+        seed(database, skus=2, events_per_sku=2)
+        service = BackupService(database, tmp_path / "pg")
+        path = service.backup("manual")
+        add_sku(database, "GONE")
+        service.restore(path)
+        skus = [r[0] for r in all_rows(database)["skus"]]
+        assert skus == ["SKU000", "SKU001"]
+        add_sku(database, "NEW")
+    finally:
+        database.close()
+
+
+def test_copy_of_backup_elsewhere_still_verifies(service: BackupService, tmp_path: Path) -> None:
+    """A backup copied with its manifest to another folder verifies and restores there."""
+    path = service.backup("manual")
+    elsewhere = tmp_path / "usb"
+    elsewhere.mkdir()
+    shutil.copy2(path, elsewhere / path.name)
+    shutil.copy2(manifest_path(path), elsewhere / manifest_path(path).name)
+    assert service.verify(elsewhere / path.name) == []
