@@ -145,6 +145,7 @@ class UnitOfWork:
         self._pg_queued = False
         self.after_commit: list[Callable[[], None]] = []
         self.info: dict[str, Any] = {}
+        self._session: Session | None = None
 
     @property
     def dialect(self) -> str:
@@ -164,7 +165,6 @@ class UnitOfWork:
                         self._queue_pg_writer()
                         options["isolation_level"] = "SERIALIZABLE"
                     self.connection.execution_options(**options)
-                self.session = Session(bind=self.connection, expire_on_commit=False)
                 self.connection.begin()
         except BaseException:
             self._cleanup()
@@ -212,6 +212,17 @@ class UnitOfWork:
             # it ends the server session, which releases the lock.
             connection.invalidate()
 
+    @property
+    def session(self) -> Session:
+        """The ORM session on this unit's connection, created on first use.
+
+        The library's own statements go through :meth:`execute` (Core); building a Session
+        for every unit would cost more than a primary-key lookup, so it is made lazily.
+        """
+        if self._session is None:
+            self._session = Session(bind=self.connection, expire_on_commit=False)
+        return self._session
+
     def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
         """Run a Core statement in this unit's transaction."""
         with translate_db_errors(**self._context):
@@ -227,7 +238,8 @@ class UnitOfWork:
         if not self.write:
             raise DatabaseError("a read unit of work cannot commit")
         with translate_db_errors(**self._context):
-            self.session.flush()
+            if self._session is not None:
+                self._session.flush()
             self.connection.commit()
         self._committed = True
         if self._on_commit is not None:
@@ -239,7 +251,8 @@ class UnitOfWork:
     def rollback(self) -> None:
         """Roll back whatever was not committed."""
         with translate_db_errors(**self._context):
-            self.session.rollback()
+            if self._session is not None:
+                self._session.rollback()
             if self.connection.in_transaction():
                 self.connection.rollback()
 
@@ -262,7 +275,7 @@ class UnitOfWork:
             raise translate(exc, **self._context) from exc
 
     def _cleanup(self) -> None:
-        session = getattr(self, "session", None)
+        session = self._session
         connection = getattr(self, "connection", None)
         try:
             if session is not None:

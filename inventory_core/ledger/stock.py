@@ -81,15 +81,18 @@ def signed_on_hand_delta(table: Any) -> Any:
     )
 
 
-def _on_hand_columns(sku_col: Any, asof: Any) -> tuple[Any, Any]:
-    """(last SNAPSHOT qty or 0) + (signed events from that SNAPSHOT's date up to asof)."""
+def _last_count(sku: Any, on_or_before: Any, *, inclusive: bool) -> tuple[Any, Any]:
+    """The date and qty of the SKU's last unreversed SNAPSHOT before (or on) a date.
+
+    Returns two scalar subqueries (date, qty) correlated to ``sku`` when it is a column.
+    """
     snap = _t.alias("snap")
     last_snapshot = (
         select(snap.c.date)
         .where(
-            snap.c.sku == sku_col,
+            snap.c.sku == sku,
             snap.c.event == event_literal(EventType.SNAPSHOT),
-            snap.c.date < asof,
+            snap.c.date <= on_or_before if inclusive else snap.c.date < on_or_before,
             snap.c.transaction_id.not_in(_reversed_ids()),
         )
         .order_by(snap.c.date.desc())
@@ -98,6 +101,12 @@ def _on_hand_columns(sku_col: Any, asof: Any) -> tuple[Any, Any]:
     )
     snap_date = last_snapshot.scalar_subquery()
     snap_qty = last_snapshot.with_only_columns(snap.c.qty).scalar_subquery()
+    return snap_date, snap_qty
+
+
+def _on_hand_columns(sku_col: Any, asof: Any) -> tuple[Any, Any]:
+    """(last SNAPSHOT qty or 0) + (signed events from that SNAPSHOT's date up to asof)."""
+    snap_date, snap_qty = _last_count(sku_col, asof, inclusive=False)
     ev = _t.alias("ev")
     later = (
         select(func.sum(signed_on_hand_delta(ev)))
@@ -214,20 +223,7 @@ def on_hand_at_statement() -> Select[Any]:
     sku = bindparam("sku", type_=String)
     day = bindparam("day", type_=Date)
     priority = bindparam("priority", type_=Integer)
-    snap = _t.alias("snap")
-    last_snapshot = (
-        select(snap.c.date)
-        .where(
-            snap.c.sku == sku,
-            snap.c.event == event_literal(EventType.SNAPSHOT),
-            snap.c.date <= day,
-            snap.c.transaction_id.not_in(_reversed_ids()),
-        )
-        .order_by(snap.c.date.desc())
-        .limit(1)
-    )
-    snap_date = last_snapshot.scalar_subquery()
-    snap_qty = last_snapshot.with_only_columns(snap.c.qty).scalar_subquery()
+    snap_date, snap_qty = _last_count(sku, day, inclusive=True)
     ev = _t.alias("ev")
     later = (
         select(func.sum(signed_on_hand_delta(ev)))
