@@ -10,8 +10,6 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from sqlalchemy import text
-
 from inventory_core import Database, Inventory, ReceiptLine, audit
 from inventory_core.errors import InsufficientStockError
 
@@ -62,12 +60,17 @@ def main() -> None:
     with Database.open() as db:
         db.upgrade()
         inv = Inventory(db, user="shop_owner")
-        with audit.run(user="shop_owner") as run_id:
-            for sku, (description, pack) in SKUS.items():
-                if sku not in inv.stock_all():
-                    inv.add_sku(sku, description, pack_size=pack, moq=pack)
-            month_of_trading(inv)
-        print(f"Recorded a month of trading in run {run_id}\n")
+        known = inv.stock_all()
+        if all(sku in known for sku in SKUS):
+            # Running the demo again must not record the month twice: show it instead.
+            print(f"The month is already recorded in {db.display_url}; showing it again.\n")
+        else:
+            with audit.run(user="shop_owner") as run_id:
+                for sku, (description, pack) in SKUS.items():
+                    if sku not in known:
+                        inv.add_sku(sku, description, pack_size=pack, moq=pack)
+                month_of_trading(inv)
+            print(f"Recorded a month of trading in run {run_id}\n")
         print(f"{'as of':<12}{'sku':<12}{'on hand':>9}{'on order':>10}{'unfulfilled':>13}")
         for asof in (START + timedelta(days=d) for d in (1, 3, 10, 17, 24, 28)):
             for stock in inv.stock_all(asof=asof).values():
@@ -83,15 +86,11 @@ def main() -> None:
                     f"{lot.qty_remaining}/{lot.qty_received} left"
                 )
         print("\nLast audit records:")
-        with db.read() as uow:
-            rows = uow.execute(
-                text(
-                    'SELECT audit_id, operation, sku, "user", run_id FROM audit_log '
-                    "ORDER BY audit_id DESC LIMIT 5"
-                )
-            ).all()
-        for audit_id, operation, sku, user, rid in reversed(rows):
-            print(f"  #{audit_id:<5} {operation:<12} {sku or '-':<12} {user:<12} run {rid}")
+        for entry in audit.tail(db, 5):
+            print(
+                f"  #{entry.audit_id:<5} {entry.operation:<12} {entry.sku or '-':<12} "
+                f"{entry.user:<12} run {entry.run_id}"
+            )
 
 
 if __name__ == "__main__":

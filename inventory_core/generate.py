@@ -29,6 +29,7 @@ from inventory_core.audit import trail
 from inventory_core.db.database import Database
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.inventory import Inventory
+from inventory_core.ledger.fold import apply_on_hand
 from inventory_core.ledger.inputs import EventIn
 from inventory_core.models import EventType, PromoCalendar, Sku
 
@@ -146,7 +147,7 @@ def _plan_events(master: _Master, budget: int, days: int, start: date, seed: int
                 "document_id": f"GEN{seed}-{master.index}-{len(events)}",
                 "expiry": start + timedelta(days=expiry),
             }
-        on_hand = _apply(on_hand, event, amount)
+        on_hand = apply_on_hand(on_hand, event, amount)
         events.append(
             EventIn.model_construct(
                 sku=sku,
@@ -184,16 +185,6 @@ def _decide(
         return EventType.WASTE, min(rng.randint(1, 3), on_hand), {}
     delta = rng.choice((-1, 1)) * rng.randint(1, 3)
     return EventType.ADJUST, delta if on_hand + delta >= 0 else -delta, {}
-
-
-def _apply(on_hand: int, event: EventType, qty: int) -> int:
-    if event == EventType.SNAPSHOT:
-        return qty
-    if event in (EventType.RECEIPT, EventType.ADJUST):
-        return on_hand + qty
-    if event in (EventType.SALE, EventType.WASTE):
-        return on_hand - qty
-    return on_hand
 
 
 def _write_master(db: Database, plans: list[_Master], start: date, user: str) -> int:
