@@ -178,10 +178,14 @@ def _attach_sqlite_hooks(engine: Engine, settings: Settings) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        # Straight on the driver connection: BEGIN returns no rows, and going through
+        # exec_driver_sql would cost a full statement execution on every unit of work.
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
         if conn.get_execution_options().get(WRITE_OPTION):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            driver.execute("BEGIN IMMEDIATE")
         else:
-            conn.exec_driver_sql("BEGIN")
+            driver.execute("BEGIN")
 
 
 def _attach_postgresql_hooks(engine: Engine) -> None:
