@@ -2,10 +2,10 @@
 
 The series is the ledger's running fold: one query (:func:`ledger.events.events_from`,
 the SKU's unreversed events in ledger order, the same statement the negative-stock check
-reads) and one pass in Python with the ledger's own :func:`apply_on_hand`, so a count
-resets on_hand, reversed events are left out and on_order is clamped at zero by receipts
-exactly as :meth:`Inventory.stock` computes them. The value of day D is the stock as of
-D + 1 (everything dated D counts).
+reads) and one pass in Python with the ledger's own :func:`apply_on_hand` and
+:func:`apply_on_order`, so a count resets on_hand, reversed events are left out and on_order
+is clamped at zero by receipts exactly as :meth:`Inventory.stock` computes them. The value
+of day D is the stock as of D + 1 (everything dated D counts).
 
 The chart needs matplotlib, the optional extra ``plots``; it is imported only when a chart
 is drawn, so the rest of the library never pays for it.
@@ -24,7 +24,7 @@ from inventory_core.db.database import Database
 from inventory_core.errors import OptionalDependencyError
 from inventory_core.ledger import master
 from inventory_core.ledger.events import events_from
-from inventory_core.ledger.fold import apply_on_hand
+from inventory_core.ledger.fold import apply_on_hand, apply_on_order
 from inventory_core.ledger.stock import EPOCH
 from inventory_core.models import EventType
 
@@ -79,10 +79,7 @@ def stock_history(
         if ev.date > last:
             break
         on_hand = apply_on_hand(on_hand, ev.event, ev.qty)
-        if ev.event == EventType.ORDER:
-            on_order += ev.qty
-        elif ev.event == EventType.RECEIPT:
-            on_order = max(0, on_order - ev.qty)
+        on_order = apply_on_order(on_order, ev.event, ev.qty)
         if ev.date < first:
             before_start = (on_hand, on_order)
             continue

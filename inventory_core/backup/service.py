@@ -167,7 +167,6 @@ class BackupService:
         if record:
             details = {"file": target.name, "reason": reason, "sha256": manifest.sha256}
             self._record(Operation.BACKUP, details, elapsed_ms)
-        self.db.last_backup = target
         log.info(
             "backup_taken",
             path=str(target),

@@ -77,7 +77,6 @@ class Database:
         self.writer_lock = lock
         self.run_id = bind_process_run()
         self.closed = False
-        self.last_backup: Path | None = None
 
     # -- opening --------------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
 from alembic import command
-from inventory_core.db.engine import WRITE_OPTION
 from inventory_core.db.preflight import connect_readonly
 from inventory_core.errors import DatabaseError
 
@@ -97,7 +96,6 @@ def check(engine: Engine) -> None:
 
 
 __all__ = [
-    "WRITE_OPTION",
     "alembic_config",
     "check",
     "current_revision",

@@ -132,14 +132,12 @@ class UnitOfWork:
         writer_lock: WriterLock | None = None,
         writer_timeout_s: float | None = None,
         context: dict[str, Any] | None = None,
-        on_commit: Callable[[UnitOfWork], None] | None = None,
     ) -> None:
         self.engine = engine
         self.write = write
         self._writer_lock = writer_lock
         self._writer_timeout_s = writer_timeout_s
         self._context = context or {}
-        self._on_commit = on_commit
         self._committed = False
         self._locked = False
         self._pg_queued = False
@@ -242,8 +240,6 @@ class UnitOfWork:
                 self._session.flush()
             self.connection.commit()
         self._committed = True
-        if self._on_commit is not None:
-            self._on_commit(self)
         callbacks, self.after_commit = self.after_commit, []
         for callback in callbacks:
             callback()

@@ -44,6 +44,15 @@ def apply_on_hand(on_hand: int, event: EventType, qty: int) -> int:
     return on_hand
 
 
+def apply_on_order(on_order: int, event: EventType, qty: int) -> int:
+    """on_order after one event: ORDER adds, RECEIPT subtracts but never below zero."""
+    if event == EventType.ORDER:
+        return on_order + qty
+    if event == EventType.RECEIPT:
+        return max(0, on_order - qty)
+    return on_order
+
+
 def reference_fold(
     events: Iterable[LedgerEvent],
     asof: date,
@@ -69,11 +78,8 @@ def reference_fold(
         if ev.transaction_id in skipped or ev.date >= asof:
             continue
         current[0] = apply_on_hand(current[0], ev.event, ev.qty)
-        if ev.event == EventType.ORDER:
-            current[1] += ev.qty
-        elif ev.event == EventType.RECEIPT:
-            current[1] = max(0, current[1] - ev.qty)
-        elif ev.event == EventType.UNFULFILLED:
+        current[1] = apply_on_order(current[1], ev.event, ev.qty)
+        if ev.event == EventType.UNFULFILLED:
             current[2] += ev.qty
     return {
         sku: Stock(sku=sku, on_hand=v[0], on_order=v[1], unfulfilled=v[2], asof=asof)
