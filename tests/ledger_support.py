@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select, text
 
-from inventory_core import Database
+from inventory_core import Database, Inventory
 from inventory_core.ledger.fold import LedgerEvent, reference_fold
 from inventory_core.ledger.readmodels import Stock
 from inventory_core.models import EventType, Lot, Transaction, TransactionReversal, metadata
@@ -17,6 +17,14 @@ DAY0 = date(2026, 2, 1)
 def day(n: int) -> date:
     """The n-th day after DAY0 (day(0) is DAY0)."""
     return DAY0 + timedelta(days=n)
+
+
+def counted_birra(db: Database) -> Inventory:
+    """An Inventory (user ``tester``) with the SKU BIRRA counted at 10 on day(0)."""
+    inventory = Inventory(db, user="tester")
+    inventory.add_sku("BIRRA")
+    inventory.snapshot("BIRRA", 10, on=day(0))
+    return inventory
 
 
 def row_counts(db: Database) -> dict[str, int]:

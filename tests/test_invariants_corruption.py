@@ -475,6 +475,35 @@ def mismatched_index(draw: st.DrawFn) -> Inject:
     return inject
 
 
+@st.composite
+def wrong_positions(draw: st.DrawFn) -> Inject:
+    """Current stock_positions rows whose on_hand or last event disagrees with the ledger."""
+    chosen = draw(st.lists(st.sampled_from(sorted(FIRST_DAY)), min_size=1, unique=True))
+    wrong_tail = draw(st.booleans())
+
+    def inject(conn: Connection, dialect: str) -> Expected:
+        execute(conn, "DELETE FROM stock_positions")
+        last = "(SELECT max(date) FROM transactions t WHERE t.sku = s.sku)"
+        tail = ":day" if wrong_tail else last
+        for sku in chosen:
+            # Current by construction: the SKU's newest transaction and reversal.
+            execute(
+                conn,
+                "INSERT INTO stock_positions (sku, on_hand, tail_date, tail_priority, "
+                f"last_transaction_id, reversal_mark) SELECT s.sku, :on_hand, {tail}, 3, "
+                "(SELECT max(transaction_id) FROM transactions t WHERE t.sku = s.sku), "
+                "(SELECT COALESCE(max(reversal_id), 0) FROM transaction_reversals) "
+                "FROM skus s WHERE s.sku = :sku",
+                sku=sku,
+                on_hand=0 if wrong_tail else -7,
+                day=FIRST_DAY[sku],
+            )
+        rows = [{"sku": sku} for sku in chosen]
+        return Expected("stock_positions_match_ledger", len(chosen), rows)
+
+    return inject
+
+
 CORRUPTIONS: dict[str, Callable[[], st.SearchStrategy[Inject]]] = {
     "stock_never_negative": negative_stock,
     "snapshot_unique": duplicate_snapshots,
@@ -490,6 +519,7 @@ CORRUPTIONS: dict[str, Callable[[], st.SearchStrategy[Inject]]] = {
     "schema_objects": missing_objects,
     "audit_chain": edited_audit,
     "sqlite_integrity": mismatched_index,
+    "stock_positions_match_ledger": wrong_positions,
 }
 SQLITE_ONLY = {"sqlite_integrity"}
 

@@ -7,16 +7,13 @@ from sqlalchemy import text
 
 from inventory_core import Database, Inventory, ReceiptLine
 from inventory_core.errors import ConflictError, InsufficientStockError, NotFoundError
-from tests.ledger_support import day, row_counts
+from tests.ledger_support import counted_birra, day, row_counts
 
 
 @pytest.fixture
 def inv(any_db: Database) -> Inventory:
     """An Inventory with one SKU counted at 10."""
-    inventory = Inventory(any_db, user="tester")
-    inventory.add_sku("BIRRA")
-    inventory.snapshot("BIRRA", 10, on=day(0))
-    return inventory
+    return counted_birra(any_db)
 
 
 def test_reverting_twice_is_a_conflict(inv: Inventory) -> None:

@@ -15,10 +15,11 @@ import json
 import math
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text
 
 from inventory_core.audit.context import current_run_id
 from inventory_core.audit.logs import get_logger
+from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.models import AuditLog, utc_now_iso
 
@@ -114,15 +115,16 @@ def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
 
 
 # Built once: a write pays only for executing them (their compiled forms are cached).
-_HEAD = select(AuditLog.hash).order_by(AuditLog.audit_id.desc()).limit(1)
-_INSERT = insert(AuditLog)
+_HEAD = Prepared(select(AuditLog.hash).order_by(AuditLog.audit_id.desc()).limit(1))
+_ROW_COLUMNS = (*HASHED_FIELDS, "sku", "prev_hash", "hash")
+_INSERT = Prepared(insert(AuditLog).values({name: bindparam(name) for name in _ROW_COLUMNS}))
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 def head_hash(uow: UnitOfWork) -> str:
     """The hash of the newest audit row, or the genesis hash of an empty trail."""
-    value = uow.execute(_HEAD).scalar_one_or_none()
-    return value or GENESIS_HASH
+    row = uow.run_prepared(_HEAD, {}).fetchone()
+    return (row[0] if row else None) or GENESIS_HASH
 
 
 def append(
@@ -157,7 +159,7 @@ def append(
         "duration_ms": round(float(duration_ms), 3),
     }
     digest = row_hash(prev, row)
-    uow.execute(_INSERT, {**row, "sku": sku, "prev_hash": prev, "hash": digest})
+    uow.run_prepared(_INSERT, {**row, "sku": sku, "prev_hash": prev, "hash": digest})
     uow.info["audit_head"] = digest
 
     def _log_committed() -> None:

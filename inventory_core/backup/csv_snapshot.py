@@ -60,10 +60,14 @@ manifest.json lists the schema revision, the row count and the sha256 of every f
 """
 
 
+DERIVED_TABLES = frozenset({"stock_positions"})
+"""Caches the library rebuilds from the ledger on the next write: not part of a snapshot."""
+
+
 def _tables() -> list[Table]:
     from inventory_core.models import metadata
 
-    return list(metadata.sorted_tables)
+    return [t for t in metadata.sorted_tables if t.name not in DERIVED_TABLES]
 
 
 def encode_cell(value: Any, is_text: bool) -> str:

@@ -77,6 +77,7 @@ class Database:
         self.writer_lock = lock
         self.run_id = bind_process_run()
         self.closed = False
+        self._retry_policy: tuple[tuple[int, float], Retrying] | None = None
 
     # -- opening --------------------------------------------------------------------------
 
@@ -213,20 +214,8 @@ class Database:
             SerializationConflictError: PostgreSQL kept aborting the transaction.
         """
         attempts = self.settings.retry_attempts
-        max_delay = self.settings.retry_max_delay_s
         started = time.monotonic()
-        retrying = Retrying(
-            stop=stop_after_attempt(attempts),
-            wait=wait_exponential(multiplier=RETRY_FIRST_DELAY_S, max=max_delay)
-            + wait_random(0, min(RETRY_JITTER_S, max_delay)),
-            retry=retry_if_exception(is_retryable),
-            reraise=True,
-            before_sleep=lambda state: log.info(
-                "unit_of_work_retry",
-                attempt=state.attempt_number,
-                error=type(state.outcome.exception()).__name__ if state.outcome else None,
-            ),
-        )
+        retrying = self._retrying()
         try:
             for attempt in retrying:
                 with attempt, self.unit_of_work() as uow:
@@ -251,6 +240,30 @@ class Database:
                 raise SerializationConflictError(exc.detail, **context) from exc
             raise DatabaseLockedError(exc.detail, **context) from exc
         return result
+
+    def _retrying(self) -> Retrying:
+        """The retry policy of :meth:`run`, built once per settings.
+
+        Building it costs about as much as a primary-key lookup, on every write; tenacity
+        keeps each run's state per thread, so one instance serves every thread.
+        """
+        key = (self.settings.retry_attempts, self.settings.retry_max_delay_s)
+        if self._retry_policy is None or self._retry_policy[0] != key:
+            attempts, max_delay = key
+            retrying = Retrying(
+                stop=stop_after_attempt(attempts),
+                wait=wait_exponential(multiplier=RETRY_FIRST_DELAY_S, max=max_delay)
+                + wait_random(0, min(RETRY_JITTER_S, max_delay)),
+                retry=retry_if_exception(is_retryable),
+                reraise=True,
+                before_sleep=lambda state: log.info(
+                    "unit_of_work_retry",
+                    attempt=state.attempt_number,
+                    error=type(state.outcome.exception()).__name__ if state.outcome else None,
+                ),
+            )
+            self._retry_policy = (key, retrying)
+        return self._retry_policy[1]
 
     # -- schema ---------------------------------------------------------------------------
 

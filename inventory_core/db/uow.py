@@ -23,6 +23,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from inventory_core.db.engine import WRITE_OPTION
+from inventory_core.db.prepared import Prepared
 from inventory_core.errors import (
     DatabaseError,
     WriterTimeoutError,
@@ -32,7 +33,7 @@ from inventory_core.errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable, Mapping
 
 
 _ALL_WRITER_LOCKS: weakref.WeakSet[WriterLock] = weakref.WeakSet()
@@ -144,6 +145,7 @@ class UnitOfWork:
         self.after_commit: list[Callable[[], None]] = []
         self.info: dict[str, Any] = {}
         self._session: Session | None = None
+        self._driver: Any = None
 
     @property
     def dialect(self) -> str:
@@ -225,6 +227,39 @@ class UnitOfWork:
         """Run a Core statement in this unit's transaction."""
         with translate_db_errors(**self._context):
             return self.connection.execute(statement, params)
+
+    def run_prepared(self, statement: Prepared, params: Mapping[str, Any]) -> Any:
+        """Run a :class:`Prepared` statement on the driver cursor; return the cursor.
+
+        The hot path of single writes: same transaction as :meth:`execute`, without
+        SQLAlchemy's per-call execution context (see :mod:`inventory_core.db.prepared`).
+        """
+        compiled = statement.compiled(self.engine.dialect)
+        try:
+            cursor = self._driver_connection().cursor()
+            cursor.execute(compiled.sql, compiled.parameters(params))
+        except Exception as exc:
+            if is_driver_error(exc):
+                raise translate(exc, **self._context) from exc
+            raise
+        return cursor
+
+    def run_prepared_many(self, statement: Prepared, rows: Iterable[Mapping[str, Any]]) -> None:
+        """``executemany`` of a :class:`Prepared` statement on the driver cursor."""
+        compiled = statement.compiled(self.engine.dialect)
+        try:
+            self._driver_connection().cursor().executemany(
+                compiled.sql, [compiled.parameters(row) for row in rows]
+            )
+        except Exception as exc:
+            if is_driver_error(exc):
+                raise translate(exc, **self._context) from exc
+            raise
+
+    def _driver_connection(self) -> Any:
+        if self._driver is None:
+            self._driver = self.connection.connection.driver_connection
+        return self._driver
 
     def flush(self) -> None:
         """Send pending ORM changes, translating constraint errors."""

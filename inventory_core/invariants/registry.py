@@ -17,6 +17,7 @@ from inventory_core.invariants.ledger import (
 )
 from inventory_core.invariants.lots import LotsConsistent
 from inventory_core.invariants.orders import OrdersConsistent, ReceivingIdempotent
+from inventory_core.invariants.positions import StockPositionsMatchLedger
 from inventory_core.invariants.referential import DateRangesValid, ReferentialIntegrity
 from inventory_core.invariants.schema import SchemaObjects, SchemaRevision
 from inventory_core.invariants.sqlite_checks import ForeignKeyCheck, SqliteIntegrity
@@ -33,6 +34,7 @@ INVARIANTS: tuple[Invariant, ...] = (
     ReversalsValid(),
     ReceivingIdempotent(),
     LotsConsistent(),
+    StockPositionsMatchLedger(),
     OrdersConsistent(),
     DemandHistoryConsistent(),
     DateRangesValid(),

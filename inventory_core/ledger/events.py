@@ -14,12 +14,14 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
-from inventory_core.errors import ConflictError, NotFoundError
-from inventory_core.ledger import lots
-from inventory_core.ledger.checks import FoldOutcome, require_non_negative
+from inventory_core.errors import ConflictError, InsufficientStockError, NotFoundError
+from inventory_core.ledger import lots, positions
+from inventory_core.ledger.checks import FoldOutcome, fold_on_hand, require_non_negative
 from inventory_core.ledger.fold import LedgerEvent, apply_on_hand
 from inventory_core.ledger.inputs import EventIn
+from inventory_core.ledger.positions import Position
 from inventory_core.ledger.stock import event_literal, on_hand_at, on_hand_before
 from inventory_core.models import (
     EVENT_PRIORITY,
@@ -28,6 +30,7 @@ from inventory_core.models import (
     Sku,
     Transaction,
     TransactionReversal,
+    utc_now_iso,
 )
 
 PENDING_ID = 2**62
@@ -64,7 +67,12 @@ _snapshot_on_day = select(_t.c.transaction_id).where(
     _t.c.event == event_literal(EventType.SNAPSHOT),
     _t.c.transaction_id.not_in(select(_r.c.transaction_id)),
 )
-_insert_event = insert(_t).returning(_t.c.transaction_id)
+_EVENT_COLUMNS = ("date", "sku", "event", "qty", "priority", "document_id", "note", "created_at")
+_INSERT_EVENT = Prepared(
+    insert(_t)
+    .values({name: bindparam(name) for name in _EVENT_COLUMNS})
+    .returning(_t.c.transaction_id)
+)
 
 DECREASING = frozenset({EventType.SALE, EventType.WASTE, EventType.SNAPSHOT})
 
@@ -88,29 +96,20 @@ def events_from(uow: UnitOfWork, sku: str, start: date) -> list[LedgerEvent]:
     ]
 
 
-def projected_add(uow: UnitOfWork, pending: LedgerEvent) -> tuple[FoldOutcome, int]:
-    """Check a new event against the SKU's ledger: SQL up to its position, Python after.
+def _around(uow: UnitOfWork, pending: LedgerEvent) -> tuple[int, list[LedgerEvent]]:
+    """on_hand just before a new event, from the ledger, and the events sorting after it.
 
-    on_hand just before the new event comes from one statement; only the events after its
-    position (usually none or a few: writes are rarely backdated) are folded in Python.
-
-    Returns:
-        The fold outcome from the new event on, and on_hand just before it.
-
-    Raises:
-        InsufficientStockError: on_hand would go negative at the event or later.
+    One statement gives on_hand up to the event's position; the later events (none or a
+    few: writes are rarely backdated far) are read to be folded in Python.
     """
     priority = EVENT_PRIORITY[pending.event]
-    found = on_hand_at(uow, pending.sku, pending.date, priority)
-    if found is None:
-        raise NotFoundError(entity="SKU", key=pending.sku)
-    before = found
+    before = on_hand_at(uow, pending.sku, pending.date, priority) or 0
     params = {"sku": pending.sku, "day": pending.date, "priority": priority}
     later = [
         LedgerEvent(int(r[0]), pending.sku, r[1], EventType(r[2]), int(r[3]))
         for r in _loose(uow.execute(_events_after, params))
     ]
-    return require_non_negative(pending.sku, before, [pending, *later]), before
+    return before, later
 
 
 def projected(
@@ -151,14 +150,23 @@ def _lowers(ev: EventIn) -> bool:
 def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
     """Write one validated event with every check and side effect; return its id.
 
+    The SKU's :mod:`~inventory_core.ledger.positions` row, read in the same statement
+    that checks the SKU exists, usually answers the negative-stock check: an event dated
+    on or after the SKU's last one only needs on_hand after that one. A backdated event,
+    or a SKU whose row is missing or stale, is checked against the ledger (on_hand up to
+    the event's position, then a fold over the events after it), and the row is written
+    again either way.
+
     Raises:
         NotFoundError: unknown SKU (or lot).
         ConflictError: a second unreversed SNAPSHOT for the SKU and day.
         InsufficientStockError: on_hand would go negative on the event's date or later.
     """
-    needs_fold = _lowers(ev) or ev.expiry is not None
+    priority = EVENT_PRIORITY[ev.event]
+    known, position = positions.read(uow, ev.sku)
+    if not known:
+        raise NotFoundError(entity="SKU", key=ev.sku)
     if ev.event == EventType.SNAPSHOT:
-        require_sku(uow, ev.sku)
         clash = uow.execute(_snapshot_on_day, {"sku": ev.sku, "day": ev.date}).first()
         if clash is not None:
             raise ConflictError(
@@ -167,13 +175,21 @@ def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
                 sku=ev.sku,
                 transaction_id=int(clash[0]),
             )
-    elif not needs_fold:
-        require_sku(uow, ev.sku)
-    outcome: FoldOutcome | None = None
-    before = 0
-    if needs_fold:
+    lowers = _lowers(ev)
+    if position is not None and position.precedes(ev.date, priority):
+        before = position.on_hand
+        final = apply_on_hand(before, ev.event, ev.qty)
+        if lowers and final < 0:
+            raise InsufficientStockError(sku=ev.sku, date=ev.date, shortfall=-final)
+        tail = Position(final, ev.date, priority)
+    else:
         pending = LedgerEvent(PENDING_ID, ev.sku, ev.date, ev.event, ev.qty)
-        outcome, before = projected_add(uow, pending)
+        before, later = _around(uow, pending)
+        folded = [pending, *later]
+        check = require_non_negative if lowers else _fold_quietly
+        final = check(ev.sku, before, folded).final_on_hand
+        last = folded[-1]
+        tail = Position(final, last.date, EVENT_PRIORITY[last.event])
     tid = insert_event(uow, ev)
     if ev.event == EventType.SALE:
         add_sale(uow, ev.sku, ev.date, ev.qty)
@@ -187,17 +203,24 @@ def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
             expiry=ev.expiry,
             qty=ev.qty,
         )
-    if outcome is not None:
-        decrease = before - _after(before, ev) if _lowers(ev) else 0
+    if lowers or ev.expiry is not None:
+        decrease = before - _after(before, ev) if lowers else 0
         lots.settle(
             uow,
             ev.sku,
-            final_on_hand=outcome.final_on_hand,
+            final_on_hand=final,
             consume=max(decrease, 0),
             from_lot=lot_id,
             on=ev.date,
         )
+    positions.write(uow, ev.sku, tail)
     return tid
+
+
+def _fold_quietly(_sku: str, start: int, events: list[LedgerEvent]) -> FoldOutcome:
+    """The fold of an event that cannot lower stock: history already below zero (written
+    around the library) must not block a receipt or an order."""
+    return fold_on_hand(start, events)
 
 
 def _after(before: int, ev: EventIn) -> int:
@@ -214,27 +237,30 @@ def event_row(ev: EventIn) -> dict[str, Any]:
         "priority": EVENT_PRIORITY[ev.event],
         "document_id": ev.document_id,
         "note": ev.note,
+        "created_at": utc_now_iso(),
     }
 
 
 def insert_event(uow: UnitOfWork, ev: EventIn) -> int:
     """Insert the event's row and return its transaction id."""
-    return int(uow.execute(_insert_event, event_row(ev)).scalar_one())
+    return int(uow.run_prepared(_INSERT_EVENT, event_row(ev)).fetchone()[0])
 
 
-def _sale_upsert(dialect: str) -> Any:
+def _sale_upsert(dialect: str) -> Prepared:
     insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert_for(_sales).values(
         sku=bindparam("b_sku"), date=bindparam("b_date"), qty_sold=bindparam("b_qty")
     )
-    return stmt.on_conflict_do_update(
-        index_elements=[_sales.c.sku, _sales.c.date],
-        set_={"qty_sold": _sales.c.qty_sold + stmt.excluded.qty_sold},
+    return Prepared(
+        stmt.on_conflict_do_update(
+            index_elements=[_sales.c.sku, _sales.c.date],
+            set_={"qty_sold": _sales.c.qty_sold + stmt.excluded.qty_sold},
+        )
     )
 
 
 _SALE_UPSERT = {name: _sale_upsert(name) for name in ("sqlite", "postgresql")}
-_SALE_TAKE_BACK = (
+_SALE_TAKE_BACK = Prepared(
     update(_sales)
     .where(_sales.c.sku == bindparam("b_sku"), _sales.c.date == bindparam("b_date"))
     .values(qty_sold=_sales.c.qty_sold + bindparam("b_qty"))
@@ -248,6 +274,6 @@ def add_sale(uow: UnitOfWork, sku: str, day: date, qty: int) -> None:
     """
     params = {"b_sku": sku, "b_date": day, "b_qty": qty}
     if qty < 0:
-        uow.execute(_SALE_TAKE_BACK, params)
+        uow.run_prepared(_SALE_TAKE_BACK, params)
     else:
-        uow.execute(_SALE_UPSERT[uow.dialect], params)
+        uow.run_prepared(_SALE_UPSERT[uow.dialect], params)

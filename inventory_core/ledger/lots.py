@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, literal_column, select, update
 
+from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import InsufficientStockError, NotFoundError
 from inventory_core.ledger.readmodels import LotInfo
@@ -22,12 +23,12 @@ _l = cast(Table, Lot.__table__)
 
 _FEFO = (_l.c.expiry_date.is_(None), _l.c.expiry_date, _l.c.lot_id)
 
-_open_lots = (
+_OPEN_LOTS = Prepared(
     select(_l.c.lot_id, _l.c.qty_remaining)
-    .where(_l.c.sku == bindparam("sku"), _l.c.qty_remaining > 0)
+    .where(_l.c.sku == bindparam("sku"), _l.c.qty_remaining > literal_column("0"))
     .order_by(*_FEFO)
 )
-_set_remaining = (
+_SET_REMAINING = Prepared(
     update(_l)
     .where(_l.c.lot_id == bindparam("b_lot_id"))
     .values(qty_remaining=bindparam("b_remaining"))
@@ -87,7 +88,7 @@ def settle(
         NotFoundError: ``from_lot`` is not a lot of ``sku``.
         InsufficientStockError: ``from_lot`` holds less than ``consume``.
     """
-    rows: Any = uow.execute(_open_lots, {"sku": sku}).all()
+    rows: Any = uow.run_prepared(_OPEN_LOTS, {"sku": sku}).fetchall()
     if not rows and from_lot is None:
         return
     order = [int(r[0]) for r in rows]
@@ -115,7 +116,7 @@ def settle(
         if qty != before.get(lot_id)
     ]
     if changed:
-        uow.execute(_set_remaining, changed)
+        uow.run_prepared_many(_SET_REMAINING, changed)
 
 
 def _take_fefo(order: list[int], remaining: dict[int, int], amount: int) -> None:

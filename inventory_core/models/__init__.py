@@ -6,7 +6,14 @@ from inventory_core.models.audit import AuditLog
 from inventory_core.models.base import NAMING_CONVENTION, Base, utc_now_iso
 from inventory_core.models.calendar import EventUpliftRule, Holiday, PromoCalendar
 from inventory_core.models.kpi import KpiDaily
-from inventory_core.models.ledger import EVENT_PRIORITY, EventType, Transaction, TransactionReversal
+from inventory_core.models.ledger import (
+    EVENT_PRIORITY,
+    EventType,
+    StockPosition,
+    Transaction,
+    TransactionReversal,
+    position_is_current,
+)
 from inventory_core.models.lots import Lot
 from inventory_core.models.orders import OrderLog, OrderReceipt, ReceivingLog
 from inventory_core.models.sales import Sale
@@ -35,8 +42,10 @@ __all__ = [
     "Sale",
     "SettingRow",
     "Sku",
+    "StockPosition",
     "Transaction",
     "TransactionReversal",
     "metadata",
+    "position_is_current",
     "utc_now_iso",
 ]

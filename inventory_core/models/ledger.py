@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -17,6 +18,9 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    exists,
+    func,
+    select,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -90,6 +94,8 @@ class Transaction(Base):
             postgresql_where=text("event IN ('ORDER', 'RECEIPT', 'UNFULFILLED')"),
         ),
         Index("ix_transactions_document_id", "document_id"),
+        # A SKU's newest transaction in one step: is its stock_positions row still current?
+        Index("ix_transactions_sku_transaction_id", "sku", "transaction_id"),
     )
 
     transaction_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -122,3 +128,49 @@ class TransactionReversal(Base):
     reason: Mapped[str] = mapped_column(String(500))
     user: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+
+
+class StockPosition(Base):
+    """A SKU's on_hand after its last event: a cache of the fold that single writes check.
+
+    Not part of the ledger: the library writes it in the same transaction as the events it
+    summarises, and trusts it only while ``last_transaction_id`` is still the SKU's newest
+    transaction and ``reversal_mark`` the newest reversal (both one index lookup), so a row
+    written by anything else, or a reversal anywhere, only sends the next write back to the
+    full fold, which rewrites the row. Deleting every row is always safe.
+    """
+
+    __tablename__ = "stock_positions"
+    __table_args__ = (CheckConstraint("tail_priority BETWEEN 0 AND 3", name="tail_priority_known"),)
+
+    sku: Mapped[str] = mapped_column(
+        String(64),
+        ForeignKey("skus.sku", ondelete="CASCADE", onupdate="CASCADE"),
+        primary_key=True,
+    )
+    on_hand: Mapped[int] = mapped_column(Integer)
+    tail_date: Mapped[date] = mapped_column(Date)
+    tail_priority: Mapped[int] = mapped_column(SmallInteger)
+    last_transaction_id: Mapped[int] = mapped_column(Integer)
+    reversal_mark: Mapped[int] = mapped_column(Integer)
+
+
+def position_is_current(sku: Any) -> Any:
+    """SQL truth value: the ``stock_positions`` row of ``sku`` still describes its ledger.
+
+    True while the row's ``last_transaction_id`` is the SKU's newest transaction (one step
+    through ``ix_transactions_sku_transaction_id``) and no reversal newer than its
+    ``reversal_mark`` reverses an event of the SKU. The reversals are read from the mark
+    on (usually none), each looked up by primary key: written as a join, the planner
+    would walk the SKU's transactions instead.
+    """
+    positions = StockPosition.__table__
+    events = Transaction.__table__
+    reversals = TransactionReversal.__table__
+    newest = select(func.max(events.c.transaction_id)).where(events.c.sku == sku)
+    reversed_sku = select(events.c.sku).where(events.c.transaction_id == reversals.c.transaction_id)
+    newer_reversal = exists().where(
+        reversals.c.reversal_id > positions.c.reversal_mark,
+        reversed_sku.scalar_subquery() == sku,
+    )
+    return (positions.c.last_transaction_id == newest.scalar_subquery()) & ~newer_reversal

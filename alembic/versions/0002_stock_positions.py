@@ -1,0 +1,70 @@
+"""stock_positions: each SKU's on_hand after its last event, checked by single writes.
+
+Revision ID: 0002_stock_positions
+Revises: 0001_initial
+Create Date: 2026-11-22
+
+The table starts empty: the first write of each SKU folds its ledger once and writes the
+row (see ``inventory_core.ledger.positions``), so upgrading a large ledger is instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from alembic import op
+
+revision: str = "0002_stock_positions"
+down_revision: str | Sequence[str] | None = "0001_initial"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# Starting planner statistics for the new index, in the spirit of 0001's: one SKU's rows
+# (1,000 of them) share a sku value, and the transaction id is unique.
+SQLITE_PLANNER_STATS = (
+    "INSERT INTO sqlite_stat1 (tbl, idx, stat) "
+    "SELECT 'transactions', 'ix_transactions_sku_transaction_id', '1000000 1000 1' "
+    "WHERE EXISTS (SELECT 1 FROM sqlite_stat1 WHERE tbl = 'transactions') "
+    "AND NOT EXISTS (SELECT 1 FROM sqlite_stat1 WHERE idx = 'ix_transactions_sku_transaction_id')"
+)
+
+
+def upgrade() -> None:
+    """Apply this revision."""
+    op.create_table(
+        "stock_positions",
+        sa.Column("sku", sa.String(length=64), nullable=False),
+        sa.Column("on_hand", sa.Integer(), nullable=False),
+        sa.Column("tail_date", sa.Date(), nullable=False),
+        sa.Column("tail_priority", sa.SmallInteger(), nullable=False),
+        sa.Column("last_transaction_id", sa.Integer(), nullable=False),
+        sa.Column("reversal_mark", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "tail_priority BETWEEN 0 AND 3",
+            name=op.f("ck_stock_positions_tail_priority_known"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["sku"],
+            ["skus.sku"],
+            name=op.f("fk_stock_positions_sku_skus"),
+            onupdate="CASCADE",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("sku", name=op.f("pk_stock_positions")),
+    )
+    op.create_index(
+        "ix_transactions_sku_transaction_id",
+        "transactions",
+        ["sku", "transaction_id"],
+        unique=False,
+    )
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(SQLITE_PLANNER_STATS)
+
+
+def downgrade() -> None:
+    """Revert this revision."""
+    op.drop_index("ix_transactions_sku_transaction_id", table_name="transactions")
+    op.drop_table("stock_positions")
