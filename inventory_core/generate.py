@@ -7,9 +7,11 @@ expiries, daily sales shaped by the day of the week and by promotions, a little 
 a few signed adjustments and periodic counts. The plan folds on_hand as it goes, in the
 ledger's own order ``(date, priority, insertion)``, so no event can take stock below zero:
 a sale asks for at most what is on the shelf, and demand that finds the shelf empty is
-booked as UNFULFILLED. The events then go through :meth:`Inventory.record_many` (so every
-check of the ledger runs on them), a few sales are reverted through
-:meth:`Inventory.revert`, and the result passes ``check --full``.
+booked as UNFULFILLED. The events then go through the bulk path of
+:meth:`Inventory.record_many` as :class:`~inventory_core.ledger.inputs.PlannedEvent` rows
+(built valid, so without a pydantic model each; every check of the ledger runs on them),
+a few sales are reverted through :meth:`Inventory.revert`, and the result passes
+``check --full``.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from inventory_core.audit import trail
 from inventory_core.db.database import Database
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.inventory import Inventory
+from inventory_core.ledger.bulk import paused_gc
 from inventory_core.ledger.fold import apply_on_hand
-from inventory_core.ledger.inputs import EventIn
+from inventory_core.ledger.inputs import PlannedEvent
 from inventory_core.models import EventType, PromoCalendar, Sku
 
 DEFAULT_START = date(2025, 1, 6)
@@ -40,7 +43,7 @@ WEEKDAY_WEIGHT = (0.8, 0.85, 0.9, 1.0, 1.25, 1.6, 0.6)
 """Relative demand Monday..Sunday: busy Friday and Saturday, quiet Sunday."""
 
 SLICE = 50_000
-"""Events handed to ``record_many`` per call: bounds memory and paces the progress bar."""
+"""Events handed to the bulk path per call: bounds memory and paces the progress bar."""
 
 Progress = Callable[[int, int], None]
 """Called with ``(events written, events planned)`` after each slice."""
@@ -103,7 +106,9 @@ def _master(index: int, days: int, seed: int) -> _Master:
     )
 
 
-def _plan_events(master: _Master, budget: int, days: int, start: date, seed: int) -> list[EventIn]:
+def _plan_events(
+    master: _Master, budget: int, days: int, start: date, seed: int
+) -> list[PlannedEvent]:
     """The SKU's events in ledger order, folding on_hand so that it never goes negative."""
     rng = random.Random(f"{seed}:{master.index}")
     sku, pack, lead, unit = master.sku, master.pack_size, master.lead_time_days, master.unit
@@ -137,7 +142,7 @@ def _plan_events(master: _Master, budget: int, days: int, start: date, seed: int
     for _ in range(adjust):
         todo.append((rng.randrange(days), 2, len(todo), "adjust", 0, -1))
     todo.sort()
-    events: list[EventIn] = []
+    events: list[PlannedEvent] = []
     on_hand = 0
     for day, _, _, kind, qty, expiry in todo:
         when = start + timedelta(days=day)
@@ -149,11 +154,11 @@ def _plan_events(master: _Master, budget: int, days: int, start: date, seed: int
             }
         on_hand = apply_on_hand(on_hand, event, amount)
         events.append(
-            EventIn.model_construct(
-                sku=sku,
-                event=event,
-                qty=amount,
-                date=when,
+            PlannedEvent(
+                sku,
+                event,
+                amount,
+                when,
                 document_id=extra.get("document_id"),
                 note=extra.get("note"),
                 expiry=extra.get("expiry"),
@@ -252,23 +257,37 @@ def generate(
     """
     if skus < 1 or events < skus or days < 1:
         raise ValueError("need skus >= 1, events >= skus and days >= 1")
+    with paused_gc():
+        return _generate(db, skus, events, days, seed, start, progress, user)
+
+
+def _generate(
+    db: Database,
+    skus: int,
+    events: int,
+    days: int,
+    seed: int,
+    start: date,
+    progress: Progress | None,
+    user: str,
+) -> GenerateResult:
     started = time.perf_counter()
     inv = Inventory(db, user=user)
     masters = [_master(index, days, seed) for index in range(skus)]
     promotions = _write_master(db, masters, start, user)
     counts: Counter[str] = Counter()
     written = 0
-    batch: list[EventIn] = []
+    batch: list[PlannedEvent] = []
     for master, budget in zip(masters, _budgets(skus, events), strict=True):
         batch.extend(_plan_events(master, budget, days, start, seed))
         if len(batch) >= SLICE:
-            counts.update(inv.record_many(batch).counts)
+            counts.update(inv._record_batch(batch).counts)
             written += len(batch)
             batch = []
             if progress is not None:
                 progress(written, events)
     if batch:
-        counts.update(inv.record_many(batch).counts)
+        counts.update(inv._record_batch(batch).counts)
         written += len(batch)
     reversals = _revert_some(inv, skus, seed)
     if progress is not None:

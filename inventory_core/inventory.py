@@ -23,6 +23,7 @@ from inventory_core.errors import InventoryError, NotFoundError, ValidationError
 from inventory_core.ledger import bulk, events, lots, master, receiving, reversal
 from inventory_core.ledger import stock as stock_sql
 from inventory_core.ledger.inputs import (
+    AnyEvent,
     EventIn,
     ReceiptIn,
     ReceiptLine,
@@ -342,12 +343,19 @@ class Inventory:
         Every event is validated before anything is written. Each chunk is checked per SKU
         in one pass and committed with its own audit row; when a later chunk is refused,
         the chunks before it stay committed (the error's context says how many events).
+        Python's cyclic garbage collector is paused for the call (see
+        :func:`~inventory_core.ledger.bulk.paused_gc`): the batch's objects hold no cycles,
+        and the collections they would trigger cost more than the validation.
 
         Raises:
             ValidationError: naming ``events[i].field``.
             NotFoundError, ConflictError, InsufficientStockError: as for single writes.
         """
-        batch = validate_events(list(items))
+        with bulk.paused_gc():
+            return self._record_batch(validate_events(list(items)))
+
+    def _record_batch(self, batch: Sequence[AnyEvent]) -> BulkResult:
+        """Write already validated events, chunk by chunk (see :meth:`record_many`)."""
         counts: Counter[str] = Counter()
         chunks = 0
         for offset in range(0, len(batch), self.chunk_size):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 from datetime import date
 
@@ -10,6 +11,7 @@ from sqlalchemy import text
 
 from inventory_core import Database, Inventory
 from inventory_core.errors import ConflictError, InsufficientStockError, NotFoundError
+from inventory_core.ledger import positions
 from inventory_core.ledger.inputs import EventIn
 from inventory_core.models import EventType
 from tests.ledger_support import day, lots_total, oracle, row_counts
@@ -128,3 +130,79 @@ def test_bulk_receipts_create_lots_and_consume_them_fefo(inv: Inventory) -> None
         inv.record_many(
             [{"sku": "A", "event": "RECEIPT", "qty": 1, "date": day(2), "document_id": "DOC-1"}]
         )
+
+
+def test_a_chunk_leaves_current_positions_for_the_next_writes(inv: Inventory) -> None:
+    """After a bulk import each SKU's row holds its final on_hand and last event."""
+    inv.record_many(
+        [
+            {"sku": "A", "event": "SNAPSHOT", "qty": 10, "date": day(0)},
+            {"sku": "A", "event": "SALE", "qty": 3, "date": day(2)},
+            {"sku": "B", "event": "SNAPSHOT", "qty": 4, "date": day(1)},
+        ]
+    )
+    with inv.db.read() as uow:
+        found = positions.read_many(uow, ["A", "B"])
+    assert found == {
+        "A": positions.Position(7, day(2), 2),
+        "B": positions.Position(4, day(1), 0),
+    }
+
+
+def test_a_chunk_after_the_last_event_is_checked_from_the_position(inv: Inventory) -> None:
+    """A later chunk that overdraws is refused with the shortfall a single write reports."""
+    inv.record_many([{"sku": "A", "event": "SNAPSHOT", "qty": 5, "date": day(0)}])
+    before = row_counts(inv.db)
+    with pytest.raises(InsufficientStockError) as raised:
+        inv.record_many(
+            [
+                {"sku": "A", "event": "SALE", "qty": 4, "date": day(1)},
+                {"sku": "A", "event": "SALE", "qty": 3, "date": day(2)},
+            ]
+        )
+    assert raised.value.context["shortfall"] == 2
+    assert str(raised.value.context["date"]) == str(day(2))
+    assert row_counts(inv.db) == before
+
+
+def test_a_second_count_on_the_last_counts_day_is_a_conflict(inv: Inventory) -> None:
+    """A chunk whose count falls on the day of the SKU's last count is refused."""
+    inv.record_many([{"sku": "A", "event": "SNAPSHOT", "qty": 5, "date": day(3)}])
+    with pytest.raises(ConflictError):
+        inv.record_many([{"sku": "A", "event": "SNAPSHOT", "qty": 6, "date": day(3)}])
+
+
+def test_rows_keep_the_chunks_order_around_receipts_with_lots(inv: Inventory) -> None:
+    """An ORDER before a lot-creating RECEIPT on one day stays before it: on_order ends at 0."""
+    inv.record_many(
+        [
+            {"sku": "A", "event": "ORDER", "qty": 6, "date": day(1)},
+            {"sku": "A", "event": "RECEIPT", "qty": 6, "date": day(1), "expiry": day(90)},
+            {"sku": "A", "event": "SALE", "qty": 2, "date": day(1)},
+            {"sku": "A", "event": "RECEIPT", "qty": 3, "date": day(1), "expiry": day(30)},
+        ]
+    )
+    stock = inv.stock("A", asof=day(2))
+    assert (stock.on_hand, stock.on_order) == (7, 0)
+    with inv.db.read() as uow:
+        linked = uow.execute(
+            text(
+                "SELECT t.qty, t.event FROM lots l JOIN transactions t "
+                "ON t.transaction_id = l.transaction_id ORDER BY l.lot_id"
+            )
+        ).all()
+    assert [tuple(row) for row in linked] == [(6, "RECEIPT"), (3, "RECEIPT")]
+
+
+def test_the_garbage_collector_is_back_on_after_a_refused_batch(inv: Inventory) -> None:
+    """record_many pauses the cyclic collector and restores it even when it raises."""
+    assert gc.isenabled()
+    with pytest.raises(NotFoundError):
+        inv.record_many([{"sku": "NOPE", "event": "SALE", "qty": 1, "date": day(1)}])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        inv.record_many([{"sku": "A", "event": "ORDER", "qty": 1, "date": day(1)}])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

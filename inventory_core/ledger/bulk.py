@@ -9,23 +9,34 @@ maintained as single writes would; one audit row describes the whole chunk.
 
 from __future__ import annotations
 
+import gc
+from bisect import insort
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from inventory_core.db.uow import UnitOfWork
-from inventory_core.errors import ConflictError, NotFoundError
-from inventory_core.ledger.checks import require_non_negative
-from inventory_core.ledger.events import PENDING_ID, event_row
+from inventory_core.errors import ConflictError, InsufficientStockError, NotFoundError
+from inventory_core.ledger import positions
+from inventory_core.ledger.checks import fold_on_hand
+from inventory_core.ledger.events import (
+    INSERT_EVENT,
+    INSERT_EVENT_ROWS,
+    PENDING_ID,
+    SALE_UPSERT,
+    event_row,
+)
 from inventory_core.ledger.fold import LedgerEvent, apply_on_hand
-from inventory_core.ledger.inputs import EventIn
+from inventory_core.ledger.inputs import AnyEvent
+from inventory_core.ledger.positions import Position
 from inventory_core.ledger.receiving import document_hash_of_rows
 from inventory_core.ledger.stock import on_hand_many
 from inventory_core.models import (
+    EVENT_PRIORITY,
     EventType,
     Lot,
     ReceivingLog,
@@ -33,7 +44,28 @@ from inventory_core.models import (
     Sku,
     Transaction,
     TransactionReversal,
+    utc_now_iso,
 )
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold off Python's cyclic garbage collector while a batch builds its objects.
+
+    A batch of 100,000 events allocates a few hundred thousand small objects, none in a
+    reference cycle; each allocation burst triggers collections that walk everything
+    alive, which measured more than the validation itself (0.73 s against 0.29 s for
+    100,000 events). Reference counting still frees everything as usual; the collector
+    is switched back on (only if it was on) when the block ends, however it ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
 
 _t = cast(Table, Transaction.__table__)
 _r = cast(Table, TransactionReversal.__table__)
@@ -70,7 +102,7 @@ def _check_skus(uow: UnitOfWork, skus: list[str]) -> None:
             raise NotFoundError(entity="SKU", key=sku)
 
 
-def _check_snapshots(chunk: Sequence[EventIn], existing: dict[str, list[LedgerEvent]]) -> None:
+def _check_snapshots(chunk: Sequence[AnyEvent], existing: dict[str, list[LedgerEvent]]) -> None:
     seen: set[tuple[str, date]] = set()
     for ev in chunk:
         if ev.event != EventType.SNAPSHOT:
@@ -87,10 +119,10 @@ def _check_snapshots(chunk: Sequence[EventIn], existing: dict[str, list[LedgerEv
         seen.add(key)
 
 
-Documents = dict[tuple[str, str], list[EventIn]]
+Documents = dict[tuple[str, str], list[AnyEvent]]
 
 
-def _check_documents(uow: UnitOfWork, chunk: Sequence[EventIn]) -> Documents:
+def _check_documents(uow: UnitOfWork, chunk: Sequence[AnyEvent]) -> Documents:
     documents: Documents = defaultdict(list)
     for ev in chunk:
         if ev.event == EventType.RECEIPT and ev.document_id is not None:
@@ -108,8 +140,13 @@ def _check_documents(uow: UnitOfWork, chunk: Sequence[EventIn]) -> Documents:
     return documents
 
 
-def record_chunk(uow: UnitOfWork, chunk: Sequence[EventIn]) -> Counter[str]:
+def record_chunk(uow: UnitOfWork, chunk: Sequence[AnyEvent]) -> Counter[str]:
     """Check and write one chunk of validated events; return the count per event type.
+
+    A SKU whose :mod:`~inventory_core.ledger.positions` row is current and whose chunk
+    events all sort after its last event starts the fold from that row; the others start
+    from on_hand before the chunk's first date, folded from the ledger, and merge in their
+    existing events from that date. Every SKU's row is written again at the end.
 
     Raises:
         NotFoundError: a SKU does not exist.
@@ -118,59 +155,98 @@ def record_chunk(uow: UnitOfWork, chunk: Sequence[EventIn]) -> Counter[str]:
     """
     skus = sorted({ev.sku for ev in chunk})
     start = min(ev.date for ev in chunk)
-    _check_skus(uow, skus)
+    known = positions.read_many(uow, skus)
+    for sku in skus:
+        if sku not in known:
+            raise NotFoundError(entity="SKU", key=sku)
     existing = _existing(uow, skus, start)
     _check_snapshots(chunk, existing)
     documents = _check_documents(uow, chunk)
-    base = on_hand_many(uow, skus, start)
     pending: dict[str, list[LedgerEvent]] = defaultdict(list)
     for index, ev in enumerate(chunk):
         pending[ev.sku].append(LedgerEvent(PENDING_ID + index, ev.sku, ev.date, ev.event, ev.qty))
-    finals: dict[str, int] = {}
+    histories: dict[str, list[LedgerEvent]] = {}
+    base: dict[str, int] = {}
+    for sku in skus:
+        mine = sorted(pending[sku], key=lambda e: e.key)
+        position = known[sku]
+        first = mine[0]
+        if position is not None and position.precedes(first.date, EVENT_PRIORITY[first.event]):
+            base[sku] = position.on_hand
+            histories[sku] = mine
+        else:
+            histories[sku] = sorted([*existing.get(sku, ()), *mine], key=lambda e: e.key)
+    slow = [sku for sku in skus if sku not in base]
+    if slow:
+        base.update(on_hand_many(uow, slow, start))
+    finals: dict[str, Position] = {}
     decreases: dict[int, int] = {}
     for sku in skus:
-        merged = sorted([*existing.get(sku, ()), *pending[sku]], key=lambda e: e.key)
-        outcome = require_non_negative(sku, base.get(sku, 0), merged)
-        finals[sku] = outcome.final_on_hand
         on_hand = base.get(sku, 0)
-        for ev in merged:
-            after = apply_on_hand(on_hand, ev.event, ev.qty)
-            if ev.transaction_id >= PENDING_ID and after < on_hand:
-                decreases[ev.transaction_id - PENDING_ID] = on_hand - after
+        for step in histories[sku]:
+            after = apply_on_hand(on_hand, step.event, step.qty)
+            if after < 0:
+                raise InsufficientStockError(
+                    sku=sku, date=step.date, shortfall=_deficit(base.get(sku, 0), histories[sku])
+                )
+            if step.transaction_id >= PENDING_ID and after < on_hand:
+                decreases[step.transaction_id - PENDING_ID] = on_hand - after
             on_hand = after
-    rows = [event_row(ev) for ev in chunk]
-    with_lots = any(ev.expiry is not None for ev in chunk)
-    if with_lots:
-        stmt = insert(_t).returning(_t.c.transaction_id, sort_by_parameter_order=True)
-        tids = [int(t) for t in uow.execute(stmt, rows).scalars()]
-    else:
-        uow.execute(insert(_t), rows)
-        tids = []
+        last = histories[sku][-1]
+        finals[sku] = Position(on_hand, last.date, EVENT_PRIORITY[last.event])
+    now = utc_now_iso()
+    rows = [event_row(ev, now) for ev in chunk]
+    tids = _insert_events(uow, chunk, rows)
     _write_sales(uow, chunk)
     _write_documents(uow, documents)
-    _write_lots(uow, chunk, tids, decreases, finals)
+    _write_lots(uow, chunk, tids, decreases, {sku: p.on_hand for sku, p in finals.items()})
+    positions.write_many(uow, finals)
     return Counter(ev.event.value for ev in chunk)
 
 
-def _write_sales(uow: UnitOfWork, chunk: Sequence[EventIn]) -> None:
+def _insert_events(
+    uow: UnitOfWork, chunk: Sequence[AnyEvent], rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert the rows in chunk order; return the ids of those that start a lot (0 elsewhere).
+
+    Runs without a lot go in with one ``executemany`` each and a row that starts a lot on
+    its own with ``RETURNING``, so the ids keep the chunk's order (the ledger's tie-break
+    within a day) and only the ids that are needed are read back.
+    """
+    tids = [0] * len(rows)
+    run_start = 0
+    for index, ev in enumerate(chunk):
+        if ev.expiry is None:
+            continue
+        if run_start < index:
+            uow.run_prepared_many(INSERT_EVENT_ROWS, rows[run_start:index])
+        tids[index] = int(uow.run_prepared(INSERT_EVENT, rows[index]).fetchone()[0])
+        run_start = index + 1
+    if run_start < len(rows):
+        uow.run_prepared_many(INSERT_EVENT_ROWS, rows[run_start:])
+    return tids
+
+
+def _deficit(start: int, history: list[LedgerEvent]) -> int:
+    """The largest deficit over the whole fold, as a single write reports it."""
+    return fold_on_hand(start, history).max_deficit
+
+
+def _write_sales(uow: UnitOfWork, chunk: Sequence[AnyEvent]) -> None:
     sold: dict[tuple[str, date], int] = defaultdict(int)
     for ev in chunk:
         if ev.event == EventType.SALE:
             sold[(ev.sku, ev.date)] += ev.qty
     if not sold:
         return
-    upsert = (postgresql.insert if uow.dialect == "postgresql" else sqlite.insert)(_sales)
-    stmt = upsert.on_conflict_do_update(
-        index_elements=[_sales.c.sku, _sales.c.date],
-        set_={"qty_sold": _sales.c.qty_sold + upsert.excluded.qty_sold},
-    )
-    uow.execute(stmt, [{"sku": s, "date": d, "qty_sold": q} for (s, d), q in sold.items()])
+    rows = [{"b_sku": s, "b_date": d, "b_qty": q} for (s, d), q in sold.items()]
+    uow.run_prepared_many(SALE_UPSERT[uow.dialect], rows)
 
 
 def _write_documents(uow: UnitOfWork, documents: Documents) -> None:
     if not documents:
         return
-    by_document: dict[str, list[EventIn]] = defaultdict(list)
+    by_document: dict[str, list[AnyEvent]] = defaultdict(list)
     for (doc, _), evs in documents.items():
         by_document[doc].extend(evs)
     rows: list[dict[str, Any]] = []
@@ -189,7 +265,7 @@ def _write_documents(uow: UnitOfWork, documents: Documents) -> None:
 
 def _write_lots(
     uow: UnitOfWork,
-    chunk: Sequence[EventIn],
+    chunk: Sequence[AnyEvent],
     tids: list[int],
     decreases: dict[int, int],
     finals: dict[str, int],
@@ -202,15 +278,21 @@ def _write_lots(
         ),
         {"skus": skus},
     )
+    every: list[list[Any]] = []
     for lot_id, sku, expiry, remaining in held_rows:
-        open_lots[sku].append([int(lot_id), expiry, int(remaining), int(remaining)])
-    if not open_lots and not tids:
+        lot = [int(lot_id), expiry, int(remaining), int(remaining)]
+        open_lots[sku].append(lot)
+        every.append(lot)
+    if not open_lots and not any(tids):
         return
-    new_lots: list[tuple[EventIn, int, list[Any]]] = []
+    for held in open_lots.values():
+        held.sort(key=_fefo_key)
+    new_lots: list[tuple[AnyEvent, int, list[Any]]] = []
     for index, ev in enumerate(chunk):
         if ev.expiry is not None:
             lot = [-(index + 1), ev.expiry, ev.qty, ev.qty]
-            open_lots[ev.sku].append(lot)
+            insort(open_lots[ev.sku], lot, key=_fefo_key)
+            every.append(lot)
             new_lots.append((ev, tids[index], lot))
         elif index in decreases and open_lots.get(ev.sku):
             _take(open_lots[ev.sku], decreases[index])
@@ -218,8 +300,7 @@ def _write_lots(
         _take(held, sum(lot[2] for lot in held) - max(finals.get(sku, 0), 0))
     changed = [
         {"b_lot_id": lot[0], "b_remaining": lot[2]}
-        for held in open_lots.values()
-        for lot in held
+        for lot in every
         if lot[0] > 0 and lot[2] != lot[3]
     ]
     if changed:
@@ -248,12 +329,14 @@ def _write_lots(
 
 
 def _take(held: list[list[Any]], amount: int) -> None:
-    for lot in sorted(held, key=_fefo_key):
-        if amount <= 0:
-            return
+    """Take ``amount`` from the front of FEFO-sorted lots, dropping the ones emptied."""
+    while amount > 0 and held:
+        lot = held[0]
         taken = min(amount, lot[2])
         lot[2] -= taken
         amount -= taken
+        if lot[2] == 0:
+            held.pop(0)
 
 
 def _fefo_key(lot: list[Any]) -> tuple[bool, date, int]:

@@ -20,7 +20,7 @@ from inventory_core.errors import ConflictError, InsufficientStockError, NotFoun
 from inventory_core.ledger import lots, positions
 from inventory_core.ledger.checks import FoldOutcome, fold_on_hand, require_non_negative
 from inventory_core.ledger.fold import LedgerEvent, apply_on_hand
-from inventory_core.ledger.inputs import EventIn
+from inventory_core.ledger.inputs import AnyEvent, EventIn
 from inventory_core.ledger.positions import Position
 from inventory_core.ledger.stock import event_literal, on_hand_at, on_hand_before
 from inventory_core.models import (
@@ -68,7 +68,9 @@ _snapshot_on_day = select(_t.c.transaction_id).where(
     _t.c.transaction_id.not_in(select(_r.c.transaction_id)),
 )
 _EVENT_COLUMNS = ("date", "sku", "event", "qty", "priority", "document_id", "note", "created_at")
-_INSERT_EVENT = Prepared(
+INSERT_EVENT_ROWS = Prepared(insert(_t).values({name: bindparam(name) for name in _EVENT_COLUMNS}))
+"""The ``executemany`` form, for the bulk path."""
+INSERT_EVENT = Prepared(
     insert(_t)
     .values({name: bindparam(name) for name in _EVENT_COLUMNS})
     .returning(_t.c.transaction_id)
@@ -143,7 +145,7 @@ def projected(
     return outcome, before
 
 
-def _lowers(ev: EventIn) -> bool:
+def _lowers(ev: AnyEvent) -> bool:
     return ev.event in DECREASING or (ev.event == EventType.ADJUST and ev.qty < 0)
 
 
@@ -223,12 +225,12 @@ def _fold_quietly(_sku: str, start: int, events: list[LedgerEvent]) -> FoldOutco
     return fold_on_hand(start, events)
 
 
-def _after(before: int, ev: EventIn) -> int:
+def _after(before: int, ev: AnyEvent) -> int:
     return apply_on_hand(before, ev.event, ev.qty)
 
 
-def event_row(ev: EventIn) -> dict[str, Any]:
-    """The ``transactions`` row of a validated event."""
+def event_row(ev: AnyEvent, now: str | None = None) -> dict[str, Any]:
+    """The ``transactions`` row of a validated event (``now``: its ``created_at``)."""
     return {
         "date": ev.date,
         "sku": ev.sku,
@@ -237,13 +239,13 @@ def event_row(ev: EventIn) -> dict[str, Any]:
         "priority": EVENT_PRIORITY[ev.event],
         "document_id": ev.document_id,
         "note": ev.note,
-        "created_at": utc_now_iso(),
+        "created_at": now or utc_now_iso(),
     }
 
 
 def insert_event(uow: UnitOfWork, ev: EventIn) -> int:
     """Insert the event's row and return its transaction id."""
-    return int(uow.run_prepared(_INSERT_EVENT, event_row(ev)).fetchone()[0])
+    return int(uow.run_prepared(INSERT_EVENT, event_row(ev)).fetchone()[0])
 
 
 def _sale_upsert(dialect: str) -> Prepared:
@@ -259,7 +261,7 @@ def _sale_upsert(dialect: str) -> Prepared:
     )
 
 
-_SALE_UPSERT = {name: _sale_upsert(name) for name in ("sqlite", "postgresql")}
+SALE_UPSERT = {name: _sale_upsert(name) for name in ("sqlite", "postgresql")}
 _SALE_TAKE_BACK = Prepared(
     update(_sales)
     .where(_sales.c.sku == bindparam("b_sku"), _sales.c.date == bindparam("b_date"))
@@ -276,4 +278,4 @@ def add_sale(uow: UnitOfWork, sku: str, day: date, qty: int) -> None:
     if qty < 0:
         uow.run_prepared(_SALE_TAKE_BACK, params)
     else:
-        uow.run_prepared(_SALE_UPSERT[uow.dialect], params)
+        uow.run_prepared(SALE_UPSERT[uow.dialect], params)

@@ -75,13 +75,10 @@ def _newest_reversal() -> Any:
     return select(func.coalesce(func.max(_r.c.reversal_id), 0)).scalar_subquery()
 
 
-READ = Prepared(
-    select(
-        _s.c.sku, _p.c.on_hand, _p.c.tail_date, _p.c.tail_priority, position_is_current(_s.c.sku)
-    )
-    .select_from(_s.outerjoin(_p, _p.c.sku == _s.c.sku))
-    .where(_s.c.sku == bindparam("sku"))
-)
+_WITH_POSITIONS = select(
+    _s.c.sku, _p.c.on_hand, _p.c.tail_date, _p.c.tail_priority, position_is_current(_s.c.sku)
+).select_from(_s.outerjoin(_p, _p.c.sku == _s.c.sku))
+READ = Prepared(_WITH_POSITIONS.where(_s.c.sku == bindparam("sku")))
 """One row when the SKU exists: sku, then the position columns and whether it is current."""
 
 
@@ -117,6 +114,21 @@ def read(uow: UnitOfWork, sku: str) -> tuple[bool, Position | None]:
     return True, Position(int(row[1]), as_date(row[2]), int(row[3]))
 
 
+_READ_MANY = _WITH_POSITIONS.where(_s.c.sku.in_(bindparam("skus", expanding=True)))
+
+
+def read_many(uow: UnitOfWork, skus: list[str]) -> dict[str, Position | None]:
+    """Each existing SKU of ``skus`` with its position when the row is current."""
+    found: dict[str, Position | None] = {}
+    rows: Any = uow.execute(_READ_MANY, {"skus": skus})
+    for sku, on_hand, tail_date, tail_priority, current in rows:
+        usable = on_hand is not None and bool(current)
+        found[sku] = (
+            Position(int(on_hand), as_date(tail_date), int(tail_priority)) if usable else None
+        )
+    return found
+
+
 def write(uow: UnitOfWork, sku: str, position: Position) -> None:
     """Store the SKU's position after the events this unit of work wrote.
 
@@ -132,4 +144,19 @@ def write(uow: UnitOfWork, sku: str, position: Position) -> None:
     uow.run_prepared(_UPSERT[uow.dialect], params)
 
 
-__all__ = ["READ", "Position", "read", "write"]
+def write_many(uow: UnitOfWork, rows: dict[str, Position]) -> None:
+    """:func:`write` for several SKUs in one ``executemany``."""
+    params = [
+        {
+            "sku": sku,
+            "on_hand": p.on_hand,
+            "tail_date": p.tail_date,
+            "tail_priority": p.tail_priority,
+        }
+        for sku, p in sorted(rows.items())
+    ]
+    if params:
+        uow.run_prepared_many(_UPSERT[uow.dialect], params)
+
+
+__all__ = ["READ", "Position", "read", "read_many", "write", "write_many"]

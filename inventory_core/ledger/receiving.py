@@ -25,7 +25,7 @@ from inventory_core.errors import (
     ValidationError,
 )
 from inventory_core.ledger import events, lots
-from inventory_core.ledger.inputs import EventIn, ReceiptIn
+from inventory_core.ledger.inputs import AnyEvent, EventIn, ReceiptIn
 from inventory_core.ledger.readmodels import ReceiptResult
 from inventory_core.ledger.stock import event_literal, on_hand_before
 from inventory_core.models import (
@@ -87,7 +87,7 @@ def document_hash(doc: ReceiptIn) -> str:
     return _digest(doc.on, [(x.sku, x.qty, x.order_id, x.expiry) for x in doc.lines])
 
 
-def document_hash_of_rows(rows: list[EventIn]) -> str:
+def document_hash_of_rows(rows: list[AnyEvent]) -> str:
     """The same hash for a document imported as RECEIPT events by the bulk path."""
     return _digest(min(r.date for r in rows), [(r.sku, r.qty, None, r.expiry) for r in rows])
 
