@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
 
-from inventory_core import Database
+from inventory_core import Database, Inventory
 from inventory_core.db import migrations
 from inventory_core.db.engine import make_engine
-from inventory_core.errors import AppendOnlyViolationError
+from inventory_core.errors import (
+    AppendOnlyViolationError,
+    InsufficientStockError,
+    SchemaMismatchError,
+)
+from inventory_core.invariants import HealthStatus, check_all
 from inventory_core.models import metadata
 
 REPO = Path(__file__).resolve().parents[1]
@@ -116,3 +122,30 @@ def _seed_row(uow: object, table: str) -> None:
         )
     if table == "audit_log":
         append(uow, Operation.SELL, user="u", sku="S1")  # type: ignore[arg-type]
+
+
+def test_upgrading_a_populated_0001_ledger_fills_positions_on_first_write(
+    sqlite_url: str,
+) -> None:
+    """A ledger written before 0002 upgrades in place; its first sale folds and is checked."""
+    db = Database.open(sqlite_url)
+    db.upgrade()
+    inv = Inventory(db, user="tester")
+    inv.add_sku("BIRRA")
+    inv.snapshot("BIRRA", 10, on=date(2026, 2, 1))
+    inv.sell("BIRRA", 3, on=date(2026, 2, 2))
+    migrations.downgrade(db.engine, "0001_initial")
+    db.close()
+    with pytest.raises(SchemaMismatchError):
+        Database.open(sqlite_url, create=False)
+    old = Database.open(sqlite_url, create=False, migrate=True)
+    assert old.revision() == migrations.head_revision()
+    inv = Inventory(old, user="tester")
+    with pytest.raises(InsufficientStockError):
+        inv.sell("BIRRA", 8, on=date(2026, 2, 3))
+    inv.sell("BIRRA", 7, on=date(2026, 2, 3))
+    with old.read() as uow:
+        row = uow.execute(text("SELECT on_hand FROM stock_positions")).scalar_one()
+    assert row == 0
+    assert check_all(old).status == HealthStatus.HEALTHY
+    old.close()
