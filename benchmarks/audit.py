@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -138,30 +139,28 @@ def _raw_sqlite_write(path: Path, writes: int) -> float:
 
 def build_chain(db: Database, rows: int, batch: int = 20_000) -> str:
     """Append ``rows`` valid chained rows with executemany; return the head hash."""
-    prev = trail.GENESIS_HASH
+    fields = (
+        {
+            "timestamp": f"2026-01-01T00:{number // 60 % 60:02d}:{number % 60:02d}.000000Z",
+            "operation": "sell",
+            "user": f"operator_{number % 9:02d}",
+            "details": trail.canonical_json(
+                {"date": "2026-02-12", "qty": number % 17 + 1, "sku": f"SKU{number % 997}"}
+            ),
+            "run_id": f"00000000-0000-4000-8000-{number // 5000:012d}",
+            "duration_ms": round((number % 1000) / 37, 3),
+            "sku": None,
+        }
+        for number in range(rows)
+    )
+    chained = trail.chain_rows(fields)
+    head = trail.GENESIS_HASH
     with db.unit_of_work() as uow:
-        pending: list[dict[str, Any]] = []
-        for number in range(rows):
-            row: dict[str, Any] = {
-                "timestamp": f"2026-01-01T00:{number // 60 % 60:02d}:{number % 60:02d}.000000Z",
-                "operation": "sell",
-                "user": f"operator_{number % 9:02d}",
-                "details": trail.canonical_json(
-                    {"date": "2026-02-12", "qty": number % 17 + 1, "sku": f"SKU{number % 997}"}
-                ),
-                "run_id": f"00000000-0000-4000-8000-{number // 5000:012d}",
-                "duration_ms": round((number % 1000) / 37, 3),
-            }
-            digest = trail.row_hash(prev, row)
-            pending.append({**row, "sku": None, "prev_hash": prev, "hash": digest})
-            prev = digest
-            if len(pending) == batch:
-                uow.execute(insert(AuditLog), pending)
-                pending = []
-        if pending:
-            uow.execute(insert(AuditLog), pending)
+        while chunk := list(islice(chained, batch)):
+            uow.execute(insert(AuditLog), chunk)
+            head = chunk[-1]["hash"]
         uow.commit()
-    return prev
+    return head
 
 
 def _raw_walk(path: Path) -> float:

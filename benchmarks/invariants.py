@@ -5,17 +5,20 @@ data: stock never negative, sales matching the SALE events, reversals, orders, r
 lots, one hash-chained audit row per event), then measures:
 
 - the start-up check (``Database.open(check="quick")``) and ``startup_check`` alone;
-- ``check_all`` quick (``quick_check``) and full (``integrity_check``), per invariant;
+- ``check_all`` quick (``quick_check``) and full (``integrity_check``), per invariant, one
+  check at a time and concurrently (the default), and ``integrity_check`` alone (the floor);
 - each invariant query run through raw ``sqlite3`` (the same SQL), as the ratio baseline.
 
 Prints one JSON document. Run: ``.venv/bin/python benchmarks/invariants.py`` (options:
-``--sizes 100000 1000000``, ``--events-per-sku 1000``, ``--workdir DIR``, ``--reuse``).
+``--sizes 100000 1000000``, ``--events-per-sku 1000``, ``--workdir DIR``, ``--reuse``,
+``--repeat 3``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -29,9 +32,16 @@ from typing import Any
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from inventory_core import Database
-from inventory_core.audit.trail import GENESIS_HASH, canonical_json, row_hash
+from inventory_core.audit.trail import canonical_json, chain_rows
 from inventory_core.config import Settings
-from inventory_core.invariants import INVARIANTS, QueryInvariant, check_all, startup_check
+from inventory_core.invariants import (
+    INVARIANTS,
+    HealthReport,
+    QueryInvariant,
+    check_all,
+    startup_check,
+)
+from inventory_core.invariants.report import default_workers
 
 START = date(2024, 1, 1)
 PRIORITY = {"SNAPSHOT": 0, "ORDER": 1, "RECEIPT": 1, "SALE": 2, "WASTE": 2, "ADJUST": 2}
@@ -107,7 +117,6 @@ def build(path: Path, skus: int, per_sku: int, seed: int = 7) -> dict[str, Any]:
             [(sku, TS, TS) for sku in finals],
         )
         tx_rows, reversals, sales, receiving, audit = [], [], {}, [], []
-        prev = GENESIS_HASH
         for tid, (day, prio, _n, sku, ev, qty, doc, rev) in enumerate(events, start=1):
             day_iso = (START + timedelta(days=day)).isoformat()
             tx_rows.append((tid, day_iso, sku, ev, qty, prio, doc, TS))
@@ -117,27 +126,11 @@ def build(path: Path, skus: int, per_sku: int, seed: int = 7) -> dict[str, Any]:
                 sales[(sku, day_iso)] = sales.get((sku, day_iso), 0) + qty
             if ev == "RECEIPT":
                 receiving.append((doc, sku, day_iso, qty, "h" * 64, TS))
-            row = {
-                "timestamp": TS, "operation": ev.lower(), "user": "bench",
-                "details": canonical_json({"sku": sku, "qty": qty}), "run_id": "bench",
-                "duration_ms": 0.0,
-            }  # fmt: skip
-            digest = row_hash(prev, row)
-            audit.append(
-                (
-                    tid,
-                    TS,
-                    row["operation"],
-                    "bench",
-                    sku,
-                    row["details"],
-                    "bench",
-                    0.0,
-                    prev,
-                    digest,
-                )
-            )
-            prev = digest
+            audit.append({
+                "audit_id": tid, "timestamp": TS, "operation": ev.lower(), "user": "bench",
+                "sku": sku, "details": canonical_json({"sku": sku, "qty": qty}),
+                "run_id": "bench", "duration_ms": 0.0,
+            })  # fmt: skip
         conn.executemany(
             "INSERT INTO transactions (transaction_id, date, sku, event, qty, priority, "
             "document_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -164,8 +157,9 @@ def build(path: Path, skus: int, per_sku: int, seed: int = 7) -> dict[str, Any]:
         )
         conn.executemany(
             'INSERT INTO audit_log (audit_id, timestamp, operation, "user", sku, details, '
-            "run_id, duration_ms, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            audit,
+            "run_id, duration_ms, prev_hash, hash) VALUES (:audit_id, :timestamp, :operation, "
+            ":user, :sku, :details, :run_id, :duration_ms, :prev_hash, :hash)",
+            chain_rows(audit),
         )
     conn.execute("ANALYZE")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -190,46 +184,88 @@ def best_of(runs: int, fn: Any) -> float:
     return round(statistics.median(times), 3)
 
 
-def measure(path: Path) -> dict[str, Any]:
-    """Time the start-up check, check_all and the raw-sqlite3 baseline on ``path``."""
+def measure(path: Path, repeat: int = 3) -> dict[str, Any]:
+    """Time the start-up check, check_all and the raw-sqlite3 baseline on ``path``.
+
+    The full check runs ``repeat`` times each way, alternating: one check at a time
+    (``workers=1``, whose per-invariant times are each part alone) and concurrently (the
+    default); medians are reported. SQLite's ``integrity_check`` alone through raw
+    ``sqlite3`` is the floor of the concurrent full check: one statement, one thread.
+    """
     url = f"sqlite:///{path}"
     settings = Settings.load(backup_dir=str(path.parent / "backups"))
     open_quick = best_of(5, lambda: Database.open(url, settings=settings).close())
     open_none = best_of(5, lambda: Database.open(url, settings=settings, check=None).close())
+    load_before = os.getloadavg()
     db = Database.open(url, settings=settings, check=None)
     try:
         startup = best_of(5, lambda: startup_check(db))
         check_all(db, full=False)  # warm-up: the first pass reads the file into the OS cache
+        workers = default_workers(db)
+        quick_alone = check_all(db, full=False, workers=1)
         quick = check_all(db, full=False)
-        full = check_all(db, full=True)
+        alone: list[HealthReport] = []
+        together: list[HealthReport] = []
+        for _ in range(repeat):
+            alone.append(check_all(db, full=True, workers=1))
+            together.append(check_all(db, full=True))
     finally:
         db.close()
     raw = sqlite3.connect(path)
+    integrity = best_of(repeat, lambda: raw.execute("PRAGMA integrity_check").fetchall())
     baseline: dict[str, dict[str, float]] = {}
     for invariant in INVARIANTS:
         if isinstance(invariant, QueryInvariant):
             sql = invariant.sql(sqlite_dialect.dialect())
             raw_ms = best_of(1, lambda sql=sql: raw.execute(sql).fetchmany(10))
-            ours = quick.result(invariant.name).elapsed_ms
+            ours = quick_alone.result(invariant.name).elapsed_ms
             baseline[invariant.name] = {
                 "raw_sqlite3_ms": round(raw_ms, 3),
                 "ratio": round(ours / raw_ms, 2) if raw_ms else 0.0,
             }
     raw.close()
+    statuses = {report.status.value for report in alone + together}
     return {
         "open_check_quick_ms": open_quick,
         "open_check_none_ms": open_none,
         "startup_check_ms": startup,
+        "workers": workers,
         "check_all_quick_ms": quick.elapsed_ms,
-        "check_all_full_ms": full.elapsed_ms,
-        "status": full.status.value,
+        "check_all_quick_sequential_ms": quick_alone.elapsed_ms,
+        "check_all_full_ms": median_ms(together),
+        "check_all_full_sequential_ms": median_ms(alone),
+        "check_all_full_runs_ms": [report.elapsed_ms for report in together],
+        "check_all_full_sequential_runs_ms": [report.elapsed_ms for report in alone],
+        "raw_integrity_check_ms": integrity,
+        "same_results": all(outcome(r) == outcome(alone[0]) for r in alone + together),
+        "status": "/".join(sorted(statuses)),
         "queries_total_ms": round(
-            sum(r.elapsed_ms for r in quick.results if r.name in baseline), 3
+            sum(r.elapsed_ms for r in quick_alone.results if r.name in baseline), 3
         ),
-        "per_invariant_ms": {r.name: r.elapsed_ms for r in full.results},
-        "per_invariant_quick_ms": {r.name: r.elapsed_ms for r in quick.results},
+        "per_invariant_ms": per_invariant_median(alone),
+        "per_invariant_concurrent_ms": per_invariant_median(together),
+        "per_invariant_quick_ms": {r.name: r.elapsed_ms for r in quick_alone.results},
         "raw_sqlite3_baseline": baseline,
+        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
     }
+
+
+def median_ms(reports: list[HealthReport]) -> float:
+    """Median ``elapsed_ms`` of ``reports``."""
+    return round(statistics.median(report.elapsed_ms for report in reports), 3)
+
+
+def per_invariant_median(reports: list[HealthReport]) -> dict[str, float]:
+    """Each invariant's median ``elapsed_ms`` over ``reports``, in registry order."""
+    return {
+        result.name: round(statistics.median(r.result(result.name).elapsed_ms for r in reports), 3)
+        for result in reports[0].results
+    }
+
+
+def outcome(report: HealthReport) -> list[tuple[Any, ...]]:
+    """What a report found, without its timings: equal for equal findings."""
+    return [(r.name, r.ok, r.count, r.sample, r.detail) for r in report.results]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument(
         "--reuse", action="store_true", help="Measure ledgers already built in --workdir."
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="Full checks per mode (medians reported)."
     )
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ic_bench_invariants_"))
@@ -253,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             for leftover in workdir.glob(f"ledger_{size}.db*"):
                 leftover.unlink()
             built = build(path, max(1, size // args.events_per_sku), args.events_per_sku)
-        runs.append({"ledger": built, **measure(path)})
+        runs.append({"ledger": built, **measure(path, args.repeat)})
     results["runs"] = runs
     if len(runs) >= 2:
         small, large = runs[0], runs[-1]

@@ -10,6 +10,7 @@ import multiprocessing
 import sqlite3
 import time
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import create_engine, insert, text
@@ -144,25 +145,23 @@ def hold_write_lock(url: str, seconds: float, ready: Any) -> None:
 
 def bulk_chain(db: Database, rows: int, *, batch: int = 5_000) -> str:
     """Append ``rows`` valid chained audit rows fast (executemany); return the head hash."""
-    prev = GENESIS_HASH
+    fields = (
+        {
+            "timestamp": f"2026-01-01T00:00:{number % 60:02d}.{number:06d}Z"[:27],
+            "operation": "sell",
+            "user": f"user{number % 7}",
+            "details": trail.canonical_json({"qty": number % 13 + 1, "sku": "BULK"}),
+            "run_id": f"run-{number // 1000}",
+            "duration_ms": round(number % 100 / 7, 3),
+            "sku": None,
+        }
+        for number in range(rows)
+    )
+    chained = trail.chain_rows(fields)
+    head = GENESIS_HASH
     with db.unit_of_work() as uow:
-        pending: list[dict[str, Any]] = []
-        for number in range(rows):
-            row: dict[str, Any] = {
-                "timestamp": f"2026-01-01T00:00:{number % 60:02d}.{number:06d}Z"[:27],
-                "operation": "sell",
-                "user": f"user{number % 7}",
-                "details": trail.canonical_json({"qty": number % 13 + 1, "sku": "BULK"}),
-                "run_id": f"run-{number // 1000}",
-                "duration_ms": round(number % 100 / 7, 3),
-            }
-            digest = trail.row_hash(prev, row)
-            pending.append({**row, "sku": None, "prev_hash": prev, "hash": digest})
-            prev = digest
-            if len(pending) == batch:
-                uow.execute(insert(AuditLog), pending)
-                pending = []
-        if pending:
-            uow.execute(insert(AuditLog), pending)
+        while chunk := list(islice(chained, batch)):
+            uow.execute(insert(AuditLog), chunk)
+            head = chunk[-1]["hash"]
         uow.commit()
-    return prev
+    return head
