@@ -328,3 +328,48 @@ def latest_day(path: Path) -> date:
 def temp_dir(prefix: str) -> Path:
     """A new scratch folder."""
     return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run only the per-SKU reads on a freshly generated shop and print their JSON.
+
+    ``run.py`` runs every workload; this is the quick loop for work on the read path::
+
+        .venv/bin/python benchmarks/workloads.py                       # the suite's shop
+        .venv/bin/python benchmarks/workloads.py --skus 100            # 1,000 events a SKU
+    """
+    import argparse
+    import json
+    import os
+
+    from inventory_core.generate import generate, sku_code
+
+    parser = argparse.ArgumentParser(
+        description=main.__doc__.splitlines()[0] if main.__doc__ else ""
+    )
+    parser.add_argument("--skus", type=int, default=1_000, help="SKUs in the generated shop")
+    parser.add_argument("--events", type=int, default=100_000, help="events in the shop")
+    parser.add_argument("--repeat", type=int, default=15, help="runs per measurement")
+    args = parser.parse_args(argv)
+    workdir = temp_dir("ic_bench_per_sku_")
+    try:
+        path = workdir / "generated.db"
+        with open_db(path) as db:
+            db.upgrade()
+            generate(db, skus=args.skus, events=args.events, seed=0)
+        sku = sku_code(args.skus // 2)
+        report = {
+            "skus": args.skus,
+            "events": args.events,
+            "sku": sku,
+            "load_average_1m": round(os.getloadavg()[0], 2),
+            "per_sku": per_sku(path, sku, latest_day(path), args.repeat),
+        }
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from inventory_core.audit import trail
@@ -188,8 +188,7 @@ class Inventory:
         Raises:
             NotFoundError: no such SKU.
         """
-        with self.db.read() as uow:
-            return master.get_sku(uow, sku)
+        return master.get_sku(self.db, sku)
 
     # -- ledger writes --------------------------------------------------------------------
 
@@ -384,8 +383,7 @@ class Inventory:
             NotFoundError: no such SKU.
         """
         when = self._asof(asof)
-        with self.db.read() as uow:
-            found = stock_sql.stock_one(uow, sku, when)
+        found = stock_sql.stock_one(self.db, sku, when)
         if found is None:
             raise NotFoundError(entity="SKU", key=sku)
         return found
@@ -397,10 +395,12 @@ class Inventory:
             return stock_sql.stock_all(uow, when)
 
     def lots(self, sku: str) -> list[LotInfo]:
-        """The SKU's non-empty lots, first expiry first (lots without expiry last)."""
-        with self.db.read() as uow:
-            master.get_sku(uow, sku)
-            return lots.list_lots(uow, sku)
+        """The SKU's non-empty lots, first expiry first (lots without expiry last).
+
+        Raises:
+            NotFoundError: no such SKU.
+        """
+        return lots.list_lots(self.db, sku)
 
     def history(
         self,
@@ -410,14 +410,20 @@ class Inventory:
         limit: int | None = None,
     ) -> list[HistoryEntry]:
         """The SKU's events from ``start`` to ``end`` (inclusive) in ledger order, reversed
-        ones flagged; with ``limit`` only the newest ``limit``."""
+        ones flagged; with ``limit`` only the newest ``limit``.
+
+        Raises:
+            ValidationError: a bad date or limit.
+            NotFoundError: no such SKU.
+        """
         if limit is not None and (
             isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
         ):
             raise ValidationError("must be a non-negative integer", field="limit")
-        with self.db.read() as uow:
-            master.get_sku(uow, sku)
-            return master.history(uow, sku, start, end, limit)
+        for value, field in ((start, "start"), (end, "end")):
+            if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+                raise ValidationError("must be a date", field=field)
+        return master.history(self.db, sku, start, end, limit)
 
     # -- small validators ---------------------------------------------------------------
 

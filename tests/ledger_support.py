@@ -27,6 +27,21 @@ def counted_birra(db: Database) -> Inventory:
     return inventory
 
 
+def revert_every(inv: Inventory, events_sql: str, step: int) -> None:
+    """Revert every ``step``-th transaction whose event is in ``events_sql`` (an SQL list)."""
+    with inv.db.read() as uow:
+        ids = list(
+            uow.execute(
+                text(
+                    f"SELECT transaction_id FROM transactions WHERE event IN ({events_sql}) "
+                    "ORDER BY transaction_id"
+                )
+            ).scalars()
+        )
+    for tid in ids[::step]:
+        inv.revert(int(tid), reason="test")
+
+
 def row_counts(db: Database) -> dict[str, int]:
     """Rows in every table, to prove a refused write changed nothing."""
     with db.read() as uow:

@@ -10,7 +10,7 @@ from inventory_core import Database, Inventory
 from inventory_core.ledger.fold import LedgerEvent, reference_fold
 from inventory_core.ledger.stock import stock_statement
 from inventory_core.models import EventType
-from tests.ledger_support import day, oracle
+from tests.ledger_support import day, oracle, revert_every
 
 
 def test_reference_fold_follows_the_semantics_table() -> None:
@@ -68,17 +68,7 @@ def test_stock_all_agrees_with_the_fold_on_random_ledgers(any_db: Database) -> N
         qty = rng.randint(200, 250) if kind == "SNAPSHOT" else rng.randint(1, 4)
         events.append({"sku": sku, "event": kind, "qty": qty, "date": day(when)})
     inv.record_many(events)
-    with any_db.read() as uow:
-        sales = list(
-            uow.execute(
-                text(
-                    "SELECT transaction_id FROM transactions "
-                    "WHERE event = 'SALE' ORDER BY transaction_id"
-                )
-            ).scalars()
-        )
-    for tid in sales[::7]:
-        inv.revert(int(tid), reason="test")
+    revert_every(inv, "'SALE'", 7)
     for asof in (day(0), day(1), day(5), day(17), day(30), day(41)):
         assert inv.stock_all(asof=asof) == oracle(any_db, asof, skus)
         assert inv.stock("S2", asof=asof) == oracle(any_db, asof, skus)["S2"]

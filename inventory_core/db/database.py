@@ -6,9 +6,9 @@ import os
 import sqlite3
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy import exc as sa_exc
@@ -27,6 +27,8 @@ from inventory_core.config import Settings
 from inventory_core.db import migrations
 from inventory_core.db.engine import ConnectionTracker, make_engine, normalize_url, sqlite_path
 from inventory_core.db.preflight import inspect_sqlite_file
+from inventory_core.db.prepared import Prepared
+from inventory_core.db.reads import ThreadConnections
 from inventory_core.db.uow import UnitOfWork, WriterLock
 from inventory_core.errors import (
     DatabaseClosedError,
@@ -78,6 +80,7 @@ class Database:
         self.run_id = bind_process_run()
         self.closed = False
         self._retry_policy: tuple[tuple[int, float], Retrying] | None = None
+        self._threads = self._thread_connections()
 
     # -- opening --------------------------------------------------------------------------
 
@@ -197,6 +200,32 @@ class Database:
         self._require_open()
         return UnitOfWork(self.engine, write=False, context=self._context())
 
+    def fetch(self, statement: Prepared, params: Mapping[str, Any]) -> list[Any]:
+        """Every row of one read-only statement, read as one consistent snapshot.
+
+        On a SQLite file the statement runs alone, in autocommit mode, on this thread's own
+        connection, without a unit of work (see :mod:`inventory_core.db.reads`); elsewhere
+        in a read unit of work of its own. Each call is its own snapshot: reads that need
+        several statements use :meth:`read`.
+
+        Raises:
+            DatabaseClosedError: after :meth:`close`.
+        """
+        if self.closed:
+            raise DatabaseClosedError()
+        threads = self._threads
+        if threads is None:
+            with self.read() as uow:
+                return uow.fetch(statement, params)
+        return threads.fetch(statement, params)
+
+    def _thread_connections(self) -> ThreadConnections | None:
+        """Per-thread connections for :meth:`fetch`, on a SQLite file only (an in-memory
+        database is a different database on every connection)."""
+        if self.path is None:
+            return None
+        return ThreadConnections(self.engine, self.settings, self._context())
+
     def run(self, fn: Callable[[UnitOfWork], T], *, operation: str | None = None) -> T:
         """Run ``fn(uow)`` in a write unit of work and commit, retrying the whole unit.
 
@@ -311,10 +340,13 @@ class Database:
         """Replace the engine by a fresh one (after a restore swapped the file under it).
 
         The old engine's pooled connections point at the replaced file's inode; a new
-        engine opens the new file and applies the PRAGMAs to it.
+        engine opens the new file and applies the PRAGMAs to it. Disposing the old engine
+        also closes the per-thread connections of :meth:`fetch`; new ones follow the new
+        engine.
         """
         self.engine.dispose()
         self.engine = make_engine(self.url, self.settings, self.tracker)
+        self._threads = self._thread_connections()
 
     def startup_check(self, *, full: bool = False) -> None:
         """Run the start-up checks (the schema revision is checked in :meth:`open`).
@@ -340,6 +372,10 @@ class Database:
         if self.closed:
             return
         self.closed = True
+        if self._threads is not None:
+            # Idle, but closed first so that this process's last connection is the one
+            # that checkpoints.
+            self._threads.close()
         try:
             if self.path is not None and self.path.exists():
                 raw = self.engine.raw_connection()

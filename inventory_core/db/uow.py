@@ -256,6 +256,22 @@ class UnitOfWork:
                 raise translate(exc, **self._context) from exc
             raise
 
+    def fetch(self, statement: Prepared, params: Mapping[str, Any]) -> list[Any]:
+        """Every row of a :class:`Prepared` read, in this unit's transaction.
+
+        It makes a unit of work a :class:`~inventory_core.db.reads.Reader`. The SQL is
+        compiled once, as for :meth:`run_prepared`, but sent through SQLAlchemy's
+        driver-SQL path, so that connection events (``inventory-core profile`` captures
+        the SQL it explains with one) see it; rows are the driver's values.
+        """
+        compiled = statement.compiled(self.engine.dialect)
+        values = compiled.parameters(params)
+        with translate_db_errors(**self._context):
+            result = self.connection.exec_driver_sql(
+                compiled.sql, tuple(values) if isinstance(values, list) else values
+            )
+            return list(result.all())
+
     def _driver_connection(self) -> Any:
         if self._driver is None:
             self._driver = self.connection.connection.driver_connection

@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, literal_column, select, update
 
-from inventory_core.db.prepared import Prepared
+from inventory_core.db.prepared import Prepared, as_date
+from inventory_core.db.reads import Reader
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import InsufficientStockError, NotFoundError
 from inventory_core.ledger.readmodels import LotInfo
-from inventory_core.models import Lot
+from inventory_core.models import Lot, Sku
 
 _l = cast(Table, Lot.__table__)
 
@@ -142,23 +143,49 @@ def lot_of_transaction(uow: UnitOfWork, transaction_id: int) -> int | None:
     return None if value is None else int(value)
 
 
-def list_lots(uow: UnitOfWork, sku: str) -> list[LotInfo]:
-    """The SKU's non-empty lots in FEFO order."""
-    rows = uow.execute(
-        select(_l).where(_l.c.sku == sku, _l.c.qty_remaining > 0).order_by(*_FEFO)
-    ).mappings()
+_s = cast(Table, Sku.__table__)
+LIST_LOTS = Prepared(
+    select(
+        _l.c.lot_id,
+        _l.c.transaction_id,
+        _l.c.document_id,
+        _l.c.received_date,
+        _l.c.expiry_date,
+        _l.c.qty_received,
+        _l.c.qty_remaining,
+    )
+    .select_from(
+        _s.outerjoin(_l, and_(_l.c.sku == _s.c.sku, _l.c.qty_remaining > literal_column("0")))
+    )
+    .where(_s.c.sku == bindparam("sku"))
+    .order_by(*_FEFO)
+)
+"""The SKU's open lots, FEFO; one all-NULL row for a SKU without any, none for no SKU."""
+
+
+def list_lots(reader: Reader, sku: str) -> list[LotInfo]:
+    """The SKU's non-empty lots in FEFO order, in one statement (the SKU's row is joined,
+    so an unknown SKU is told apart from one without lots in the same snapshot).
+
+    Raises:
+        NotFoundError: no such SKU.
+    """
+    rows = reader.fetch(LIST_LOTS, {"sku": sku})
+    if not rows:
+        raise NotFoundError(entity="SKU", key=sku)
     return [
         LotInfo(
-            lot_id=r["lot_id"],
-            sku=r["sku"],
-            transaction_id=r["transaction_id"],
-            document_id=r["document_id"],
-            received_date=r["received_date"],
-            expiry_date=r["expiry_date"],
-            qty_received=r["qty_received"],
-            qty_remaining=r["qty_remaining"],
+            lot_id=int(r[0]),
+            sku=sku,
+            transaction_id=int(r[1]),
+            document_id=r[2],
+            received_date=as_date(r[3]),
+            expiry_date=None if r[4] is None else as_date(r[4]),
+            qty_received=int(r[5]),
+            qty_remaining=int(r[6]),
         )
         for r in rows
+        if r[0] is not None
     ]
 
 

@@ -1,12 +1,21 @@
-"""SKU master data: create, change, read (with the history queries beside them)."""
+"""SKU master data: create, change, read (with the history queries beside them).
+
+The reads take a :class:`~inventory_core.db.reads.Reader`: a unit of work inside a write,
+or the :class:`~inventory_core.db.database.Database` itself for a caller's read, where each
+is one statement and so one snapshot. That is why :func:`history` finds the SKU and its
+events in the same statement: a separate existence check would read another snapshot.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Date, Integer, Table, and_, bindparam, insert, select, update
 
+from inventory_core.db.prepared import Prepared, as_date
+from inventory_core.db.reads import Reader
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import DuplicateError, NotFoundError
 from inventory_core.ledger.inputs import SkuChanges, SkuIn
@@ -18,9 +27,11 @@ _t = cast(Table, Transaction.__table__)
 _r = cast(Table, TransactionReversal.__table__)
 
 SKU_FIELDS = ("description", "ean", "pack_size", "moq", "lead_time_days", "active")
+_EVENTS = {event.value: event for event in EventType}
+"""Event names to members: a dict lookup is a tenth of ``EventType(name)``."""
 
-_get_sku = select(_s.c.sku, *(_s.c[name] for name in SKU_FIELDS)).where(
-    _s.c.sku == bindparam("sku")
+GET_SKU = Prepared(
+    select(_s.c.sku, *(_s.c[name] for name in SKU_FIELDS)).where(_s.c.sku == bindparam("sku"))
 )
 
 
@@ -36,19 +47,19 @@ def _info(row: Any) -> SkuInfo:
     )
 
 
-def find_sku(uow: UnitOfWork, sku: str) -> SkuInfo | None:
+def find_sku(reader: Reader, sku: str) -> SkuInfo | None:
     """The SKU's master data, or None."""
-    row: Any = uow.execute(_get_sku, {"sku": sku}).first()
-    return None if row is None else _info(row)
+    rows = reader.fetch(GET_SKU, {"sku": sku})
+    return _info(rows[0]) if rows else None
 
 
-def get_sku(uow: UnitOfWork, sku: str) -> SkuInfo:
+def get_sku(reader: Reader, sku: str) -> SkuInfo:
     """The SKU's master data.
 
     Raises:
         NotFoundError: no such SKU.
     """
-    info = find_sku(uow, sku)
+    info = find_sku(reader, sku)
     if info is None:
         raise NotFoundError(entity="SKU", key=sku)
     return info
@@ -75,8 +86,40 @@ def update_sku(uow: UnitOfWork, sku: str, changes: SkuChanges) -> tuple[SkuInfo,
     return before, get_sku(uow, sku)
 
 
+@cache
+def history_statement(since: bool, until: bool, limited: bool) -> Prepared:
+    """The history read for one combination of the optional ``start``, ``end``, ``limit``.
+
+    The SKU's row is joined to its events (LEFT JOIN), so a SKU without events in the range
+    still gives one row, all NULL, and an unknown SKU none. Bind ``sku`` and the optional
+    ``start``, ``end``, ``limit``. Rows come newest first.
+    """
+    on = [_t.c.sku == _s.c.sku]
+    if since:
+        on.append(_t.c.date >= bindparam("start", type_=Date))
+    if until:
+        on.append(_t.c.date <= bindparam("end", type_=Date))
+    stmt = (
+        select(
+            _t.c.transaction_id,
+            _t.c.date,
+            _t.c.event,
+            _t.c.qty,
+            _t.c.document_id,
+            _t.c.note,
+            _t.c.transaction_id.in_(select(_r.c.transaction_id)).label("reversed"),
+        )
+        .select_from(_s.outerjoin(_t, and_(*on)))
+        .where(_s.c.sku == bindparam("sku"))
+        .order_by(_t.c.date.desc(), _t.c.priority.desc(), _t.c.transaction_id.desc())
+    )
+    if limited:
+        stmt = stmt.limit(bindparam("limit", type_=Integer))
+    return Prepared(stmt)
+
+
 def history(
-    uow: UnitOfWork,
+    reader: Reader,
     sku: str,
     start: date | None,
     end: date | None,
@@ -84,38 +127,33 @@ def history(
 ) -> list[HistoryEntry]:
     """The SKU's events between ``start`` and ``end`` (inclusive) in ledger order.
 
-    With ``limit``, the newest ``limit`` events, still oldest first.
+    With ``limit``, the newest ``limit`` events, still oldest first. One statement.
+
+    Raises:
+        NotFoundError: no such SKU.
     """
-    reversed_flag = _t.c.transaction_id.in_(select(_r.c.transaction_id))
-    stmt = select(
-        _t.c.transaction_id,
-        _t.c.date,
-        _t.c.event,
-        _t.c.qty,
-        _t.c.document_id,
-        _t.c.note,
-        reversed_flag.label("reversed"),
-    ).where(_t.c.sku == sku)
-    if start is not None:
-        stmt = stmt.where(_t.c.date >= start)
-    if end is not None:
-        stmt = stmt.where(_t.c.date <= end)
-    newest_first = (_t.c.date.desc(), _t.c.priority.desc(), _t.c.transaction_id.desc())
-    stmt = stmt.order_by(*newest_first)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    rows: list[Any] = list(uow.execute(stmt))
-    rows.reverse()
+    if limit == 0:
+        get_sku(reader, sku)
+        return []
+    params: dict[str, Any] = {"sku": sku}
+    for name, value in (("start", start), ("end", end), ("limit", limit)):
+        if value is not None:
+            params[name] = value
+    statement = history_statement(start is not None, end is not None, limit is not None)
+    rows = reader.fetch(statement, params)
+    if not rows:
+        raise NotFoundError(entity="SKU", key=sku)
     return [
         HistoryEntry(
-            transaction_id=int(r[0]),
+            transaction_id=r[0],
             sku=sku,
-            date=r[1],
-            event=EventType(r[2]),
-            qty=int(r[3]),
+            date=as_date(r[1]),
+            event=_EVENTS[r[2]],
+            qty=r[3],
             document_id=r[4],
             note=r[5],
             reversed=bool(r[6]),
         )
-        for r in rows
+        for r in reversed(rows)
+        if r[0] is not None
     ]
