@@ -1,6 +1,7 @@
 """stock_positions: each SKU's on_hand after its last event, checked by single writes.
 
-Also makes ``ix_transactions_document_id`` partial (rows with a document only).
+Also makes ``ix_transactions_document_id`` partial (rows with a document only) and puts
+the transaction id into ``ix_transactions_flows`` so its rows are in ledger order.
 
 Revision ID: 0002_stock_positions
 Revises: 0001_initial
@@ -25,12 +26,29 @@ depends_on: str | Sequence[str] | None = None
 
 # Starting planner statistics for the new index, in the spirit of 0001's: one SKU's rows
 # (1,000 of them) share a sku value, and the transaction id is unique.
-SQLITE_PLANNER_STATS = (
+SQLITE_PLANNER_STATS = [
     "INSERT INTO sqlite_stat1 (tbl, idx, stat) "
-    "SELECT 'transactions', 'ix_transactions_sku_transaction_id', '1000000 1000 1' "
+    f"SELECT 'transactions', '{index}', '{stat}' "
     "WHERE EXISTS (SELECT 1 FROM sqlite_stat1 WHERE tbl = 'transactions') "
-    "AND NOT EXISTS (SELECT 1 FROM sqlite_stat1 WHERE idx = 'ix_transactions_sku_transaction_id')"
-)
+    f"AND NOT EXISTS (SELECT 1 FROM sqlite_stat1 WHERE idx = '{index}')"
+    for index, stat in (
+        ("ix_transactions_sku_transaction_id", "1000000 1000 1"),
+        # Dropping the old flows index dropped its statistics too.
+        ("ix_transactions_flows", "100000 100 2 2 1 1 1"),
+    )
+]
+FLOW_EVENTS = "event IN ('ORDER', 'RECEIPT', 'UNFULFILLED')"
+
+
+def _create_flows_index(columns: list[str]) -> None:
+    op.create_index(
+        "ix_transactions_flows",
+        "transactions",
+        columns,
+        unique=False,
+        sqlite_where=sa.text(FLOW_EVENTS),
+        postgresql_where=sa.text(FLOW_EVENTS),
+    )
 
 
 def upgrade() -> None:
@@ -73,12 +91,19 @@ def upgrade() -> None:
         sqlite_where=sa.text("document_id IS NOT NULL"),
         postgresql_where=sa.text("document_id IS NOT NULL"),
     )
+    # The flow rows in ledger order, the transaction id included: the running sum of
+    # on_order then reads them without a sort.
+    op.drop_index("ix_transactions_flows", table_name="transactions")
+    _create_flows_index(["sku", "date", "priority", "transaction_id", "event", "qty"])
     if op.get_bind().dialect.name == "sqlite":
-        op.execute(SQLITE_PLANNER_STATS)
+        for statement in SQLITE_PLANNER_STATS:
+            op.execute(statement)
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_index("ix_transactions_flows", table_name="transactions")
+    _create_flows_index(["sku", "date", "priority", "event", "qty"])
     op.drop_index("ix_transactions_document_id", table_name="transactions")
     op.create_index("ix_transactions_document_id", "transactions", ["document_id"], unique=False)
     op.drop_index("ix_transactions_sku_transaction_id", table_name="transactions")

@@ -24,11 +24,11 @@ functions cost about 1 us a row, which at 1,000 events for the SKU (about 250 of
 ORDER, RECEIPT or UNFULFILLED) made the window three quarters of the statement. The
 statement returns the ORDER/RECEIPT steps instead, as one ``group_concat`` of the signed
 quantities in ledger order, and Python takes the running sum and its minimum
-(:func:`on_order_of`). The steps are sorted by ``(+date, transaction_id)``: every step has
-priority 1, so that is the ledger order; the unary ``+`` makes SQLite sort the few rows in
-one pass instead of re-sorting each day's rows after the index (twice as slow here).
-SQLite keeps a FROM-subquery's ORDER BY when the outer query uses an order-sensitive
-aggregate such as ``group_concat`` (only count, min and max let it drop the sort).
+(:func:`on_order_of`). The steps come in ledger order ``(date, priority, transaction_id)``
+straight from ``ix_transactions_flows``, whose columns are in that order, so SQLite reads
+them without a sort. SQLite keeps a FROM-subquery's ORDER BY when the outer query uses an
+order-sensitive aggregate such as ``group_concat`` (only count, min and max let it drop
+it), and a test checks the result against the reference fold.
 """
 
 from __future__ import annotations
@@ -53,8 +53,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.sql import operators
-from sqlalchemy.sql.expression import UnaryExpression
 
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.reads import Reader
@@ -305,9 +303,7 @@ def stock_one_sqlite() -> Prepared:
             _t.c.date < asof,
             _t.c.transaction_id.not_in(_reversed_ids()),
         )
-        .order_by(
-            UnaryExpression(_t.c.date, operator=operators.custom_op("+")), _t.c.transaction_id
-        )
+        .order_by(_t.c.date, _t.c.priority, _t.c.transaction_id)
         .subquery("flow_rows")
     )
     snap_qty, later = _on_hand_columns(sku, asof)

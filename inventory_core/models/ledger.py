@@ -83,11 +83,14 @@ class Transaction(Base):
             postgresql_where=text("event = 'SNAPSHOT'"),
         ),
         # Orders, receipts and unserved demand, whose totals run over all history.
+        # In ledger order (the id is the last tie-break), so on_order's running sum needs
+        # no sort.
         Index(
             "ix_transactions_flows",
             "sku",
             "date",
             "priority",
+            "transaction_id",
             "event",
             "qty",
             sqlite_where=text("event IN ('ORDER', 'RECEIPT', 'UNFULFILLED')"),
