@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import insert
@@ -106,6 +107,12 @@ def _master(index: int, days: int, seed: int) -> _Master:
     )
 
 
+@cache
+def _weekday_weights(start: date, days: int) -> tuple[float, ...]:
+    """Each day's demand weight by weekday: the same for every SKU, so computed once."""
+    return tuple(WEEKDAY_WEIGHT[(start + timedelta(days=d)).weekday()] for d in range(days))
+
+
 def _plan_events(
     master: _Master, budget: int, days: int, start: date, seed: int
 ) -> list[PlannedEvent]:
@@ -122,10 +129,9 @@ def _plan_events(
     period = days / receipts if receipts else float(days)
     per_cycle = math.ceil(unit * 1.15 * max(sales, 1) / max(receipts, 1))
     order_qty = max(pack, math.ceil(per_cycle / pack) * pack)
-    weights = [
-        WEEKDAY_WEIGHT[(start + timedelta(days=d)).weekday()] * (2.0 if d in promo_days else 1.0)
-        for d in range(days)
-    ]
+    weights = list(_weekday_weights(start, days))
+    for d in promo_days:
+        weights[d] *= 2.0
     # (day, priority, order of creation, kind, fixed qty or 0, expiry day or -1)
     todo: list[tuple[int, int, int, str, int, int]] = [(0, 0, 0, "open", order_qty, -1)]
     for k in range(counts):
