@@ -46,6 +46,9 @@ def test_the_plan_jumps_through_the_ledger_indices(db: Database) -> None:
     )
     assert all("INDEX ix_transactions_" in line for line in ledger_reads), plan
     assert sum("(sku=? AND date<?)" in line for line in ledger_reads) == 2, plan
+    # The handle that ran the migration plans with the statistics it seeded.
+    counts = [line for line in ledger_reads if line.startswith("SEARCH snap")]
+    assert counts and all("ix_transactions_snapshots" in line for line in counts), plan
 
 
 def test_stock_all_agrees_with_the_fold_on_random_ledgers(any_db: Database) -> None:

@@ -1,9 +1,11 @@
 """Writing one ledger event: existence, conflicts, the negative-stock check, lots, sales.
 
 Everything here runs inside the caller's unit of work with Core statements (one round trip
-each, no ORM flush): this is the hot path of ``sell``. The order is always "read and check
-everything, then write", and any error rolls the unit of work back, so a refused write
-leaves no row behind.
+each, no ORM flush): this is the hot path of ``sell``, so its statements are
+:class:`~inventory_core.db.prepared.Prepared` and run on the driver cursor. The order is
+always "read and check everything, then write", and any error rolls the unit of work back,
+so a refused write leaves no row behind. The negative-stock check starts from the SKU's
+:mod:`~inventory_core.ledger.positions` row when it is current.
 """
 
 from __future__ import annotations
