@@ -39,7 +39,7 @@ bench: install-dev
 	$(PY) benchmarks/run.py
 
 bench-full: install-dev
-	$(PY) benchmarks/run.py --full
+	$(PY) benchmarks/run.py --full --out benchmarks/results/full
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache build dist
