@@ -313,9 +313,11 @@ class Database:
             backup_path = self.backup("pre-migration")
         with translate_db_errors(**self._context()):
             migrations.upgrade(self.engine, revision)
-        # Pooled connections keep the query planner's statistics from when they read the
-        # schema; new ones read those the migration seeded (sqlite_stat1).
-        self.engine.dispose()
+        if self.path is not None:
+            # Pooled connections keep the query planner's statistics from when they read
+            # the schema; new ones read those the migration seeded (sqlite_stat1). Never for
+            # an in-memory database, which lives only as long as its one connection.
+            self.engine.dispose()
         log.info("database_migrated", url=self.display_url, revision=self.revision())
         return backup_path
 
