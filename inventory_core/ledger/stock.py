@@ -15,7 +15,8 @@ For each SKU the statement
    cumulative sum.
 
 Reversed transactions are excluded with ``NOT IN (SELECT transaction_id FROM
-transaction_reversals)``, which SQLite evaluates once into an ephemeral set. The same Core
+transaction_reversals)``, which SQLite answers with one probe of the reversals' unique
+index per row (``USING INDEX ... FOR IN-OPERATOR`` in the plan). The same Core
 statement runs on SQLite and PostgreSQL; ``MIN(0, x)`` is written as a CASE because the
 two-argument MIN does not exist on PostgreSQL.
 
