@@ -17,9 +17,10 @@ provably current, which :data:`READ` checks in the same statement
 - no reversal newer than ``reversal_mark`` reverses an event of the SKU (a range of the
   reversals' primary key, empty unless something was reverted since).
 
-A stale or missing row sends the write to the full fold, which then rewrites the row;
-paths that add events without reading the row (receipts, reversals, the bulk path) need
-do nothing: their new transaction or reversal makes it stale. On PostgreSQL every write
+A stale or missing row sends the write to the full fold, which then rewrites the row (the
+bulk path reads and rewrites the rows of its SKUs the same way); paths that add events
+without reading the row (receipts, reversals) need do nothing: their new transaction or
+reversal makes it stale. On PostgreSQL every write
 unit reads and extends the one audit chain head, so SERIALIZABLE already orders any two
 writers of a SKU. The ``stock_positions_match_ledger`` invariant compares every current
 row with the fold.
