@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import String, Table, bindparam, func, select
+from sqlalchemy import String, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from inventory_core.db.prepared import Prepared, as_date
@@ -40,14 +40,12 @@ from inventory_core.db.uow import UnitOfWork
 from inventory_core.models import (
     Sku,
     StockPosition,
-    Transaction,
-    TransactionReversal,
+    newest_reversal_id,
+    newest_transaction_id,
     position_is_current,
 )
 
 _p = cast(Table, StockPosition.__table__)
-_t = cast(Table, Transaction.__table__)
-_r = cast(Table, TransactionReversal.__table__)
 _s = cast(Table, Sku.__table__)
 
 
@@ -68,14 +66,6 @@ class Position:
         return (day, priority) >= (self.tail_date, self.tail_priority)
 
 
-def _newest_transaction(sku: Any) -> Any:
-    return select(func.max(_t.c.transaction_id)).where(_t.c.sku == sku).scalar_subquery()
-
-
-def _newest_reversal() -> Any:
-    return select(func.coalesce(func.max(_r.c.reversal_id), 0)).scalar_subquery()
-
-
 _WITH_POSITIONS = select(
     _s.c.sku, _p.c.on_hand, _p.c.tail_date, _p.c.tail_priority, position_is_current(_s.c.sku)
 ).select_from(_s.outerjoin(_p, _p.c.sku == _s.c.sku))
@@ -91,8 +81,8 @@ def _upsert(dialect: str) -> Prepared:
         on_hand=bindparam("on_hand"),
         tail_date=bindparam("tail_date"),
         tail_priority=bindparam("tail_priority"),
-        last_transaction_id=_newest_transaction(sku),
-        reversal_mark=_newest_reversal(),
+        last_transaction_id=newest_transaction_id(sku),
+        reversal_mark=newest_reversal_id(),
     )
     columns = ("on_hand", "tail_date", "tail_priority", "last_transaction_id", "reversal_mark")
     return Prepared(
@@ -105,14 +95,19 @@ def _upsert(dialect: str) -> Prepared:
 _UPSERT = {name: _upsert(name) for name in ("sqlite", "postgresql")}
 
 
+def _position(on_hand: Any, tail_date: Any, tail_priority: Any, current: Any) -> Position | None:
+    """The position of a row of :data:`READ`, or None when there is none or it is stale."""
+    if on_hand is None or not current:
+        return None
+    return Position(int(on_hand), as_date(tail_date), int(tail_priority))
+
+
 def read(uow: UnitOfWork, sku: str) -> tuple[bool, Position | None]:
     """Whether the SKU exists, and its position when the row is current."""
     row = uow.run_prepared(READ, {"sku": sku}).fetchone()
     if row is None:
         return False, None
-    if row[1] is None or not row[4]:
-        return True, None
-    return True, Position(int(row[1]), as_date(row[2]), int(row[3]))
+    return True, _position(*row[1:])
 
 
 _READ_MANY = _WITH_POSITIONS.where(_s.c.sku.in_(bindparam("skus", expanding=True)))
@@ -120,14 +115,17 @@ _READ_MANY = _WITH_POSITIONS.where(_s.c.sku.in_(bindparam("skus", expanding=True
 
 def read_many(uow: UnitOfWork, skus: list[str]) -> dict[str, Position | None]:
     """Each existing SKU of ``skus`` with its position when the row is current."""
-    found: dict[str, Position | None] = {}
     rows: Any = uow.execute(_READ_MANY, {"skus": skus})
-    for sku, on_hand, tail_date, tail_priority, current in rows:
-        usable = on_hand is not None and bool(current)
-        found[sku] = (
-            Position(int(on_hand), as_date(tail_date), int(tail_priority)) if usable else None
-        )
-    return found
+    return {row[0]: _position(*row[1:]) for row in rows}
+
+
+def _row(sku: str, position: Position) -> dict[str, Any]:
+    return {
+        "sku": sku,
+        "on_hand": position.on_hand,
+        "tail_date": position.tail_date,
+        "tail_priority": position.tail_priority,
+    }
 
 
 def write(uow: UnitOfWork, sku: str, position: Position) -> None:
@@ -136,27 +134,13 @@ def write(uow: UnitOfWork, sku: str, position: Position) -> None:
     Call it after the events are inserted: the row records the SKU's newest transaction
     id and the newest reversal as they are now.
     """
-    params = {
-        "sku": sku,
-        "on_hand": position.on_hand,
-        "tail_date": position.tail_date,
-        "tail_priority": position.tail_priority,
-    }
-    uow.run_prepared(_UPSERT[uow.dialect], params)
+    uow.run_prepared(_UPSERT[uow.dialect], _row(sku, position))
 
 
 def write_many(uow: UnitOfWork, rows: dict[str, Position]) -> None:
     """:func:`write` for several SKUs in one ``executemany``."""
-    params = [
-        {
-            "sku": sku,
-            "on_hand": p.on_hand,
-            "tail_date": p.tail_date,
-            "tail_priority": p.tail_priority,
-        }
-        for sku, p in sorted(rows.items())
-    ]
-    if params:
+    if rows:
+        params = [_row(sku, position) for sku, position in sorted(rows.items())]
         uow.run_prepared_many(_UPSERT[uow.dialect], params)
 
 

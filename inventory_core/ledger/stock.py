@@ -35,6 +35,7 @@ it), and a test checks the result against the reference fold.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from functools import cache
 from itertools import accumulate
@@ -123,19 +124,24 @@ def _last_count(sku: Any, on_or_before: Any, *, inclusive: bool) -> tuple[Any, A
 def _on_hand_columns(sku_col: Any, asof: Any) -> tuple[Any, Any]:
     """(last SNAPSHOT qty or 0) + (signed events from that SNAPSHOT's date up to asof)."""
     snap_date, snap_qty = _last_count(sku_col, asof, inclusive=False)
+    return snap_qty, _moved_since(sku_col, snap_date, lambda ev: ev.c.date < asof)
+
+
+def _moved_since(sku: Any, snap_date: Any, until: Callable[[Any], Any]) -> Any:
+    """The signed on_hand effect of the SKU's unreversed events from the count's date on
+    (from the first day without a count), up to the bound ``until(events)`` sets."""
     ev = _t.alias("ev")
-    later = (
+    return (
         select(func.sum(signed_on_hand_delta(ev)))
         .where(
-            ev.c.sku == sku_col,
+            ev.c.sku == sku,
             ev.c.date >= func.coalesce(snap_date, bindparam("epoch", EPOCH, type_=Date)),
-            ev.c.date < asof,
+            until(ev),
             ev.c.transaction_id.not_in(_reversed_ids()),
         )
         .correlate_except(ev)
         .scalar_subquery()
     )
-    return snap_qty, later
 
 
 def _flow_events() -> list[Any]:
@@ -239,16 +245,10 @@ def on_hand_at_statement() -> Select[Any]:
     day = bindparam("day", type_=Date)
     priority = bindparam("priority", type_=Integer)
     snap_date, snap_qty = _last_count(sku, day, inclusive=True)
-    ev = _t.alias("ev")
-    later = (
-        select(func.sum(signed_on_hand_delta(ev)))
-        .where(
-            ev.c.sku == sku,
-            ev.c.date >= func.coalesce(snap_date, bindparam("epoch", EPOCH, type_=Date)),
-            or_(ev.c.date < day, and_(ev.c.date == day, ev.c.priority <= priority)),
-            ev.c.transaction_id.not_in(_reversed_ids()),
-        )
-        .scalar_subquery()
+    later = _moved_since(
+        sku,
+        snap_date,
+        lambda ev: or_(ev.c.date < day, and_(ev.c.date == day, ev.c.priority <= priority)),
     )
     on_hand = (func.coalesce(snap_qty, 0) + func.coalesce(later, 0)).label("on_hand")
     # Selected from skus so that one round trip also says whether the SKU exists.

@@ -12,6 +12,8 @@ from inventory_core.models.ledger import (
     StockPosition,
     Transaction,
     TransactionReversal,
+    newest_reversal_id,
+    newest_transaction_id,
     position_is_current,
 )
 from inventory_core.models.lots import Lot
@@ -46,6 +48,8 @@ __all__ = [
     "Transaction",
     "TransactionReversal",
     "metadata",
+    "newest_reversal_id",
+    "newest_transaction_id",
     "position_is_current",
     "utc_now_iso",
 ]

@@ -169,6 +169,18 @@ class StockPosition(Base):
     reversal_mark: Mapped[int] = mapped_column(Integer)
 
 
+def newest_transaction_id(sku: Any) -> Any:
+    """SQL scalar: the SKU's newest transaction id, what ``last_transaction_id`` records."""
+    events = Transaction.__table__
+    return select(func.max(events.c.transaction_id)).where(events.c.sku == sku).scalar_subquery()
+
+
+def newest_reversal_id() -> Any:
+    """SQL scalar: the newest reversal id (0 without any), what ``reversal_mark`` records."""
+    reversals = TransactionReversal.__table__
+    return select(func.coalesce(func.max(reversals.c.reversal_id), 0)).scalar_subquery()
+
+
 def position_is_current(sku: Any) -> Any:
     """SQL truth value: the ``stock_positions`` row of ``sku`` still describes its ledger.
 
@@ -181,10 +193,9 @@ def position_is_current(sku: Any) -> Any:
     positions = StockPosition.__table__
     events = Transaction.__table__
     reversals = TransactionReversal.__table__
-    newest = select(func.max(events.c.transaction_id)).where(events.c.sku == sku)
     reversed_sku = select(events.c.sku).where(events.c.transaction_id == reversals.c.transaction_id)
     newer_reversal = exists().where(
         reversals.c.reversal_id > positions.c.reversal_mark,
         reversed_sku.scalar_subquery() == sku,
     )
-    return (positions.c.last_transaction_id == newest.scalar_subquery()) & ~newer_reversal
+    return (positions.c.last_transaction_id == newest_transaction_id(sku)) & ~newer_reversal
