@@ -17,8 +17,9 @@ from uow_support import REPO
 from inventory_core import Database
 
 # Run in its own interpreter: forking the pytest process itself would copy its threads.
-# The parent marks its pooled connection with a TEMP table (temp tables live in one
-# connection only), forks, and both sides write and report which connection they got.
+# The parent marks its write connection (kept between write units) with a TEMP table (temp
+# tables live in one connection only), forks, and both sides write and report which
+# connection their write units got.
 SCRIPT = r"""
 import json, os, sys
 from sqlalchemy import text
@@ -35,7 +36,7 @@ with db.unit_of_work() as uow:
 def report(role):
     for n in range(writes):
         db.run(lambda uow: uow.execute(INSERT, {"k": f"{role}-{n}"}))
-    with db.read() as uow:
+    with db.unit_of_work() as uow:
         marker = uow.execute(text(
             "SELECT count(*) FROM sqlite_temp_master WHERE name = 'parent_marker'"
         )).scalar_one()
@@ -84,7 +85,7 @@ def test_forked_child_gets_its_own_connection_and_both_write(tmp_path: Path) -> 
     db.upgrade()
     db.close()
     parent, child = _run_forking_script(tmp_path, url, writes=50)
-    assert parent["marker"] == 1, "the parent keeps its own pooled connection"
+    assert parent["marker"] == 1, "the parent keeps its own write connection"
     assert child["marker"] == 0, "the child never used the parent's connection"
     assert child["pid"] == child["me"] != parent["me"] == parent["pid"]
     assert parent["rows"] == child["rows"] == 50

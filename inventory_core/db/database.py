@@ -30,6 +30,7 @@ from inventory_core.db.preflight import inspect_sqlite_file
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.reads import ThreadConnections
 from inventory_core.db.uow import UnitOfWork, WriterLock
+from inventory_core.db.writer import WriterConnection
 from inventory_core.errors import (
     DatabaseClosedError,
     DatabaseLockedError,
@@ -81,6 +82,7 @@ class Database:
         self.closed = False
         self._retry_policy: tuple[tuple[int, float], Retrying] | None = None
         self._threads = self._thread_connections()
+        self._writer = self._writer_connection()
 
     # -- opening --------------------------------------------------------------------------
 
@@ -193,6 +195,7 @@ class Database:
             writer_lock=self.writer_lock,
             writer_timeout_s=self.settings.writer_lock_timeout_s,
             context=self._context(),
+            writer=self._writer,
         )
 
     def read(self) -> UnitOfWork:
@@ -226,6 +229,13 @@ class Database:
             return None
         return ThreadConnections(self.engine, self.settings, self._context())
 
+    def _writer_connection(self) -> WriterConnection | None:
+        """The kept connection of write units, on a SQLite file only (see
+        :mod:`inventory_core.db.writer`)."""
+        if self.path is None:
+            return None
+        return WriterConnection(self.engine, self.tracker)
+
     def run(self, fn: Callable[[UnitOfWork], T], *, operation: str | None = None) -> T:
         """Run ``fn(uow)`` in a write unit of work and commit, retrying the whole unit.
 
@@ -244,13 +254,23 @@ class Database:
         """
         attempts = self.settings.retry_attempts
         started = time.monotonic()
-        retrying = self._retrying()
         try:
-            for attempt in retrying:
-                with attempt, self.unit_of_work() as uow:
-                    result = fn(uow)
-                    if not uow._committed:
-                        uow.commit()
+            try:
+                return self._attempt(fn)
+            except InventoryError as exc:
+                if not is_retryable(exc):
+                    raise
+                failed = [exc]
+
+            # tenacity takes over after a retryable failure, which it counts as attempt 1
+            # (it then waits, logs and retries as configured). Wrapping every unit would
+            # cost about 10 us a write, for the rare one that meets a lock.
+            def again() -> T:
+                if failed:
+                    raise failed.pop()
+                return self._attempt(fn)
+
+            return self._retrying()(again)
         except InventoryError as exc:
             # A domain rejection is an expected outcome (info); anything else is a warning.
             rejected = isinstance(exc, WorkflowError | ValidationError)
@@ -268,13 +288,20 @@ class Database:
             if isinstance(exc, SerializationConflictError):
                 raise SerializationConflictError(exc.detail, **context) from exc
             raise DatabaseLockedError(exc.detail, **context) from exc
+
+    def _attempt(self, fn: Callable[[UnitOfWork], T]) -> T:
+        """One attempt of :meth:`run`: ``fn`` in a fresh write unit of work, committed."""
+        with self.unit_of_work() as uow:
+            result = fn(uow)
+            if not uow._committed:
+                uow.commit()
         return result
 
     def _retrying(self) -> Retrying:
         """The retry policy of :meth:`run`, built once per settings.
 
-        Building it costs about as much as a primary-key lookup, on every write; tenacity
-        keeps each run's state per thread, so one instance serves every thread.
+        Building it costs about as much as a primary-key lookup; tenacity keeps each run's
+        state per thread, so one instance serves every thread.
         """
         key = (self.settings.retry_attempts, self.settings.retry_max_delay_s)
         if self._retry_policy is None or self._retry_policy[0] != key:
@@ -352,6 +379,7 @@ class Database:
         self.engine.dispose()
         self.engine = make_engine(self.url, self.settings, self.tracker)
         self._threads = self._thread_connections()
+        self._writer = self._writer_connection()
 
     def startup_check(self, *, full: bool = False) -> None:
         """Run the start-up checks (the schema revision is checked in :meth:`open`).
@@ -381,6 +409,8 @@ class Database:
             # Idle, but closed first so that this process's last connection is the one
             # that checkpoints.
             self._threads.close()
+        if self._writer is not None:
+            self._writer.close()
         try:
             if self.path is not None and self.path.exists():
                 raw = self.engine.raw_connection()

@@ -35,6 +35,8 @@ from inventory_core.errors import DatabaseError, UnsupportedDatabaseError
 log = get_logger("inventory_core.db")
 
 WRITE_OPTION = "inventory_core_write"
+KEPT = "inventory_core_kept"
+"""Pool-record mark of a connection the checkout counter no longer counts."""
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 
@@ -65,6 +67,12 @@ class ConnectionTracker:
     def checkin(self) -> None:
         with self._lock:
             self.checked_out = max(0, self.checked_out - 1)
+
+    def set_aside(self, connection: PoolProxiedConnection) -> None:
+        """Stop counting ``connection``, checked out on purpose for as long as it lives (the
+        kept write connection): its checkin, whenever it comes, is not counted either."""
+        connection.info[KEPT] = True
+        self.checkin()
 
     def reset(self) -> None:
         """Forget every count (a forked child owns none of its parent's connections)."""
@@ -215,8 +223,9 @@ def _attach_pool_hooks(engine: Engine, tracker: ConnectionTracker) -> None:
         tracker.checkout()
 
     @event.listens_for(engine, "checkin")
-    def _on_checkin(_dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
-        tracker.checkin()
+    def _on_checkin(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        if not record.info.pop(KEPT, False):
+            tracker.checkin()
 
 
 def _dispose_in_forked_children(engine: Engine, tracker: ConnectionTracker) -> None:

@@ -2,10 +2,11 @@
 
 A write unit of work holds this process's writer lock (one writer per database per
 process, with a timeout and a diagnostic error), then begins with ``BEGIN IMMEDIATE`` on
-SQLite so it waits for other processes' writers up front. A read unit of work begins with
-a plain ``BEGIN`` and always rolls back. Whatever was not committed when the ``with`` block
-ends is rolled back, and any database error leaving the block is translated into the
-:mod:`inventory_core.errors` hierarchy.
+SQLite so it waits for other processes' writers up front; on a SQLite file it uses the
+database's one kept write connection (:mod:`inventory_core.db.writer`). A read unit of work
+begins with a plain ``BEGIN`` and always rolls back. Whatever was not committed when the
+``with`` block ends is rolled back, and any database error leaving the block is translated
+into the :mod:`inventory_core.errors` hierarchy.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from inventory_core.db.engine import WRITE_OPTION
 from inventory_core.db.prepared import Prepared
+from inventory_core.db.writer import WriterConnection
 from inventory_core.errors import (
     DatabaseError,
     WriterTimeoutError,
@@ -133,8 +135,10 @@ class UnitOfWork:
         writer_lock: WriterLock | None = None,
         writer_timeout_s: float | None = None,
         context: dict[str, Any] | None = None,
+        writer: WriterConnection | None = None,
     ) -> None:
         self.engine = engine
+        self._writer = writer if write else None
         self.write = write
         self._writer_lock = writer_lock
         self._writer_timeout_s = writer_timeout_s
@@ -158,13 +162,16 @@ class UnitOfWork:
             self._locked = True
         try:
             with translate_db_errors(**self._context):
-                self.connection: Connection = self.engine.connect()
-                if self.write:
-                    options: dict[str, Any] = {WRITE_OPTION: True}
-                    if self.dialect == "postgresql":
-                        self._queue_pg_writer()
-                        options["isolation_level"] = "SERIALIZABLE"
-                    self.connection.execution_options(**options)
+                if self._writer is not None:
+                    self.connection: Connection = self._writer.take()
+                else:
+                    self.connection = self.engine.connect()
+                    if self.write:
+                        options: dict[str, Any] = {WRITE_OPTION: True}
+                        if self.dialect == "postgresql":
+                            self._queue_pg_writer()
+                            options["isolation_level"] = "SERIALIZABLE"
+                        self.connection.execution_options(**options)
                 self.connection.begin()
         except BaseException:
             self._cleanup()
@@ -330,7 +337,10 @@ class UnitOfWork:
             if connection is not None:
                 if self._pg_queued:
                     self._release_pg_writer(connection)
-                connection.close()
+                if self._writer is not None:
+                    self._writer.give_back(connection)
+                else:
+                    connection.close()
         finally:
             if self._locked and self._writer_lock is not None:
                 self._locked = False

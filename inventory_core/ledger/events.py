@@ -63,6 +63,14 @@ _events_after = (
     .order_by(_t.c.date, _t.c.priority, _t.c.transaction_id)
 )
 _sku_exists = select(_s.c.sku).where(_s.c.sku == bindparam("sku"))
+_SKU_STATE = Prepared(
+    positions.WITH_POSITIONS.add_columns(lots.has_open_lots(_s.c.sku)).where(
+        _s.c.sku == bindparam("sku")
+    )
+)
+"""What a single write reads first, in one statement: the SKU (no row: unknown SKU), its
+position (:data:`~inventory_core.ledger.positions.WITH_POSITIONS`), and whether it has
+open lots (without any, a write that lowers stock has no lot to take from)."""
 _snapshot_on_day = select(_t.c.transaction_id).where(
     _t.c.sku == bindparam("sku"),
     _t.c.date == bindparam("day"),
@@ -154,12 +162,12 @@ def _lowers(ev: AnyEvent) -> bool:
 def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
     """Write one validated event with every check and side effect; return its id.
 
-    The SKU's :mod:`~inventory_core.ledger.positions` row, read in the same statement
-    that checks the SKU exists, usually answers the negative-stock check: an event dated
-    on or after the SKU's last one only needs on_hand after that one. A backdated event,
-    or a SKU whose row is missing or stale, is checked against the ledger (on_hand up to
-    the event's position, then a fold over the events after it), and the row is written
-    again either way.
+    The SKU's :mod:`~inventory_core.ledger.positions` row, read in the same statement that
+    checks the SKU exists (``_SKU_STATE``), usually answers the negative-stock check: an
+    event dated on or after the SKU's last one only needs on_hand after that one. A
+    backdated event, or a SKU whose row is missing or stale, is checked against the ledger
+    (on_hand up to the event's position, then a fold over the events after it), and the row
+    is written again either way.
 
     Raises:
         NotFoundError: unknown SKU (or lot).
@@ -167,9 +175,10 @@ def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
         InsufficientStockError: on_hand would go negative on the event's date or later.
     """
     priority = EVENT_PRIORITY[ev.event]
-    known, position = positions.read(uow, ev.sku)
-    if not known:
+    found = uow.run_prepared(_SKU_STATE, {"sku": ev.sku}).fetchone()
+    if found is None:
         raise NotFoundError(entity="SKU", key=ev.sku)
+    position = positions.position_of(*found[1:5])
     if ev.event == EventType.SNAPSHOT:
         clash = uow.execute(_snapshot_on_day, {"sku": ev.sku, "day": ev.date}).first()
         if clash is not None:
@@ -207,7 +216,7 @@ def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
             expiry=ev.expiry,
             qty=ev.qty,
         )
-    if lowers or ev.expiry is not None:
+    if (lowers and (found[5] or lot_id is not None)) or ev.expiry is not None:
         decrease = before - _after(before, ev) if lowers else 0
         lots.settle(
             uow,

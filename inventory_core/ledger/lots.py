@@ -11,7 +11,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 
 from inventory_core.db.prepared import Prepared, as_date
 from inventory_core.db.reads import Reader
@@ -24,11 +36,22 @@ _l = cast(Table, Lot.__table__)
 
 _FEFO = (_l.c.expiry_date.is_(None), _l.c.expiry_date, _l.c.lot_id)
 
+
+def _open(sku: ColumnElement[str]) -> ColumnElement[bool]:
+    return and_(_l.c.sku == sku, _l.c.qty_remaining > literal_column("0"))
+
+
 _OPEN_LOTS = Prepared(
-    select(_l.c.lot_id, _l.c.qty_remaining)
-    .where(_l.c.sku == bindparam("sku"), _l.c.qty_remaining > literal_column("0"))
-    .order_by(*_FEFO)
+    select(_l.c.lot_id, _l.c.qty_remaining).where(_open(bindparam("sku"))).order_by(*_FEFO)
 )
+
+
+def has_open_lots(sku: ColumnElement[str]) -> Exists:
+    """Whether the SKU has a lot with units left: when not, :func:`settle` has nothing to
+    do for a write without an expiry or a chosen lot, and a write can skip it."""
+    return exists().where(_open(sku))
+
+
 _SET_REMAINING = Prepared(
     update(_l)
     .where(_l.c.lot_id == bindparam("b_lot_id"))

@@ -66,10 +66,11 @@ class Position:
         return (day, priority) >= (self.tail_date, self.tail_priority)
 
 
-_WITH_POSITIONS = select(
+WITH_POSITIONS = select(
     _s.c.sku, _p.c.on_hand, _p.c.tail_date, _p.c.tail_priority, position_is_current(_s.c.sku)
 ).select_from(_s.outerjoin(_p, _p.c.sku == _s.c.sku))
-READ = Prepared(_WITH_POSITIONS.where(_s.c.sku == bindparam("sku")))
+"""Each SKU with its position columns and whether the row is current (filter it)."""
+READ = Prepared(WITH_POSITIONS.where(_s.c.sku == bindparam("sku")))
 """One row when the SKU exists: sku, then the position columns and whether it is current."""
 
 
@@ -95,8 +96,9 @@ def _upsert(dialect: str) -> Prepared:
 _UPSERT = {name: _upsert(name) for name in ("sqlite", "postgresql")}
 
 
-def _position(on_hand: Any, tail_date: Any, tail_priority: Any, current: Any) -> Position | None:
-    """The position of a row of :data:`READ`, or None when there is none or it is stale."""
+def position_of(on_hand: Any, tail_date: Any, tail_priority: Any, current: Any) -> Position | None:
+    """The position in the columns of :data:`WITH_POSITIONS`, or None when there is none
+    or it is stale."""
     if on_hand is None or not current:
         return None
     return Position(int(on_hand), as_date(tail_date), int(tail_priority))
@@ -107,16 +109,16 @@ def read(uow: UnitOfWork, sku: str) -> tuple[bool, Position | None]:
     row = uow.run_prepared(READ, {"sku": sku}).fetchone()
     if row is None:
         return False, None
-    return True, _position(*row[1:])
+    return True, position_of(*row[1:])
 
 
-_READ_MANY = _WITH_POSITIONS.where(_s.c.sku.in_(bindparam("skus", expanding=True)))
+_READ_MANY = WITH_POSITIONS.where(_s.c.sku.in_(bindparam("skus", expanding=True)))
 
 
 def read_many(uow: UnitOfWork, skus: list[str]) -> dict[str, Position | None]:
     """Each existing SKU of ``skus`` with its position when the row is current."""
     rows: Any = uow.execute(_READ_MANY, {"skus": skus})
-    return {row[0]: _position(*row[1:]) for row in rows}
+    return {row[0]: position_of(*row[1:]) for row in rows}
 
 
 def _row(sku: str, position: Position) -> dict[str, Any]:
@@ -144,4 +146,13 @@ def write_many(uow: UnitOfWork, rows: dict[str, Position]) -> None:
         uow.run_prepared_many(_UPSERT[uow.dialect], params)
 
 
-__all__ = ["READ", "Position", "read", "read_many", "write", "write_many"]
+__all__ = [
+    "READ",
+    "WITH_POSITIONS",
+    "Position",
+    "position_of",
+    "read",
+    "read_many",
+    "write",
+    "write_many",
+]
