@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 
 from sqlalchemy import Connection, Engine, event
 
@@ -38,6 +39,7 @@ from inventory_core.db.engine import WRITE_OPTION, ConnectionTracker
 
 _INHERITED: list[Connection] = []
 """In a forked child, its parent's writer connections: referenced, never used or closed."""
+_ALL: weakref.WeakSet[WriterConnection] = weakref.WeakSet()
 
 
 class WriterConnection:
@@ -55,14 +57,17 @@ class WriterConnection:
         self._connection: Connection | None = None
         self._pid = 0
         event.listen(engine, "engine_disposed", self._on_dispose)
+        _ALL.add(self)
 
     def take(self) -> Connection:
         """The connection for a write unit that holds the writer lock, connected if needed."""
-        connection = self._connection
-        if connection is not None and self._pid == os.getpid() and not connection.invalidated:
-            return connection
-        if connection is not None and self._pid != os.getpid():
-            _INHERITED.append(connection)
+        with self._lock:
+            connection, mine = self._connection, self._pid == os.getpid()
+            if connection is not None and mine and not connection.invalidated:
+                return connection
+            if connection is not None and not mine:
+                _INHERITED.append(connection)
+            # An invalidated connection was already closed and checked in: just let it go.
             self._connection = None
         connection = self._engine.connect()
         try:
@@ -97,6 +102,10 @@ class WriterConnection:
     def _on_dispose(self, _engine: Engine) -> None:
         self.close()
 
+    def _reset_after_fork(self) -> None:
+        # Another thread of the parent may have held the lock at the fork.
+        self._lock = threading.Lock()
+
 
 def _discard(connection: Connection) -> None:
     """Close the DBAPI connection itself, not back into the pool: after a dispose the pool
@@ -105,5 +114,12 @@ def _discard(connection: Connection) -> None:
         connection.invalidate()
     connection.close()
 
+
+def _after_fork_in_child() -> None:
+    for writer in list(_ALL):
+        writer._reset_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 __all__ = ["WriterConnection"]
