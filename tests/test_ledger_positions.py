@@ -30,7 +30,7 @@ def position_row(db: Database, sku: str) -> tuple[int, str, int] | None:
 def current_position(db: Database, sku: str) -> positions.Position | None:
     """The position the write path would trust for ``sku`` (None when stale or missing)."""
     with db.read() as uow:
-        return positions.read(uow, sku)[1]
+        return positions.read_many(uow, [sku]).get(sku)
 
 
 @pytest.fixture

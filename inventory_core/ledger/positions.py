@@ -8,7 +8,7 @@ and that event's date and priority) answers both questions at once: on_hand befo
 new event is the row's, and no event comes after it.
 
 The row is a cache of the fold, never the truth, and it is trusted only when it is
-provably current, which :data:`READ` checks in the same statement
+provably current, which :data:`WITH_POSITIONS` checks in the same statement
 (:func:`~inventory_core.models.position_is_current`):
 
 - ``last_transaction_id`` is still the SKU's newest transaction id (one step through
@@ -70,8 +70,6 @@ WITH_POSITIONS = select(
     _s.c.sku, _p.c.on_hand, _p.c.tail_date, _p.c.tail_priority, position_is_current(_s.c.sku)
 ).select_from(_s.outerjoin(_p, _p.c.sku == _s.c.sku))
 """Each SKU with its position columns and whether the row is current (filter it)."""
-READ = Prepared(WITH_POSITIONS.where(_s.c.sku == bindparam("sku")))
-"""One row when the SKU exists: sku, then the position columns and whether it is current."""
 
 
 def _upsert(dialect: str) -> Prepared:
@@ -102,14 +100,6 @@ def position_of(on_hand: Any, tail_date: Any, tail_priority: Any, current: Any) 
     if on_hand is None or not current:
         return None
     return Position(int(on_hand), as_date(tail_date), int(tail_priority))
-
-
-def read(uow: UnitOfWork, sku: str) -> tuple[bool, Position | None]:
-    """Whether the SKU exists, and its position when the row is current."""
-    row = uow.run_prepared(READ, {"sku": sku}).fetchone()
-    if row is None:
-        return False, None
-    return True, position_of(*row[1:])
 
 
 _READ_MANY = WITH_POSITIONS.where(_s.c.sku.in_(bindparam("skus", expanding=True)))
@@ -147,11 +137,9 @@ def write_many(uow: UnitOfWork, rows: dict[str, Position]) -> None:
 
 
 __all__ = [
-    "READ",
     "WITH_POSITIONS",
     "Position",
     "position_of",
-    "read",
     "read_many",
     "write",
     "write_many",
