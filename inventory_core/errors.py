@@ -1089,6 +1089,35 @@ class AuditChainBrokenError(AuditError):
     runbook = "runbook.md#audit-chain-broken"
 
 
+class LedgerTamperedError(AuditError):
+    """The ledger differs from what the audit trail sealed: rows were changed behind its back."""
+
+    code = "AUD_010"
+    template = {
+        "en": "The ledger does not match its audit trail ({findings} findings): {detail}",
+        "it": "Il registro non corrisponde alla sua traccia di audit ({findings} anomalie): "
+        "{detail}",
+    }
+    steps = {
+        "en": (
+            "Stop writing to the database and keep a copy of it as evidence.",
+            "The rows named were inserted, edited or deleted without the library: find out "
+            "who had access to the database file or server.",
+            "Restore the newest backup that verifies ('inventory-core verify PATH', then "
+            "'inventory-core restore PATH') and enter again what happened since.",
+        ),
+        "it": (
+            "Smetti di scrivere nel database e conservane una copia come prova.",
+            "Le righe indicate sono state inserite, modificate o cancellate senza la "
+            "libreria: scopri chi aveva accesso al file o al server del database.",
+            "Ripristina il backup più recente che si verifica ('inventory-core verify "
+            "PERCORSO', poi 'inventory-core restore PERCORSO') e registra di nuovo ciò che "
+            "è successo da allora.",
+        ),
+    }
+    runbook = "runbook.md#ledger-does-not-match-its-audit-trail"
+
+
 class AuditManifestError(AuditError):
     """A backup manifest given to verify the audit chain cannot be read or has no head hash."""
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from inventory_core import Database
+from inventory_core.audit import coverage
 from inventory_core.audit.trail import Operation, append
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.models import Sku, Transaction, metadata
@@ -30,6 +31,7 @@ def add_order(db: Database, sku: str, qty: int, day: date, note: str | None = No
     """Insert one ORDER event and its audit row together; returns the transaction id."""
 
     def work(uow: UnitOfWork) -> int:
+        coverage.mark(uow, "transactions")  # as the library's write paths do
         result = uow.execute(
             insert(Transaction).values(
                 date=day, sku=sku, event="ORDER", qty=qty, priority=1, note=note

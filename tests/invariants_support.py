@@ -24,6 +24,7 @@ from sqlalchemy import Connection, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from inventory_core import Database
+from inventory_core.audit import coverage
 from inventory_core.audit.trail import Operation, append
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.models import (
@@ -84,6 +85,7 @@ def seed(uow: UnitOfWork) -> None:
         uow.execute(insert(Sku).values(sku=sku, description=f"{sku} test", pack_size=6))
         append(uow, Operation.ADD_SKU, user="tester", sku=sku, details={"pack_size": 6})
     for tid, sku, day, event, qty, doc in LEDGER:
+        coverage.mark(uow, "transactions")  # as the library's write paths do
         uow.execute(
             insert(Transaction).values(
                 transaction_id=tid,
@@ -97,10 +99,13 @@ def seed(uow: UnitOfWork) -> None:
         )
         append(uow, OPERATION[event], user="tester", sku=sku, details={"qty": qty, "tid": tid})
     for tid in REVERSED:
+        coverage.mark(uow, "transaction_reversals")
         uow.execute(
             insert(TransactionReversal).values(transaction_id=tid, reason="typo", user="tester")
         )
         append(uow, Operation.REVERT, user="tester", details={"transaction_id": tid})
+    for table in ("order_logs", "receiving_logs", "order_receipts", "lots"):
+        coverage.mark(uow, table)
     uow.execute(
         insert(OrderLog),
         [
@@ -140,6 +145,7 @@ def seed(uow: UnitOfWork) -> None:
                  qty_received=12, qty_remaining=12),
         ],
     )  # fmt: skip
+    append(uow, Operation.RECEIVE, user="tester", details={"orders": 3, "lots": 2})
     uow.execute(
         insert(Sale),
         [

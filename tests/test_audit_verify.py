@@ -77,6 +77,8 @@ def test_edit_with_recomputed_hash_is_caught_at_the_next_row(any_db: Database) -
         "details": trail.canonical_json(row.details),
         "run_id": row.run_id,
         "duration_ms": row.duration_ms,
+        "sku": row.sku,
+        "ledger": row.ledger,
     }
     digest = trail.row_hash(row.prev_hash, fields)
     tamper(
@@ -159,7 +161,9 @@ def test_chain_rewritten_from_scratch_is_caught_by_the_manifest(any_db: Database
         statements.append(_insert_sql(audit_id, prev, digest))
         prev = digest
     tamper(any_db, *statements)
-    assert audit.verify(any_db).ok
+    assert audit.verify(any_db, ledger=False).ok
+    unsealed = audit.verify(any_db)
+    assert not unsealed.ok and "sealed by no audit row" in unsealed.reason
     report = audit.verify(any_db, against={"audit_head_hash": head_hash, "audit_rows": rows})
     assert (report.ok, report.first_broken_id) == (False, 5)
     assert "rewritten" in report.reason
@@ -172,7 +176,8 @@ def test_truncated_chain_is_caught_by_the_manifest(any_db: Database) -> None:
     _five_rows(any_db)
     head_hash, rows = audit.head(any_db)
     tamper(any_db, "DELETE FROM audit_log WHERE audit_id >= 4")
-    assert audit.verify(any_db).ok
+    assert audit.verify(any_db, ledger=False).ok
+    assert "sealed by no audit row" in audit.verify(any_db).reason
     report = audit.verify(any_db, against={"audit_head_hash": head_hash, "audit_rows": rows})
     assert not report.ok and "truncated" in report.reason
 

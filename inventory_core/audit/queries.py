@@ -35,6 +35,8 @@ class AuditEntry:
     duration_ms: float
     prev_hash: str
     hash: str
+    ledger: str | None = None
+    """The ledger rows the row sealed (:mod:`inventory_core.audit.coverage`), as JSON text."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly view."""
@@ -56,6 +58,7 @@ def _entries(db: Database, stmt: Select[Any]) -> list[AuditEntry]:
             duration_ms=row.duration_ms,
             prev_hash=row.prev_hash,
             hash=row.hash,
+            ledger=row.ledger,
         )
         for row in rows
     ]

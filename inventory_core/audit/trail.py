@@ -1,7 +1,10 @@
 """Appending to the hash-chained audit trail, inside the writer's transaction.
 
 Each row's ``hash`` is ``sha256(prev_hash + canonical_json(row))`` where the canonical JSON
-has sorted keys, no spaces and UTF-8 text. Appends are serialised: on SQLite the write
+has sorted keys, no spaces and UTF-8 text. A row carries a ``ledger`` field sealing the
+ledger rows its unit of work wrote (:mod:`inventory_core.audit.coverage`); such a row hashes
+``sku`` and ``ledger`` besides the six fields of the first form, which rows written before
+ledger coverage keep (their ``ledger`` is NULL). Appends are serialised: on SQLite the write
 transaction (``BEGIN IMMEDIATE``) already excludes other writers; on PostgreSQL a
 transaction-level advisory lock is taken before reading the chain head, so two writers can
 never both extend the same head.
@@ -18,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, text
 
+from inventory_core.audit import coverage
 from inventory_core.audit.context import current_run_id
 from inventory_core.audit.logs import get_logger
 from inventory_core.db.prepared import Prepared
@@ -51,9 +55,12 @@ class Operation(enum.StrEnum):
     IMPORT = "import"
     MAINTENANCE = "maintenance"
     MIGRATION = "migration"
+    LEDGER_SEAL = "ledger_seal"
 
 
 HASHED_FIELDS = ("timestamp", "operation", "user", "details", "run_id", "duration_ms")
+HASHED_FIELDS_SEALED = (*HASHED_FIELDS, "ledger", "sku")
+"""The fields a row with a ``ledger`` field hashes."""
 
 
 _CANONICAL = json.JSONEncoder(
@@ -80,6 +87,8 @@ def chain_hash(
     details: str,
     run_id: str,
     duration_ms: float,
+    sku: str | None = None,
+    ledger: str | None = None,
 ) -> str:
     """The chain hash of one row from its hashed fields: ``sha256(prev_hash + canonical)``.
 
@@ -93,6 +102,15 @@ def chain_hash(
         number = "-0.0" if math.copysign(1.0, duration_ms) < 0 else "0.0"
     else:
         number = _DURATION_TEXTS.get(duration_ms) or _remember_duration(duration_ms)
+    if ledger is not None:
+        # The sealed form: ``ledger`` and ``sku`` join the hashed fields, so neither can be
+        # changed (nor the SKU nulled to hide a row from the per-SKU view) unnoticed.
+        return hashlib.sha256(
+            f'{prev_hash}{{"details":{_quote(details)},"duration_ms":{number},'
+            f'"ledger":{_quote(ledger)},"operation":{_quote(operation)},'
+            f'"run_id":{_quote(run_id)},"sku":{"null" if sku is None else _quote(sku)},'
+            f'"timestamp":{_quote(timestamp)},"user":{_quote(user)}}}'.encode()
+        ).hexdigest()
     return hashlib.sha256(
         f'{prev_hash}{{"details":{_quote(details)},"duration_ms":{number},'
         f'"operation":{_quote(operation)},"run_id":{_quote(run_id)},'
@@ -127,9 +145,9 @@ def _remember_duration(duration_ms: float) -> str:
 def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
     """The chain hash of one row given the hash before it.
 
-    ``sku`` is part of ``details``, not of the hashed columns: the foreign key may set the
-    ``sku`` column to NULL when a SKU without history is deleted, and that must not break
-    the chain.
+    A row with a ``ledger`` field (every row written since ledger coverage) hashes ``sku``
+    and ``ledger`` too; a row without one (NULL: written before) hashes the six fields of
+    the first form, in which the SKU is only inside ``details``.
     """
     return chain_hash(
         prev_hash,
@@ -139,6 +157,8 @@ def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
         row["details"],
         row["run_id"],
         row["duration_ms"],
+        row.get("sku"),
+        row.get("ledger"),
     )
 
 
@@ -154,14 +174,15 @@ def chain_rows(
     inserts the rows, so that no other writer extends it meanwhile.
     """
     for row in rows:
-        digest = row_hash(prev_hash, row)
-        yield {**row, "prev_hash": prev_hash, "hash": digest}
+        sealed = {"sku": None, "ledger": "{}", **row}
+        digest = row_hash(prev_hash, sealed)
+        yield {**sealed, "prev_hash": prev_hash, "hash": digest}
         prev_hash = digest
 
 
 # Built once: a write pays only for executing them (their compiled forms are cached).
 _HEAD = Prepared(select(AuditLog.hash).order_by(AuditLog.audit_id.desc()).limit(1))
-_ROW_COLUMNS = (*HASHED_FIELDS, "sku", "prev_hash", "hash")
+_ROW_COLUMNS = (*HASHED_FIELDS_SEALED, "prev_hash", "hash")
 _INSERT = Prepared(insert(AuditLog).values({name: bindparam(name) for name in _ROW_COLUMNS}))
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
@@ -183,7 +204,9 @@ def append(
 ) -> str:
     """Append one audit row in ``uow``'s transaction and return its hash.
 
-    The row commits or rolls back with the change it describes. The ``audit_appended`` log
+    The row commits or rolls back with the change it describes, and seals the ledger rows
+    the unit of work wrote (:func:`inventory_core.audit.coverage.collect`): call it after
+    the unit's last write to a covered table. The ``audit_appended`` log
     event (operation, user, sku, run id and the new head hash) is scheduled on
     ``uow.after_commit``: a rolled-back unit logs nothing for its row, and a retried unit
     logs only the attempt that committed. The head hash in the log stream is a copy of the
@@ -202,9 +225,11 @@ def append(
         "details": canonical_json(body),
         "run_id": current_run_id(),
         "duration_ms": round(float(duration_ms), 3),
+        "sku": sku,
+        "ledger": coverage.collect(uow),
     }
     digest = row_hash(prev, row)
-    uow.run_prepared(_INSERT, {**row, "sku": sku, "prev_hash": prev, "hash": digest})
+    uow.run_prepared(_INSERT, {**row, "prev_hash": prev, "hash": digest})
     uow.info["audit_head"] = digest
 
     def _log_committed() -> None:

@@ -21,16 +21,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from inventory_core.audit import coverage
 from inventory_core.audit.trail import GENESIS_HASH, chain_hash
 from inventory_core.errors import (
     AuditChainBrokenError,
     AuditManifestError,
+    LedgerTamperedError,
     translate_db_errors,
 )
 from inventory_core.models import AuditLog
@@ -52,6 +54,8 @@ class ChainReport:
         head_hash: the hash of the last row that checked out (the genesis hash when none did).
         first_broken_id: ``audit_id`` of the first row found wrong, or None.
         reason: why that row is wrong, in words an operator can act on ("" when ok).
+        ledger_rows_checked: ledger rows proven to be what the trail sealed.
+        ledger_findings: ledger rows inserted, edited or deleted behind the library's back.
     """
 
     ok: bool
@@ -59,13 +63,22 @@ class ChainReport:
     head_hash: str
     first_broken_id: int | None = None
     reason: str = ""
+    ledger_rows_checked: int = 0
+    ledger_findings: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly view."""
         return asdict(self)
 
     def raise_if_broken(self) -> None:
-        """Raise :class:`~inventory_core.errors.AuditChainBrokenError` unless the chain is ok."""
+        """Raise unless the chain and the ledger check out.
+
+        Raises:
+            AuditChainBrokenError: an audit row was edited, deleted, inserted or rewritten.
+            LedgerTamperedError: the ledger differs from what the trail sealed.
+        """
+        if not self.ok and self.ledger_findings:
+            raise LedgerTamperedError(self.reason, findings=self.ledger_findings)
         if not self.ok:
             raise AuditChainBrokenError(
                 self.reason,
@@ -116,14 +129,22 @@ def verify(
     against: Manifest | None = None,
     *,
     progress: Callable[[int], None] | None = None,
+    ledger: bool = True,
 ) -> ChainReport:
     """Walk the audit chain in ``audit_id`` order and report the first broken row and why.
+
+    Then, in the same read transaction, prove that the ledger is what the trail sealed
+    (:func:`inventory_core.audit.coverage.check`): every row of ``transactions``,
+    ``transaction_reversals``, ``receiving_logs``, ``order_receipts``, ``order_logs`` and
+    ``lots`` covered by exactly one audit row whose digest matches.
 
     Args:
         db: the database to check.
         against: a backup manifest (path or dict) with ``audit_head_hash`` and, ideally,
             ``audit_rows``: the chain must still hold that head at that position.
         progress: called with the number of rows checked every 10,000 rows.
+        ledger: also check the ledger coverage (the ``ledger_coverage`` invariant runs that
+            check on its own, so the ``audit_chain`` invariant skips it).
 
     Returns:
         A :class:`ChainReport`; ``ok`` is False at the first row found wrong.
@@ -141,6 +162,8 @@ def verify(
         AuditLog.details,
         AuditLog.run_id,
         AuditLog.duration_ms,
+        AuditLog.sku,
+        AuditLog.ledger,
         AuditLog.prev_hash,
         AuditLog.hash,
     )
@@ -163,7 +186,34 @@ def verify(
                 return report
             if progress is not None:
                 progress(walk.count)
-    return walk.finish()
+        report = walk.finish()
+        if not report.ok or not ledger:
+            return report
+        sealed = coverage.check(uow)
+    if sealed.ok:
+        return replace(report, ledger_rows_checked=sealed.rows_checked)
+    return replace(
+        report,
+        ok=False,
+        reason=f"the ledger does not match the audit trail: {sealed.reason}",
+        ledger_rows_checked=sealed.rows_checked,
+        ledger_findings=sealed.findings,
+    )
+
+
+def _sku_in_details(sku: str | None, details: str) -> bool:
+    """Whether a row of the first form (SKU not hashed) has the SKU its hashed details name.
+
+    The sealed form hashes the column itself; for older rows the column must agree with
+    the ``sku`` key of the details, or the row would be hidden from ``audit sku``.
+    """
+    if sku is None and '"sku":' not in details:
+        return True
+    try:
+        body = json.loads(details)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("sku") == sku
 
 
 def db_context(db: Database) -> dict[str, Any]:
@@ -182,6 +232,7 @@ class _Walk:
         self.last_hash = GENESIS_HASH
         self.hash_before_last = GENESIS_HASH
         self.last_id: int | None = None
+        self.sealed = False  # a row with a ledger seal was seen: every later one must have one
 
     def broken(self, audit_id: int | None, reason: str) -> ChainReport:
         return ChainReport(False, self.count, self.last_hash, audit_id, reason)
@@ -199,13 +250,30 @@ class _Walk:
             self.count,
         )
         expected_head, expected_rows = self.expected_head, self.expected_rows
-        for audit_id, timestamp, operation, user, details, run_id, duration, prev, stored in rows:
+        sealed = self.sealed
+        for (
+            audit_id,
+            timestamp,
+            operation,
+            user,
+            details,
+            run_id,
+            duration,
+            sku,
+            ledger,
+            prev,
+            stored,
+        ) in rows:
             count += 1
             if (
                 prev != last_hash
                 or stored == expected_head
                 or count == expected_rows
-                or chain_hash(prev, timestamp, operation, user, details, run_id, duration) != stored
+                or (ledger is None and (sealed or not _sku_in_details(sku, details)))
+                or chain_hash(
+                    prev, timestamp, operation, user, details, run_id, duration, sku, ledger
+                )
+                != stored
             ):
                 self.last_hash, self.hash_before_last, self.last_id, self.count = (
                     last_hash,
@@ -213,10 +281,12 @@ class _Walk:
                     last_id,
                     count,
                 )
-                fields = (timestamp, operation, user, details, run_id, duration)
+                fields = (timestamp, operation, user, details, run_id, duration, sku, ledger)
                 report = self._special(audit_id, fields, prev, stored)
                 if report is not None:
                     return report
+            if ledger is not None and not sealed:
+                sealed = self.sealed = True
             before_last, last_hash, last_id = last_hash, stored, audit_id
         self.last_hash, self.hash_before_last, self.last_id, self.count = (
             last_hash,
@@ -237,6 +307,19 @@ class _Walk:
                 audit_id,
                 f"hash mismatch: row {audit_id} was edited after it was written "
                 "(its content no longer matches its hash)",
+            )
+        sku, details, ledger = fields[6], fields[3], fields[7]
+        if ledger is None and self.sealed:
+            return self.broken(
+                audit_id,
+                f"row {audit_id} has no ledger seal although rows before it have one: its "
+                "seal was removed, or it was written behind the library's back",
+            )
+        if ledger is None and not _sku_in_details(sku, details):
+            return self.broken(
+                audit_id,
+                f"row {audit_id}'s sku column ({sku!r}) differs from the SKU its hashed "
+                "details name: the column was edited (to hide the row from the per-SKU view)",
             )
         if stored == self.expected_head:
             self.head_seen = True

@@ -93,7 +93,8 @@ def verify_command(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Walk the audit hash chain; name the first edited, deleted or inserted row (exit 3)."""
+    """Walk the audit hash chain and check the ledger rows it seals; name what was edited,
+    deleted or inserted behind the library's back (exit 3)."""
     with open_db(ctx, check=None, create=False) as db:
         total = audit.head(db)[1]
         columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn())
@@ -107,5 +108,7 @@ def verify_command(
         return
     report.raise_if_broken()
     console.print(
-        f"Audit chain intact: {report.rows_checked} rows, head {report.head_hash}.", highlight=False
+        f"Audit chain intact: {report.rows_checked} rows, head {report.head_hash}; "
+        f"{report.ledger_rows_checked} ledger rows sealed by it.",
+        highlight=False,
     )

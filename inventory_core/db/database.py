@@ -337,9 +337,13 @@ class Database:
         if current == migrations.head_revision() and revision == "head":
             return None
         if self.path is not None and current is not None:
-            backup_path = self.backup("pre-migration")
+            # Not recorded in the trail yet: the trail's columns are still the old
+            # revision's. The MIGRATION row below names the backup instead.
+            backup_path = self.backup("pre-migration", record=False)
         with translate_db_errors(**self._context()):
             migrations.upgrade(self.engine, revision)
+        if current is not None and revision == "head":
+            self._record_migration(current, backup_path)
         if self.path is not None:
             # Pooled connections keep the query planner's statistics from when they read
             # the schema; new ones read those the migration seeded (sqlite_stat1). Never for
@@ -348,10 +352,27 @@ class Database:
         log.info("database_migrated", url=self.display_url, revision=self.revision())
         return backup_path
 
-    def backup(self, reason: str) -> Path | None:
+    def _record_migration(self, before: str, backup: Path | None) -> None:
+        """Append the MIGRATION audit row (now that the trail has the code's columns)."""
+        from inventory_core.audit.context import current_user
+        from inventory_core.audit.trail import Operation, append
+
+        details = {
+            "from": before,
+            "to": migrations.head_revision(),
+            "backup": backup.name if backup is not None else None,
+        }
+        self.run(
+            lambda uow: append(uow, Operation.MIGRATION, user=current_user(), details=details),
+            operation="migration",
+        )
+
+    def backup(self, reason: str, *, record: bool = True) -> Path | None:
         """Take a verified online backup into ``settings.backup_dir``, then apply retention.
 
         Used by the automatic backups (on open, before a migration, before maintenance).
+        With ``record=False`` neither the backup nor retention writes an audit row (and
+        retention waits for the next backup).
 
         Returns:
             The backup's path; None on PostgreSQL when ``pg_dump`` is not installed.
@@ -364,8 +385,9 @@ class Database:
             log.warning("backup_skipped", reason=reason, why="pg_dump is not installed")
             return None
         service = BackupService(self, self.settings.backup_dir)
-        target = service.backup(reason)
-        service.apply_retention()
+        target = service.backup(reason, record=record)
+        if record:
+            service.apply_retention()
         return target
 
     def _reopen(self) -> None:

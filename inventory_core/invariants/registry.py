@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from inventory_core.invariants.audit_chain import AuditChainIntact
 from inventory_core.invariants.base import Invariant
+from inventory_core.invariants.coverage import LedgerCovered
 from inventory_core.invariants.ledger import (
     DemandHistoryConsistent,
     QuantitiesValid,
@@ -39,6 +40,7 @@ INVARIANTS: tuple[Invariant, ...] = (
     DemandHistoryConsistent(),
     DateRangesValid(),
     AuditChainIntact(),
+    LedgerCovered(),
 )
 
 NAMES: tuple[str, ...] = tuple(invariant.name for invariant in INVARIANTS)

@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 
+from inventory_core.audit import coverage
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, InsufficientStockError, NotFoundError
 from inventory_core.ledger import positions
@@ -213,6 +214,7 @@ def _insert_events(
     its own with ``RETURNING``, so the ids keep the chunk's order (the ledger's tie-break
     within a day) and only the ids that are needed are read back.
     """
+    coverage.mark(uow, "transactions")
     tids = [0] * len(rows)
     run_start = 0
     for index, ev in enumerate(chunk):
@@ -260,6 +262,7 @@ def _write_documents(uow: UnitOfWork, documents: Documents) -> None:
                 "document_hash": document_hash_of_rows(by_document[doc]),
             }
         )
+    coverage.mark(uow, "receiving_logs")
     uow.execute(insert(_rl), rows)
 
 
@@ -304,6 +307,7 @@ def _write_lots(
         if lot[0] > 0 and lot[2] != lot[3]
     ]
     if changed:
+        coverage.note(uow, "lots", *(row["b_lot_id"] for row in changed))
         uow.execute(
             update(_l)
             .where(_l.c.lot_id == bindparam("b_lot_id"))
@@ -311,6 +315,7 @@ def _write_lots(
             changed,
         )
     if new_lots:
+        coverage.mark(uow, "lots")
         uow.execute(
             insert(_l),
             [

@@ -16,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from inventory_core.audit import coverage
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, InsufficientStockError, NotFoundError
@@ -255,8 +256,10 @@ def event_row(ev: AnyEvent, now: str | None = None) -> dict[str, Any]:
 
 
 def insert_event(uow: UnitOfWork, ev: EventIn) -> int:
-    """Insert the event's row and return its transaction id."""
-    return int(uow.run_prepared(INSERT_EVENT, event_row(ev)).fetchone()[0])
+    """Insert the event's row and return its transaction id (noted for the audit seal)."""
+    tid = int(uow.run_prepared(INSERT_EVENT, event_row(ev)).fetchone()[0])
+    coverage.note(uow, "transactions", tid)
+    return tid
 
 
 def _sale_upsert(dialect: str) -> Prepared:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     update,
 )
 
+from inventory_core.audit import coverage
 from inventory_core.db.prepared import Prepared, as_date
 from inventory_core.db.reads import Reader
 from inventory_core.db.uow import UnitOfWork
@@ -83,7 +84,9 @@ def create_lot(
         )
         .returning(_l.c.lot_id)
     )
-    return int(result.scalar_one())
+    lot_id = int(result.scalar_one())
+    coverage.note(uow, "lots", lot_id)
+    return lot_id
 
 
 def settle(
@@ -141,6 +144,7 @@ def settle(
     ]
     if changed:
         uow.run_prepared_many(_SET_REMAINING, changed)
+        coverage.note(uow, "lots", *(row["b_lot_id"] for row in changed))
 
 
 def _take_fefo(order: list[int], remaining: dict[int, int], amount: int) -> None:

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 
+from inventory_core.audit import coverage
 from inventory_core.audit.trail import canonical_json
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import (
@@ -68,6 +69,7 @@ def place_order(uow: UnitOfWork, ev: EventIn, expected: date | None) -> tuple[in
         )
         .returning(_o.c.order_id)
     ).scalar_one()
+    coverage.note(uow, "order_logs", int(order_id))
     return int(order_id), tid
 
 
@@ -194,6 +196,7 @@ def receive(uow: UnitOfWork, doc: ReceiptIn) -> ReceiptResult:
         lot_ids.append(lot_id)
         if line.order_id is not None:
             _fill_order(uow, line.order_id, tid, doc.document_id, line.qty, now)
+    coverage.mark(uow, "receiving_logs")
     uow.execute(
         insert(_rl),
         [
@@ -221,6 +224,7 @@ def receive(uow: UnitOfWork, doc: ReceiptIn) -> ReceiptResult:
 def _fill_order(
     uow: UnitOfWork, order_id: int, tid: int, document_id: str, qty: int, now: str
 ) -> None:
+    coverage.mark(uow, "order_receipts")
     uow.execute(
         insert(_or).values(order_id=order_id, transaction_id=tid, document_id=document_id, qty=qty)
     )
@@ -243,3 +247,4 @@ def change_received(uow: UnitOfWork, order_id: int, qty: int, now: str) -> None:
         ),
         {"b_order_id": order_id},
     )
+    coverage.note(uow, "order_logs", order_id)

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
 
+from inventory_core.audit import coverage
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, NotFoundError
 from inventory_core.ledger import events, lots
@@ -80,6 +81,7 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
     outcome = None
     if lowers:
         outcome, _ = events.projected(uow, done.sku, done.date, remove=transaction_id)
+    coverage.mark(uow, "transaction_reversals")
     uow.execute(
         insert(_r).values(transaction_id=transaction_id, reason=reason, user=user, created_at=now)
     )
@@ -123,3 +125,4 @@ def _cancel_order(uow: UnitOfWork, transaction_id: int, now: str) -> None:
     uow.execute(
         update(_o).where(_o.c.order_id == order[0]).values(status="CANCELLED", updated_at=now)
     )
+    coverage.note(uow, "order_logs", int(order[0]))

@@ -9,7 +9,11 @@ from inventory_core.models.base import Base, utc_now_iso
 
 
 class AuditLog(Base):
-    """Who did what, when, in which run; ``hash`` chains each row to the one before."""
+    """Who did what, when, in which run; ``hash`` chains each row to the one before.
+
+    ``ledger`` seals the ledger rows the row's unit of work wrote; rows that carry it hash
+    ``sku`` and ``ledger`` too (the chain's second form, see :mod:`inventory_core.audit.trail`).
+    """
 
     __tablename__ = "audit_log"
     __table_args__ = (
@@ -26,6 +30,9 @@ class AuditLog(Base):
         String(64), ForeignKey("skus.sku", ondelete="SET NULL", onupdate="RESTRICT"), default=None
     )
     details: Mapped[str] = mapped_column(Text, default="{}")
+    # The ids and digests of the ledger rows the row's unit of work wrote (see
+    # inventory_core.audit.coverage); NULL on rows older than ledger coverage.
+    ledger: Mapped[str | None] = mapped_column(Text, default=None)
     run_id: Mapped[str] = mapped_column(String(36))
     duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
     prev_hash: Mapped[str] = mapped_column(String(64))

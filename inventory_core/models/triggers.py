@@ -24,6 +24,7 @@ _AUDIT_COLUMNS = (
     "details",
     "run_id",
     "duration_ms",
+    "ledger",
     "prev_hash",
     "hash",
 )
