@@ -270,10 +270,7 @@ def seal_all(uow_or_connection: Any) -> str:
     execute = uow_or_connection.execute
     for spec in COVERED:
         id_column = spec.table.c[spec.id_column]
-        rows = {
-            int(r[0]): row_text(r)
-            for r in execute(spec.rows_statement().order_by(id_column))
-        }
+        rows = {int(r[0]): row_text(r) for r in execute(spec.rows_statement().order_by(id_column))}
         if rows:
             body[spec.name] = entries(spec, rows)
     return encode(body)
