@@ -204,6 +204,24 @@ def _runs(ids: Iterable[int]) -> Iterator[tuple[int, int]]:
         yield first, last
 
 
+WINDOW_GAP = 64  # ids apart that one range read still spans (rather than two reads)
+
+
+def _windows(ids: set[int]) -> Iterator[tuple[int, int]]:
+    """Ranges that hold ``ids``, merged across small gaps: a bulk unit that changed a
+    thousand scattered lots reads them in a few statements, not a thousand."""
+    lo = hi = None
+    for first, last in _runs(ids):
+        if hi is not None and first - hi <= WINDOW_GAP:
+            hi = last
+            continue
+        if lo is not None and hi is not None:
+            yield lo, hi
+        lo, hi = first, last
+    if lo is not None and hi is not None:
+        yield lo, hi
+
+
 # -- the write side ---------------------------------------------------------------------
 
 
@@ -240,9 +258,10 @@ def collect(uow: UnitOfWork) -> str:
         if spec.name in marks:
             found = uow.run_prepared(_ABOVE[spec.name], {"lo": marks[spec.name]}).fetchall()
             rows.update((int(r[0]), row_text(r)) for r in found)
-        for lo, hi in _runs(i for i in noted.get(spec.name, ()) if i not in rows):
+        wanted = {i for i in noted.get(spec.name, ()) if i not in rows}
+        for lo, hi in _windows(wanted):
             found = uow.run_prepared(_BETWEEN[spec.name], {"lo": lo, "hi": hi}).fetchall()
-            rows.update((int(r[0]), row_text(r)) for r in found)
+            rows.update((int(r[0]), row_text(r)) for r in found if int(r[0]) in wanted)
         if rows:
             body[spec.name] = entries(spec, rows)
     return encode(body)
