@@ -83,7 +83,16 @@ def test_backup_appends_an_audit_row_to_the_live_database(service: BackupService
             prev,
             {
                 f: getattr(row, f)
-                for f in ("timestamp", "operation", "user", "details", "run_id", "duration_ms")
+                for f in (
+                    "timestamp",
+                    "operation",
+                    "user",
+                    "details",
+                    "run_id",
+                    "duration_ms",
+                    "sku",
+                    "ledger",
+                )
             },
         )
         assert row.hash == prev

@@ -74,14 +74,25 @@ def test_deleting_a_sku_behind_the_foreign_keys_is_unhealthy(seeded_url: str) ->
 
 def test_table_output_lists_failures_with_rows_and_steps(seeded_url: str) -> None:
     """Without --json the CLI prints a table, the offending rows and the recovery steps."""
+    with unguarded(seeded_url) as conn:  # demand history: a table the trail does not seal
+        execute(conn, "UPDATE sales SET qty_sold = 99 WHERE sku = 'PASTA'")
+    result = invoke(seeded_url, "check")
+    assert result.exit_code == 1, result.output
+    assert "demand_history" in result.stdout and "FAIL" in result.stdout
+    assert '"qty_sold": 99' in result.stdout
+    assert "set each listed sales row" in result.stdout
+    assert "DEGRADED" in result.stdout
+
+
+def test_an_order_edited_by_hand_is_unhealthy_through_its_seal(seeded_url: str) -> None:
+    """An order's status changed by hand fails orders_consistent and the ledger seal."""
     with unguarded(seeded_url) as conn:
         execute(conn, "UPDATE order_logs SET status = 'RECEIVED' WHERE order_id = 2")
     result = invoke(seeded_url, "check")
-    assert result.exit_code == 1, result.output
-    assert "orders_consistent" in result.stdout and "FAIL" in result.stdout
+    assert result.exit_code == 2, result.output
     assert '"expected_status": "PARTIAL"' in result.stdout
-    assert "qty_received and status" in result.stdout
-    assert "DEGRADED" in result.stdout
+    assert "order_logs row 2 differs from the state audit row" in result.stdout
+    assert "UNHEALTHY" in result.stdout
 
 
 def test_only_and_verbose_show_just_that_query(sqlite_url: str) -> None:

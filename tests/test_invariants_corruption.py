@@ -4,7 +4,9 @@ For every invariant a Hypothesis strategy draws a corruption of the seeded ledge
 injects it with raw SQL on a separate connection, the guards off, as a buggy script or a
 crash would. The report must then fail exactly the expected invariants (a few kinds of damage
 also trip a structural check, named in ``also``), with the expected count, and show the
-offending rows in the sample.
+offending rows in the sample. Damage to a table the audit trail seals (the ledger, orders,
+receipts, lots) also fails ``ledger_coverage``, and only then: the trail sealed those rows
+as the library wrote them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sqlalchemy import Connection, create_engine
 from sqlalchemy.engine import make_url
 
 from inventory_core import Database
+from inventory_core.audit import coverage
 from inventory_core.invariants import check_all
 from inventory_core.invariants.schema import expected_objects
 
@@ -504,6 +507,31 @@ def wrong_positions(draw: st.DrawFn) -> Inject:
     return inject
 
 
+@st.composite
+def unsealed_rows(draw: st.DrawFn) -> Inject:
+    """Ledger rows edited in fields no other invariant reads: only the seal can tell."""
+    notes = draw(st.lists(st.text("abcxyz", min_size=1, max_size=8), min_size=1, max_size=3))
+
+    def inject(conn: Connection, dialect: str) -> Expected:
+        with append_only_off(conn, "transactions"):
+            ids = [
+                int(r[0])
+                for r in conn.exec_driver_sql(
+                    "SELECT transaction_id FROM transactions ORDER BY transaction_id"
+                )
+            ][: len(notes)]
+            for tid, note in zip(ids, notes, strict=False):
+                execute(
+                    conn,
+                    "UPDATE transactions SET note = :n WHERE transaction_id = :i",
+                    n=f"edited {note}",
+                    i=tid,
+                )
+        return Expected("ledger_coverage", len(ids), full=True)
+
+    return inject
+
+
 CORRUPTIONS: dict[str, Callable[[], st.SearchStrategy[Inject]]] = {
     "stock_never_negative": negative_stock,
     "snapshot_unique": duplicate_snapshots,
@@ -518,6 +546,7 @@ CORRUPTIONS: dict[str, Callable[[], st.SearchStrategy[Inject]]] = {
     "schema_revision": wrong_revision,
     "schema_objects": missing_objects,
     "audit_chain": edited_audit,
+    "ledger_coverage": unsealed_rows,
     "sqlite_integrity": mismatched_index,
     "stock_positions_match_ledger": wrong_positions,
 }
@@ -559,17 +588,39 @@ def _inject(url: str, inject: Inject) -> Expected:
         return inject(conn, conn.dialect.name)
 
 
+def _sealed_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table the audit trail seals, read on a separate connection."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                spec.name: [
+                    tuple(r)
+                    for r in conn.exec_driver_sql(
+                        f"SELECT * FROM {spec.name} ORDER BY {spec.id_column}"
+                    )
+                ]
+                for spec in coverage.COVERED
+            }
+    finally:
+        engine.dispose()
+
+
 def run_example(template: Template, inject: Inject) -> None:
     """Clone, damage, check: only the expected invariants fail, with the expected counts."""
     with template.copy() as url:
         db = Database.open(url, settings=test_settings(), check=None)
         try:
+            before = _sealed_rows(url)
             expected = _inject(url, inject)
+            touched = _sealed_rows(url) != before
             report = check_all(db, full=expected.full)
         finally:
             db.close()
     failing = {r.name: r for r in report.results if not r.ok}
     wanted = {expected.name: expected.count, **expected.also}
+    if touched:
+        wanted.setdefault("ledger_coverage", None)
     assert set(failing) == set(wanted), report.to_json()
     for name, count in wanted.items():
         if count is not None:
