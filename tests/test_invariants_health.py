@@ -84,12 +84,12 @@ def test_registry_is_one_tuple_of_frozen_dataclasses() -> None:
 
 
 def test_a_failed_warning_makes_the_report_degraded(seeded: Database, any_url: str) -> None:
-    """A broken WARNING invariant (an order status) gives DEGRADED and exit code 1."""
-    with unguarded(any_url) as conn:
-        execute(conn, "UPDATE order_logs SET status = 'PENDING' WHERE order_id = 1")
+    """A broken WARNING invariant (the demand history) gives DEGRADED and exit code 1."""
+    with unguarded(any_url) as conn:  # sales is not sealed: only its own invariant sees it
+        execute(conn, "UPDATE sales SET qty_sold = 99 WHERE sku = 'PASTA'")
     report = check_all(seeded)
     assert report.status is HealthStatus.DEGRADED and report.status.exit_code == 1
-    assert [r.name for r in report.failures] == ["orders_consistent"]
+    assert [r.name for r in report.failures] == ["demand_history"]
 
 
 def test_a_failed_critical_makes_the_report_unhealthy(seeded: Database, any_url: str) -> None:
