@@ -89,8 +89,9 @@ def test_sales_follow_the_weekly_pattern(tmp_path: Path) -> None:
 
 
 def test_generate_command_reports_what_it_wrote(tmp_path: Path) -> None:
-    """The CLI creates the schema, writes the data and prints the rate."""
+    """After init, the CLI writes the data and prints the rate."""
     path = tmp_path / "demo.db"
+    assert CliRunner().invoke(app, ["--db", str(path), "init"]).exit_code == 0
     result = CliRunner().invoke(
         app, ["--db", str(path), "generate", "--skus", "5", "--events", "300", "--days", "60"]
     )

@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 from inventory_core.audit.logging_setup import configure_logging
 from inventory_core.config import Settings
 from inventory_core.db.database import CheckLevel, Database
-from inventory_core.errors import InventoryError, is_driver_error, translate
+from inventory_core.errors import InventoryError, NotMigratedError, is_driver_error, translate
 
 EXIT_ERROR = 3
 
@@ -137,16 +137,31 @@ def open_db(
     write: bool = False,
     check: CheckLevel = "quick",
     migrate: bool = False,
-    create: bool = True,
+    create: bool = False,
+    read_only: bool = False,
+    need_schema: bool = False,
 ) -> Database:
     """Open the database named by ``--db`` / the settings.
 
-    Commands that write back up a non-empty SQLite database first, unless
-    ``INVENTORY_CORE_BACKUP_ON_OPEN`` says otherwise. Commands that only read or migrate
-    pass ``create=False`` so that a mistyped path is reported instead of created.
+    Only ``init`` passes ``create``: every other command refuses a missing file with
+    ``IO_003`` instead of leaving an empty database behind. Commands that only read pass
+    ``read_only``: they never write a byte, and a read-only file or a backup on read-only
+    media opens for them. ``need_schema`` refuses a database without the schema (``DB_011``)
+    rather than reading tables that are not there. Commands that write back up a non-empty
+    SQLite database first, unless ``INVENTORY_CORE_BACKUP_ON_OPEN`` says otherwise.
     """
     settings = state_of(ctx).settings()
     backup = settings.backup_on_open if "INVENTORY_CORE_BACKUP_ON_OPEN" in os.environ else write
-    return Database.open(
-        settings=settings, check=check, migrate=migrate, backup_on_open=backup, create=create
+    db = Database.open(
+        settings=settings,
+        check=check,
+        migrate=migrate,
+        backup_on_open=backup and not read_only,
+        create=create,
+        read_only=read_only,
     )
+    if need_schema and db.revision() is None:
+        db.close()
+        where = str(db.path) if db.path is not None else db.display_url
+        raise NotMigratedError(f"'{where}' is empty", path=where)
+    return db
