@@ -772,7 +772,7 @@ class DatabaseNotFoundError(FileAccessError):
         "en": "Did you mean {candidates}?",
         "it": "Forse intendevi {candidates}?",
     }
-    runbook = None
+    runbook = "runbook.md#no-database-at-the-path"
 
     @property
     def recovery_steps(self) -> list[str]:

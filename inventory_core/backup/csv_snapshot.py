@@ -135,13 +135,10 @@ def export_csv(
         with tempfile.TemporaryDirectory(dir=target.parent) as work:
             _write_folder(db, Path(work), progress)
             tmp = target.with_name(f".{target.name}.tmp")
-            try:
-                with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                    for item in sorted(Path(work).iterdir()):
-                        archive.write(item, item.name)
-                os.replace(tmp, target)
-            finally:
-                tmp.unlink(missing_ok=True)
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for item in sorted(Path(work).iterdir()):
+                    archive.write(item, item.name)
+            os.replace(tmp, target)
         return target
     created = [p for p in (target, *target.parents) if not p.exists()]
     target.mkdir(parents=True, exist_ok=True)

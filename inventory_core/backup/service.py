@@ -47,7 +47,7 @@ from inventory_core.backup.sqlite_copy import (
     schema_error,
 )
 from inventory_core.db import migrations
-from inventory_core.errors import BackupError, BackupSpaceError, InventoryError
+from inventory_core.errors import BackupError, BackupSpaceError, InventoryError, ReadOnlyModeError
 
 if TYPE_CHECKING:
     from inventory_core.backup.restore import RestorePlan, RestoreResult
@@ -123,7 +123,13 @@ class BackupService:
             BackupSpaceError: the folder ran out of space (nothing partial is left).
             BackupToolMissingError: PostgreSQL without ``pg_dump``.
             BackupError: the copy failed its checks, or another I/O error.
+            ReadOnlyModeError: ``record`` on a database opened read-only (nothing is copied).
         """
+        if record and self.db.read_only:
+            raise ReadOnlyModeError(
+                "a backup records itself in the audit trail (record=False backs it up without)",
+                path=str(self.db.path or self.db.display_url),
+            )
         self.directory.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         now = datetime.now(UTC)

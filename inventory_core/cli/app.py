@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 from inventory_core.audit.logging_setup import configure_logging
 from inventory_core.config import Settings
 from inventory_core.db.database import CheckLevel, Database
-from inventory_core.errors import InventoryError, NotMigratedError, is_driver_error, translate
+from inventory_core.errors import InventoryError, is_driver_error, translate
 
 EXIT_ERROR = 3
 
@@ -152,16 +152,12 @@ def open_db(
     """
     settings = state_of(ctx).settings()
     backup = settings.backup_on_open if "INVENTORY_CORE_BACKUP_ON_OPEN" in os.environ else write
-    db = Database.open(
+    return Database.open(
         settings=settings,
         check=check,
         migrate=migrate,
         backup_on_open=backup and not read_only,
         create=create,
         read_only=read_only,
+        require_schema=need_schema,
     )
-    if need_schema and db.revision() is None:
-        db.close()
-        where = str(db.path) if db.path is not None else db.display_url
-        raise NotMigratedError(f"'{where}' is empty", path=where)
-    return db

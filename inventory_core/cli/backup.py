@@ -66,8 +66,8 @@ def backup_cmd(
         path = _service(db).backup(
             reason, progress=lambda d, t: bar.update(task, completed=d, total=t)
         )
-    console.print(f"Backup written: {path}", highlight=False)
-    console.print(f"Backup folder: {db.backup_dir}", highlight=False)
+    console.print(f"Backup written: {path}", highlight=False, soft_wrap=True)
+    console.print(f"Backup folder: {db.backup_dir}", highlight=False, soft_wrap=True)
 
 
 @app.command("backups")
@@ -75,9 +75,11 @@ def backups_cmd(ctx: typer.Context) -> None:
     """List the backups of this database, newest first, and the folder they are in."""
     with open_db(ctx, check=None, read_only=True) as db:
         entries: list[BackupInfo] = _service(db).list()
-    console.print(f"Backup folder: {db.backup_dir}", highlight=False)
+    console.print(f"Backup folder: {db.backup_dir}", highlight=False, soft_wrap=True)
     if not entries:
-        console.print(f"No backups of {db.path or db.display_url} there yet.", highlight=False)
+        console.print(
+            f"No backups of {db.path or db.display_url} there yet.", highlight=False, soft_wrap=True
+        )
         return
     table = Table(title="Backups (newest first)")
     for column in ("file", "reason", "size", "age", "verified"):

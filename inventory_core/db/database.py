@@ -26,19 +26,17 @@ from inventory_core.audit.logs import get_logger
 from inventory_core.config import Settings
 from inventory_core.db import migrations
 from inventory_core.db.engine import ConnectionTracker, make_engine, normalize_url, sqlite_path
-from inventory_core.db.locate import nearby_databases
-from inventory_core.db.preflight import inspect_sqlite_file
+from inventory_core.db.preflight import file_access, inspect_sqlite_file
 from inventory_core.db.prepared import Prepared
-from inventory_core.db.readonly import Access, choose_access
+from inventory_core.db.readonly import Access
 from inventory_core.db.reads import ThreadConnections
 from inventory_core.db.uow import UnitOfWork, WriterLock
 from inventory_core.db.writer import WriterConnection
 from inventory_core.errors import (
     DatabaseClosedError,
     DatabaseLockedError,
-    DatabaseNotFoundError,
     InventoryError,
-    PathIsDirectoryError,
+    NotMigratedError,
     ReadOnlyModeError,
     SchemaMismatchError,
     SchemaTooNewError,
@@ -115,6 +113,7 @@ class Database:
         backup_on_open: bool | None = None,
         create: bool = True,
         read_only: bool = False,
+        require_schema: bool = False,
     ) -> Database:
         """Open a database, refusing one that is damaged or at the wrong schema revision.
 
@@ -122,10 +121,11 @@ class Database:
         The checks run on the SQLite file *before* SQLAlchemy connects (connecting in WAL
         mode writes), so a refused file keeps its bytes and gets no ``-wal``/``-shm``.
 
-        With ``read_only`` nothing is ever written: not the file, not a ``-wal``/``-shm``
-        left behind, no backup, no migration, no ``PRAGMA optimize``; a read-only file or a
-        backup on read-only media opens this way too (see :mod:`inventory_core.db.readonly`
-        for how, and when it is refused).
+        With ``read_only`` nothing is ever written: not a byte of the file, no new
+        ``-wal``/``-shm`` left behind, no backup, no migration, no ``PRAGMA optimize``; a
+        read-only file or a backup on read-only media opens this way too (see
+        :mod:`inventory_core.db.readonly` for how, and when it is refused). An interrupted
+        restore is still finished first, as on every open.
 
         Args:
             url: SQLAlchemy URL or SQLite path; ``settings.database_url`` when omitted.
@@ -142,6 +142,8 @@ class Database:
                 :meth:`upgrade` starts a database, as the quickstart does.
             read_only: open without ever writing (implies ``create=False``; refuses
                 ``migrate``); every write raises :class:`ReadOnlyModeError`.
+            require_schema: refuse a new or empty database with :class:`NotMigratedError`
+                (before connecting, so an empty file stays empty) instead of accepting it.
 
         Raises:
             DatabaseNotFoundError, PathIsDirectoryError, NotADatabaseError, CorruptDatabaseError,
@@ -157,9 +159,12 @@ class Database:
         revision: str | None = None
         empty = False
         if path is not None:
-            access = _prepare_file(path, create=create and not read_only, read_only=read_only)
+            _recover_restore(path, read_only=read_only)
+            access = file_access(path, create=create and not read_only, read_only=read_only)
             state = inspect_sqlite_file(path, writable=not read_only)
             revision, empty = state.revision, state.is_empty
+            if empty and require_schema:
+                raise _no_schema(str(path))
             if not empty:
                 _check_revision(revision, migrate=migrate)
             if not read_only:
@@ -170,6 +175,8 @@ class Database:
         try:
             if path is None:
                 revision, empty = db._server_revision()
+                if empty and require_schema:
+                    raise _no_schema(db.display_url)
                 if not empty:
                     _check_revision(revision, migrate=migrate)
             wants_backup = settings.backup_on_open if backup_on_open is None else backup_on_open
@@ -508,24 +515,20 @@ class Database:
         return f"Database({self.display_url!r})"
 
 
-def _prepare_file(path: Path, *, create: bool, read_only: bool) -> Access:
-    """Before the pre-flight: finish an interrupted restore, refuse a missing file unless it
-    may be created, and choose how a read-only open connects.
+def _recover_restore(path: Path, *, read_only: bool) -> None:
+    """Finish a restore a crash interrupted, before anything looks at the file.
 
-    A read-only open leaves a restore journal's leftovers alone unless a journal says a
-    restore was cut short: then the right database is only there once it is finished.
+    A read-only open leaves a restore's leftovers alone unless a journal says a restore was
+    cut short: then the right database is only there once it is finished.
     """
     from inventory_core.backup.journal import journal_path, recover_interrupted_restore
 
     if not read_only or journal_path(path).exists():
         recover_interrupted_restore(path)
-    if not path.exists() and not create:
-        raise DatabaseNotFoundError(path=str(path), candidates=nearby_databases(path))
-    if not read_only:
-        return Access.READ_WRITE
-    if path.is_dir():
-        raise PathIsDirectoryError(path=str(path))
-    return choose_access(path)
+
+
+def _no_schema(where: str) -> NotMigratedError:
+    return NotMigratedError(f"'{where}' is empty", path=where)
 
 
 def _server_name(url: URL) -> str:

@@ -13,8 +13,10 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from inventory_core.db.readonly import Access, choose_access
 from inventory_core.errors import (
     CorruptDatabaseError,
+    DatabaseNotFoundError,
     NotADatabaseError,
     NotMigratedError,
     PathIsDirectoryError,
@@ -38,6 +40,26 @@ class FileState:
     def is_empty(self) -> bool:
         """True for a new or zero-length file, or a database without any table."""
         return not self.exists or self.size == 0 or self.user_tables == 0
+
+
+def file_access(path: Path, *, create: bool, read_only: bool) -> Access:
+    """How ``Database.open`` may reach ``path``: refuse a missing file unless it may be
+    created (naming the existing databases of a close spelling), and choose the read-only way.
+
+    Raises:
+        DatabaseNotFoundError: the file does not exist and ``create`` is False.
+        PathIsDirectoryError: a read-only open was pointed at a folder.
+        ReadOnlyUnsafeError: see :func:`inventory_core.db.readonly.choose_access`.
+    """
+    from inventory_core.db.locate import nearby_databases
+
+    if not path.exists() and not create:
+        raise DatabaseNotFoundError(path=str(path), candidates=nearby_databases(path))
+    if not read_only:
+        return Access.READ_WRITE
+    if path.is_dir():
+        raise PathIsDirectoryError(path=str(path))
+    return choose_access(path)
 
 
 def inspect_sqlite_file(path: Path, *, writable: bool = True) -> FileState:
