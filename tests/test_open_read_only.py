@@ -8,21 +8,24 @@ file), which holds whoever runs them.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import shutil
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import pytest
-from backup_support import seed
+from backup_support import seed, writer_loop
 from conftest import test_settings
 from sqlalchemy import text
 
 from inventory_core import Database, Inventory, audit
 from inventory_core.backup import BackupService
+from inventory_core.db import maintenance as upkeep
 from inventory_core.db.readonly import Access
 from inventory_core.errors import (
     DatabaseNotFoundError,
@@ -133,11 +136,14 @@ def test_every_write_is_refused_with_a_typed_error(tmp_path: Path, mode: int) ->
             inv = Inventory(db, user="reader")
             attempts = [
                 lambda: inv.add_sku("NEW", "New", pack_size=1, moq=1, lead_time_days=1),
-                lambda: inv.sell("SKU-000", 1, on=date(2026, 3, 1)),
+                lambda: inv.sell("SKU000", 1, on=date(2026, 3, 1)),
                 lambda: db.run(lambda uow: None),
                 lambda: db.upgrade(),
                 lambda: db.backup("manual"),
                 lambda: BackupService(db).backup("manual"),
+                lambda: upkeep.run(db, "analyze"),
+                lambda: upkeep.run(db, "vacuum"),
+                lambda: upkeep.run(db, "checkpoint"),
             ]
             for attempt in attempts:
                 with pytest.raises(ReadOnlyModeError) as caught:
@@ -173,6 +179,45 @@ def test_a_read_only_open_reads_through_the_wal_of_a_live_writer(tmp_path: Path)
             assert reader.get_sku("WAL-2").description == "Later"
     finally:
         writer.close()
+
+
+def test_read_only_reads_are_consistent_snapshots_beside_writer_processes(tmp_path: Path) -> None:
+    """Two processes keep committing: read-only reads see whole units, and never block them."""
+    path = tmp_path / "shop.db"
+    make_shop(path)
+    url = f"sqlite:///{path}"
+    ctx = multiprocessing.get_context("spawn")
+    stop = ctx.Event()
+    committed = ctx.Value("i", 0)
+    writers = [
+        ctx.Process(target=writer_loop, args=(url, f"SKU00{n}", stop, committed)) for n in range(2)
+    ]
+    for w in writers:
+        w.start()
+    try:
+        while committed.value < 20:
+            time.sleep(0.01)
+        with Database.open(path, settings=test_settings(), read_only=True) as db:
+            assert db.access is Access.READ_ONLY
+            for _ in range(5):
+                during = committed.value
+                with db.read() as uow:
+                    events = uow.execute(text("SELECT count(*) FROM transactions")).scalar_one()
+                    orders = uow.execute(
+                        text("SELECT count(*) FROM audit_log WHERE operation = 'order'")
+                    ).scalar_one()
+                assert events == orders
+                assert check_all(db).status == HealthStatus.HEALTHY
+                assert audit.verify(db).ok
+                deadline = time.monotonic() + 10
+                while committed.value == during and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                assert committed.value > during, "the writers kept committing"
+    finally:
+        stop.set()
+        for w in writers:
+            w.join(30)
+    assert all(w.exitcode == 0 for w in writers)
 
 
 def test_a_wal_without_shm_in_a_folder_nobody_can_write_is_refused(tmp_path: Path) -> None:

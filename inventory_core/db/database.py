@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import time
@@ -70,7 +71,6 @@ class Database:
     Attributes:
         access: how it reaches the database; anything but ``READ_WRITE`` refuses every
             write with :class:`~inventory_core.errors.ReadOnlyModeError`.
-        backup_dir: the folder of its backups (:meth:`Settings.backup_folder`).
     """
 
     def __init__(
@@ -87,7 +87,6 @@ class Database:
         self.tracker = tracker
         self.access = access
         self.path: Path | None = sqlite_path(url) if url.get_backend_name() == "sqlite" else None
-        self.backup_dir = settings.backup_folder(self.path, _server_name(url))
         key = str(self.path) if self.path else url.render_as_string(hide_password=True)
         lock = _WRITER_LOCKS.get(key)
         if lock is None:
@@ -211,6 +210,11 @@ class Database:
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
+
+    @functools.cached_property
+    def backup_dir(self) -> Path:
+        """The folder of this database's backups (see :meth:`Settings.backup_folder`)."""
+        return self.settings.backup_folder(self.path, _server_name(self.url))
 
     @property
     def read_only(self) -> bool:
