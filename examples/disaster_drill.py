@@ -24,7 +24,7 @@ from inventory_core.invariants import check_all
 def build_shop(db: Database) -> BackupService:
     """Record a week of trading with two backups in between."""
     inv = Inventory(db, user="drill")
-    service = BackupService(db, db.settings.backup_dir)
+    service = BackupService(db)  # into db.backup_dir
     inv.add_sku("PANE", "Pane comune 1kg")
     inv.add_sku("LATTE", "Latte intero 1L", pack_size=12)
     inv.snapshot("PANE", 40, on=date(2026, 3, 1))
@@ -62,7 +62,7 @@ def main() -> None:
         except InventoryError as exc:
             print(f"2. Detected at open: [{exc.code}] {exc.message}")
 
-        candidates = list_backups(settings.backup_dir, live.stem)
+        candidates = list_backups(Path(work) / "bk", live.stem)
         good = next(b for b in candidates if not backup_errors(b.path))
         print(f"3. Newest good backup: {good.path.name} ({good.reason}, {good.size} bytes)")
 

@@ -6,6 +6,7 @@ variable, instead of surfacing later as an obscure database error.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,7 +34,11 @@ class Settings(BaseSettings):
         default="sqlite:///data/inventory.db",
         description="SQLAlchemy URL of the database (sqlite:///path or postgresql+psycopg://...).",
     )
-    backup_dir: Path = Field(default=Path("data/backups"), description="Folder for backups.")
+    backup_dir: Path | None = Field(
+        default=None,
+        description="Folder for backups; unset: 'backups' beside the database file (see "
+        "backup_folder).",
+    )
     lang: Literal["en", "it"] = Field(default="en", description="Language of error messages.")
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="Log format; auto is console on a terminal, JSON otherwise."
@@ -65,6 +70,32 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
         return value
+
+    @field_validator("backup_dir", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def backup_folder(self, database_file: Path | None, name: str) -> Path:
+        """The folder backups of one database go to, as an absolute path.
+
+        ``INVENTORY_CORE_BACKUP_DIR`` wins when set (a relative one is taken from the working
+        directory). Otherwise the folder follows the database, never the working directory:
+        ``backups`` beside a SQLite file, so that every command finds the same backups
+        wherever it runs from; for a database without a file (PostgreSQL, in-memory SQLite),
+        ``inventory-core/backups/<name>`` under the user's data folder (``$XDG_DATA_HOME``,
+        by default ``~/.local/share``).
+
+        Args:
+            database_file: the SQLite file, or None.
+            name: names the database when there is no file (``host-port-database``).
+        """
+        if self.backup_dir is not None:
+            return self.backup_dir.expanduser().resolve()
+        if database_file is not None:
+            return database_file.resolve().parent / "backups"
+        data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return (Path(data_home).expanduser() / "inventory-core" / "backups" / name).resolve()
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

@@ -387,11 +387,15 @@ class ReadOnlyDatabaseError(DatabaseError):
             "Give this user write permission on the file AND its folder (SQLite writes "
             "-wal and -shm files next to it).",
             "Check that the disk is not mounted read-only.",
+            "To only read it, use a command that only reads (info, check, export, report, "
+            "audit verify) or Database.open(url, read_only=True): they open it read-only.",
         ),
         "it": (
             "Dai a questo utente il permesso di scrittura sul file E sulla sua cartella "
             "(SQLite scrive accanto i file -wal e -shm).",
             "Controlla che il disco non sia montato in sola lettura.",
+            "Per leggerlo soltanto, usa un comando che legge (info, check, export, report, "
+            "audit verify) o Database.open(url, read_only=True): lo aprono in sola lettura.",
         ),
     }
     runbook = "runbook.md#read-only-database"
@@ -505,6 +509,58 @@ class DatabaseClosedError(DatabaseError):
     }
 
 
+class ReadOnlyModeError(ReadOnlyDatabaseError):
+    """A write was asked of a database opened read-only (``Database.open(read_only=True)``)."""
+
+    code = "DB_020"
+    template = {
+        "en": "The database '{path}' is open read-only, so it cannot be written: {detail}",
+        "it": "Il database '{path}' è aperto in sola lettura e non può essere scritto: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was written.",
+            "Write through a database opened for writing: Database.open(url) without "
+            "read_only=True; the commands that only read (info, check, export, report, "
+            "profile, audit) always open it read-only.",
+        ),
+        "it": (
+            "Non è stato scritto nulla.",
+            "Scrivi attraverso un database aperto in scrittura: Database.open(url) senza "
+            "read_only=True; i comandi che leggono soltanto (info, check, export, report, "
+            "profile, audit) lo aprono sempre in sola lettura.",
+        ),
+    }
+    runbook = "runbook.md#read-only-database"
+
+
+class ReadOnlyUnsafeError(ReadOnlyDatabaseError):
+    """A database file cannot be opened read-only without risk or without leaving files."""
+
+    code = "DB_021"
+    template = {
+        "en": "The database '{path}' cannot be opened read-only here: {detail}",
+        "it": "Il database '{path}' non può essere aperto in sola lettura qui: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was changed.",
+            "Copy the database (with its -wal and -shm files, if any) to a folder this user "
+            "can write, and read the copy.",
+            "If no program writes it any more, remove every write permission (chmod a-w "
+            "FILE): it then opens read-only without any side file.",
+        ),
+        "it": (
+            "Non è stato modificato nulla.",
+            "Copia il database (con i suoi file -wal e -shm, se ci sono) in una cartella in "
+            "cui questo utente può scrivere, e leggi la copia.",
+            "Se nessun programma lo scrive più, togli ogni permesso di scrittura (chmod a-w "
+            "FILE): si aprirà allora in sola lettura senza alcun file accanto.",
+        ),
+    }
+    runbook = "runbook.md#read-only-database"
+
+
 # --- VAL_: input ---------------------------------------------------------------------------
 
 
@@ -533,6 +589,34 @@ class ConfigurationError(ValidationError):
     steps = {
         "en": ("Fix {variable} in the environment or in .env (see README, Configuration).",),
         "it": ("Correggi {variable} nell'ambiente o in .env (vedi README, Configuration).",),
+    }
+
+
+class GenerateTargetNotEmptyError(ValidationError):
+    """``generate`` was pointed at a database that already holds SKUs or ledger events."""
+
+    code = "VAL_030"
+    template = {
+        "en": "The database already holds {skus} SKUs and {events} ledger events; generate "
+        "writes demo data only into an empty ledger.",
+        "it": "Il database contiene già {skus} articoli e {events} movimenti; generate scrive "
+        "dati dimostrativi solo in un registro vuoto.",
+    }
+    steps = {
+        "en": (
+            "Nothing was written.",
+            "Generate into a new database: 'inventory-core --db demo.db init', then "
+            "'inventory-core --db demo.db generate ...'.",
+            "To add demo SKUs (GEN-*) beside the data already there, pass --into-existing "
+            "(into_existing=True in Python).",
+        ),
+        "it": (
+            "Non è stato scritto nulla.",
+            "Genera in un nuovo database: 'inventory-core --db demo.db init', poi "
+            "'inventory-core --db demo.db generate ...'.",
+            "Per aggiungere articoli dimostrativi (GEN-*) accanto ai dati già presenti, usa "
+            "--into-existing (into_existing=True in Python).",
+        ),
     }
 
 
@@ -666,7 +750,7 @@ class PathIsDirectoryError(FileAccessError):
 
 
 class DatabaseNotFoundError(FileAccessError):
-    """A command that only reads or migrates was pointed at a database file that does not exist."""
+    """A database file that does not exist was named where only ``init`` may create one."""
 
     code = "IO_003"
     template = {
@@ -684,7 +768,25 @@ class DatabaseNotFoundError(FileAccessError):
             "Per creare lì un nuovo database, esegui 'inventory-core init'.",
         ),
     }
-    runbook = None
+    nearby: ClassVar[dict[str, str]] = {
+        "en": "Did you mean {candidates}?",
+        "it": "Forse intendevi {candidates}?",
+    }
+    runbook = "runbook.md#no-database-at-the-path"
+
+    @property
+    def recovery_steps(self) -> list[str]:
+        """The steps, led by the existing databases whose names are close, when there are any.
+
+        ``candidates`` in the context is a list of paths (see
+        :func:`inventory_core.db.locate.nearby_databases`).
+        """
+        steps = super().recovery_steps
+        candidates = self.context.get("candidates") or []
+        if candidates:
+            shown = " or ".join(f"'{c}'" for c in candidates)
+            steps.insert(0, self.nearby[current_language()].format(candidates=shown))
+        return steps
 
 
 # --- BAK_, AUD_, INV_ ----------------------------------------------------------------------
@@ -1280,6 +1382,8 @@ def translate(exc: BaseException, **context: Any) -> InventoryError:
         cls = DatabaseError
     else:
         cls = InventoryError
+    if context.get("read_only") and cls is ReadOnlyDatabaseError:
+        cls = ReadOnlyModeError
     context.setdefault("attempts", 1)
     context.setdefault("waited_s", 0)
     context.setdefault("path", context.get("path", "?"))

@@ -26,16 +26,17 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from inventory_core.audit import trail
 from inventory_core.db.database import Database
 from inventory_core.db.uow import UnitOfWork
+from inventory_core.errors import GenerateTargetNotEmptyError
 from inventory_core.inventory import Inventory
 from inventory_core.ledger.bulk import paused_gc
 from inventory_core.ledger.fold import apply_on_hand
 from inventory_core.ledger.inputs import PlannedEvent
-from inventory_core.models import EventType, PromoCalendar, Sku
+from inventory_core.models import EventType, PromoCalendar, Sku, Transaction
 
 DEFAULT_START = date(2025, 1, 6)
 """A Monday: the first day of generated data unless another is given."""
@@ -198,8 +199,14 @@ def _decide(
     return EventType.ADJUST, delta if on_hand + delta >= 0 else -delta, {}
 
 
-def _write_master(db: Database, plans: list[_Master], start: date, user: str) -> int:
-    """Insert the SKUs and their promotions in one unit of work with one audit row."""
+def _write_master(
+    db: Database, plans: list[_Master], start: date, user: str, *, into_existing: bool
+) -> int:
+    """Insert the SKUs and their promotions in one unit of work with one audit row.
+
+    Unless ``into_existing``, the same unit first checks that the ledger is empty, so no
+    other writer can slip real data in between the check and the demo data.
+    """
     sku_rows = [
         {
             "sku": p.sku,
@@ -222,6 +229,8 @@ def _write_master(db: Database, plans: list[_Master], start: date, user: str) ->
     ]
 
     def unit(uow: UnitOfWork) -> None:
+        if not into_existing:
+            _require_empty_ledger(uow)
         uow.execute(insert(Sku), sku_rows)
         if promo_rows:
             uow.execute(insert(PromoCalendar), promo_rows)
@@ -230,6 +239,13 @@ def _write_master(db: Database, plans: list[_Master], start: date, user: str) ->
 
     db.run(unit, operation="generate_master")
     return len(promo_rows)
+
+
+def _require_empty_ledger(uow: UnitOfWork) -> None:
+    skus = uow.execute(select(func.count()).select_from(Sku)).scalar_one()
+    events = uow.execute(select(func.count()).select_from(Transaction)).scalar_one()
+    if skus or events:
+        raise GenerateTargetNotEmptyError(skus=skus, events=events, field="into_existing")
 
 
 def generate(
@@ -242,11 +258,15 @@ def generate(
     start: date = DEFAULT_START,
     progress: Progress | None = None,
     user: str = "generate",
+    into_existing: bool = False,
 ) -> GenerateResult:
     """Fill an empty, migrated database with ``skus`` SKUs and ``events`` ledger events.
 
+    Demo data is never mixed into a real ledger by accident: a database that already holds
+    SKUs or events is refused unless ``into_existing`` says so.
+
     Args:
-        db: the database to write (its SKUs must not clash with ``GEN-*`` codes).
+        db: the database to write.
         skus: how many SKUs.
         events: how many ledger events in total (spread evenly over the SKUs).
         days: how many days of history, from ``start``.
@@ -254,17 +274,23 @@ def generate(
         start: the first day.
         progress: called with ``(events written, events)`` as the work advances.
         user: the user named by the audit rows.
+        into_existing: write beside the SKUs and events already there (their codes must
+            not clash with the ``GEN-*`` ones).
 
     Returns:
         What was written, with the elapsed time.
 
     Raises:
         ValueError: a size below 1.
+        GenerateTargetNotEmptyError: the database holds SKUs or events and not
+            ``into_existing``; nothing was written.
+        DuplicateError: with ``into_existing``, a ``GEN-*`` code is already taken; nothing
+            was written.
     """
     if skus < 1 or events < skus or days < 1:
         raise ValueError("need skus >= 1, events >= skus and days >= 1")
     with paused_gc():
-        return _generate(db, skus, events, days, seed, start, progress, user)
+        return _generate(db, skus, events, days, seed, start, progress, user, into_existing)
 
 
 def _generate(
@@ -276,11 +302,12 @@ def _generate(
     start: date,
     progress: Progress | None,
     user: str,
+    into_existing: bool,
 ) -> GenerateResult:
     started = time.perf_counter()
     inv = Inventory(db, user=user)
     masters = [_master(index, days, seed) for index in range(skus)]
-    promotions = _write_master(db, masters, start, user)
+    promotions = _write_master(db, masters, start, user, into_existing=into_existing)
     counts: Counter[str] = Counter()
     written = 0
     batch: list[PlannedEvent] = []

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from conftest import test_settings
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from inventory_core import Database
+from inventory_core import Database, Inventory
 from inventory_core.cli import app
+from inventory_core.errors import DuplicateError, GenerateTargetNotEmptyError
 from inventory_core.generate import generate
 from inventory_core.invariants import HealthStatus, check_all
 
@@ -89,8 +91,9 @@ def test_sales_follow_the_weekly_pattern(tmp_path: Path) -> None:
 
 
 def test_generate_command_reports_what_it_wrote(tmp_path: Path) -> None:
-    """The CLI creates the schema, writes the data and prints the rate."""
+    """After init, the CLI writes the data and prints the rate."""
     path = tmp_path / "demo.db"
+    assert CliRunner().invoke(app, ["--db", str(path), "init"]).exit_code == 0
     result = CliRunner().invoke(
         app, ["--db", str(path), "generate", "--skus", "5", "--events", "300", "--days", "60"]
     )
@@ -98,3 +101,43 @@ def test_generate_command_reports_what_it_wrote(tmp_path: Path) -> None:
     assert "Generated 5 SKUs, 300 events" in result.output
     with Database.open(path, settings=test_settings()) as db:
         assert check_all(db).status == HealthStatus.HEALTHY
+
+
+def audit_rows(db: Database) -> int:
+    """How many audit rows the database holds."""
+    with db.read() as uow:
+        return int(uow.execute(text("SELECT count(*) FROM audit_log")).scalar_one())
+
+
+def test_generate_refuses_a_database_that_holds_skus_or_events(any_url: str) -> None:
+    """A second run, or a run beside a real SKU, raises VAL_030 and writes nothing."""
+    with fresh(any_url) as db:
+        Inventory(db, user="owner").add_sku("BIRRA", "Birra", pack_size=24)
+        before = (content(db), audit_rows(db))
+        with pytest.raises(GenerateTargetNotEmptyError) as caught:
+            generate(db, skus=3, events=60, days=20)
+        assert caught.value.code == "VAL_030"
+        assert caught.value.context["skus"] == 1
+        assert (content(db), audit_rows(db)) == before
+
+
+def test_a_second_generate_is_refused_too(tmp_path: Path) -> None:
+    """Generated data counts as data: generating again into it needs into_existing."""
+    with fresh(f"sqlite:///{tmp_path / 'g.db'}") as db:
+        generate(db, skus=3, events=60, days=20)
+        with pytest.raises(GenerateTargetNotEmptyError) as caught:
+            generate(db, skus=3, events=60, days=20, seed=1)
+        assert caught.value.context == {"skus": 3, "events": 60, "field": "into_existing"}
+
+
+def test_into_existing_keeps_the_data_and_a_code_clash_writes_nothing(tmp_path: Path) -> None:
+    """into_existing adds GEN-* SKUs beside real ones; a GEN-* code already taken is REPO_002."""
+    with fresh(f"sqlite:///{tmp_path / 'g.db'}") as db:
+        Inventory(db, user="owner").add_sku("BIRRA", "Birra", pack_size=24)
+        result = generate(db, skus=3, events=60, days=20, into_existing=True)
+        assert result.skus == 3
+        before = (content(db), audit_rows(db))
+        with pytest.raises(DuplicateError):
+            generate(db, skus=3, events=60, days=20, into_existing=True)
+        assert (content(db), audit_rows(db)) == before
+        assert before[0]["skus"][0][0] == "BIRRA"

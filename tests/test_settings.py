@@ -99,3 +99,52 @@ def test_the_default_url_parent_folder_is_created(tmp_path: Path) -> None:
     db.close()
     assert (tmp_path / "data").is_dir()
     assert (tmp_path / "data" / "inventory.db").is_file()
+
+
+def test_the_default_backup_folder_follows_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unset INVENTORY_CORE_BACKUP_DIR: <db folder>/backups, whatever the working directory."""
+    monkeypatch.delenv("INVENTORY_CORE_BACKUP_DIR")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    settings = Settings.load()
+    assert settings.backup_dir is None
+    assert (
+        settings.backup_folder(tmp_path / "shop" / "shop.db", "x") == tmp_path / "shop" / "backups"
+    )
+    with Database.open(tmp_path / "shop.db") as db:
+        assert db.backup_dir == tmp_path / "backups"
+
+
+def test_a_blank_backup_dir_means_the_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """INVENTORY_CORE_BACKUP_DIR= (empty) is the default, not the working directory."""
+    monkeypatch.setenv("INVENTORY_CORE_BACKUP_DIR", " ")
+    assert Settings.load().backup_folder(tmp_path / "a.db", "x") == tmp_path / "backups"
+
+
+def test_without_a_file_backups_go_under_the_user_data_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A PostgreSQL database gets $XDG_DATA_HOME/inventory-core/backups/<host-port-db>."""
+    monkeypatch.delenv("INVENTORY_CORE_BACKUP_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    folder = Settings.load().backup_folder(None, "db.example-5432-shop")
+    assert folder == tmp_path / "data" / "inventory-core" / "backups" / "db.example-5432-shop"
+
+
+@pytest.mark.postgres
+def test_a_postgresql_database_names_its_backup_folder(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Database.backup_dir on PostgreSQL is per server and database, not per working directory."""
+    from sqlalchemy.engine import make_url
+
+    monkeypatch.delenv("INVENTORY_CORE_BACKUP_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    url = make_url(pg_url)
+    with Database.open(pg_url) as db:
+        expected = f"{url.host}-{url.port or 5432}-{url.database}"
+        assert db.backup_dir == tmp_path / "data" / "inventory-core" / "backups" / expected

@@ -81,7 +81,7 @@ def audit_tail(db: Database, limit: int = AUDIT_TAIL) -> list[dict[str, Any]]:
 
 def recent_logs(db: Database) -> list[Path]:
     """The newest ``*.log`` files next to the database and in ``./logs``."""
-    folders = [Path("logs"), Path(db.settings.backup_dir).parent / "logs"]
+    folders = [Path("logs"), db.backup_dir.parent / "logs"]
     if db.path is not None:
         folders += [db.path.parent, db.path.parent / "logs"]
     found = {p.resolve() for f in folders if f.is_dir() for p in f.glob("*.log*") if p.is_file()}

@@ -12,11 +12,13 @@ An empty cell is NULL. Only text columns are touched: numbers stay numbers.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -114,6 +116,10 @@ def export_csv(
 ) -> Path:
     """Export every table as CSV from one consistent read transaction.
 
+    Nothing is left behind when it fails: the files are written into a hidden folder inside
+    the target and moved into place (``manifest.json`` last) only once all are written, and
+    a folder the export created is removed again.
+
     Args:
         db: the database (SQLite or PostgreSQL).
         folder: the target folder (created; must be empty), or the zip file with ``zip``.
@@ -134,10 +140,26 @@ def export_csv(
                     archive.write(item, item.name)
             os.replace(tmp, target)
         return target
+    created = [p for p in (target, *target.parents) if not p.exists()]
     target.mkdir(parents=True, exist_ok=True)
     if any(target.iterdir()):
         raise SnapshotError("the folder is not empty", path=str(target))
-    _write_folder(db, target, progress)
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=target))
+    moved: list[Path] = []
+    try:
+        _write_folder(db, staging, progress)
+        for name in sorted(os.listdir(staging), key=lambda name: name == "manifest.json"):
+            os.replace(staging / name, target / name)
+            moved.append(target / name)
+        staging.rmdir()
+    except BaseException:
+        for path in moved:
+            path.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        for path in created:
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
     return target
 
 

@@ -47,7 +47,7 @@ from inventory_core.backup.sqlite_copy import (
     schema_error,
 )
 from inventory_core.db import migrations
-from inventory_core.errors import BackupError, BackupSpaceError, InventoryError
+from inventory_core.errors import BackupError, BackupSpaceError, InventoryError, ReadOnlyModeError
 
 if TYPE_CHECKING:
     from inventory_core.backup.restore import RestorePlan, RestoreResult
@@ -69,7 +69,8 @@ class BackupService:
 
     Args:
         db: the open database.
-        directory: the backup folder (created when missing).
+        directory: the backup folder (created when missing); the database's own
+            (:attr:`Database.backup_dir`) when omitted.
         retention: what :meth:`apply_retention` keeps.
         step_pages: pages per step of the online copy.
         max_restarts: restarts by writers tolerated before copying in one step.
@@ -79,7 +80,7 @@ class BackupService:
     def __init__(
         self,
         db: Database,
-        directory: str | os.PathLike[str],
+        directory: str | os.PathLike[str] | None = None,
         retention: RetentionPolicy | None = None,
         *,
         step_pages: int = STEP_PAGES,
@@ -87,7 +88,8 @@ class BackupService:
         deadline_s: float = DEADLINE_S,
     ) -> None:
         self.db = db
-        self.directory = Path(directory).expanduser().resolve()
+        folder = db.backup_dir if directory is None else Path(directory)
+        self.directory = folder.expanduser().resolve()
         self.retention = retention or RetentionPolicy()
         self.step_pages = step_pages
         self.max_restarts = max_restarts
@@ -121,7 +123,13 @@ class BackupService:
             BackupSpaceError: the folder ran out of space (nothing partial is left).
             BackupToolMissingError: PostgreSQL without ``pg_dump``.
             BackupError: the copy failed its checks, or another I/O error.
+            ReadOnlyModeError: ``record`` on a database opened read-only (nothing is copied).
         """
+        if record and self.db.read_only:
+            raise ReadOnlyModeError(
+                "a backup records itself in the audit trail (record=False backs it up without)",
+                path=str(self.db.path or self.db.display_url),
+            )
         self.directory.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         now = datetime.now(UTC)

@@ -137,16 +137,27 @@ def open_db(
     write: bool = False,
     check: CheckLevel = "quick",
     migrate: bool = False,
-    create: bool = True,
+    create: bool = False,
+    read_only: bool = False,
+    need_schema: bool = False,
 ) -> Database:
     """Open the database named by ``--db`` / the settings.
 
-    Commands that write back up a non-empty SQLite database first, unless
-    ``INVENTORY_CORE_BACKUP_ON_OPEN`` says otherwise. Commands that only read or migrate
-    pass ``create=False`` so that a mistyped path is reported instead of created.
+    Only ``init`` passes ``create``: every other command refuses a missing file with
+    ``IO_003`` instead of leaving an empty database behind. Commands that only read pass
+    ``read_only``: they never write a byte, and a read-only file or a backup on read-only
+    media opens for them. ``need_schema`` refuses a database without the schema (``DB_011``)
+    rather than reading tables that are not there. Commands that write back up a non-empty
+    SQLite database first, unless ``INVENTORY_CORE_BACKUP_ON_OPEN`` says otherwise.
     """
     settings = state_of(ctx).settings()
     backup = settings.backup_on_open if "INVENTORY_CORE_BACKUP_ON_OPEN" in os.environ else write
     return Database.open(
-        settings=settings, check=check, migrate=migrate, backup_on_open=backup, create=create
+        settings=settings,
+        check=check,
+        migrate=migrate,
+        backup_on_open=backup and not read_only,
+        create=create,
+        read_only=read_only,
+        require_schema=need_schema,
     )

@@ -50,7 +50,7 @@ def tail_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show the newest audit rows, oldest of them first."""
-    with open_db(ctx, check=None, create=False) as db:
+    with open_db(ctx, check=None, read_only=True, need_schema=True) as db:
         entries = audit.tail(db, n, since=since)
     _show(entries, as_json, f"Last {len(entries)} audit rows")
 
@@ -62,7 +62,7 @@ def run_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show every audit row written in one run."""
-    with open_db(ctx, check=None, create=False) as db:
+    with open_db(ctx, check=None, read_only=True, need_schema=True) as db:
         entries = audit.by_run(db, run_id)
     _show(entries, as_json, f"Run {run_id}: {len(entries)} audit rows")
 
@@ -74,7 +74,7 @@ def sku_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show every audit row about one SKU."""
-    with open_db(ctx, check=None, create=False) as db:
+    with open_db(ctx, check=None, read_only=True, need_schema=True) as db:
         entries = audit.by_sku(db, sku)
     _show(entries, as_json, f"SKU {sku}: {len(entries)} audit rows")
 
@@ -95,7 +95,7 @@ def verify_command(
 ) -> None:
     """Walk the audit hash chain and check the ledger rows it seals; name what was edited,
     deleted or inserted behind the library's back (exit 3)."""
-    with open_db(ctx, check=None, create=False) as db:
+    with open_db(ctx, check=None, read_only=True, need_schema=True) as db:
         total = audit.head(db)[1]
         columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=err_console, transient=True) as bar:

@@ -49,7 +49,7 @@ def _bar(label: str) -> Iterator[tuple[Progress, TaskID]]:
 
 
 def _service(db: Database) -> BackupService:
-    return BackupService(db, db.settings.backup_dir)
+    return BackupService(db, db.backup_dir)
 
 
 def _size(n: int) -> str:
@@ -62,18 +62,25 @@ def backup_cmd(
     reason: Annotated[str, typer.Option(help="Why: becomes part of the file name.")] = "manual",
 ) -> None:
     """Take a verified online backup (with a manifest) into the backup folder."""
-    with open_db(ctx) as db, _bar("Backing up") as (bar, task):
+    with open_db(ctx, need_schema=True) as db, _bar("Backing up") as (bar, task):
         path = _service(db).backup(
             reason, progress=lambda d, t: bar.update(task, completed=d, total=t)
         )
-    console.print(f"Backup written: {path}")
+    console.print(f"Backup written: {path}", highlight=False, soft_wrap=True)
+    console.print(f"Backup folder: {db.backup_dir}", highlight=False, soft_wrap=True)
 
 
 @app.command("backups")
 def backups_cmd(ctx: typer.Context) -> None:
-    """List the backups of this database, newest first."""
-    with open_db(ctx, check=None) as db:
+    """List the backups of this database, newest first, and the folder they are in."""
+    with open_db(ctx, check=None, read_only=True) as db:
         entries: list[BackupInfo] = _service(db).list()
+    console.print(f"Backup folder: {db.backup_dir}", highlight=False, soft_wrap=True)
+    if not entries:
+        console.print(
+            f"No backups of {db.path or db.display_url} there yet.", highlight=False, soft_wrap=True
+        )
+        return
     table = Table(title="Backups (newest first)")
     for column in ("file", "reason", "size", "age", "verified"):
         table.add_column(column)
@@ -88,7 +95,7 @@ def backups_cmd(ctx: typer.Context) -> None:
 @app.command("verify")
 def verify_cmd(ctx: typer.Context, path: PathArg) -> None:
     """Check a backup against its manifest, integrity_check and the schema revision."""
-    with open_db(ctx, check=None) as db, _bar("Verifying"):
+    with open_db(ctx, check=None, read_only=True) as db, _bar("Verifying"):
         problems = _service(db).verify(path)
     for problem in problems:
         err_console.print(f"[red]{problem.code}[/]: {problem.message}", highlight=False)
@@ -144,7 +151,7 @@ def restore_cmd(
     A database that no longer opens (damaged, truncated) is kept aside instead.
     """
     try:
-        db = open_db(ctx, check=None)
+        db = open_db(ctx, check=None, create=True)
     except (CorruptDatabaseError, NotADatabaseError):
         if dry_run:
             raise
@@ -183,7 +190,10 @@ def export_cmd(
     as_zip: Annotated[bool, typer.Option("--zip", help="Write one zip file.")] = False,
 ) -> None:
     """Export every table as CSV (UTF-8 with BOM) with a manifest and a README."""
-    with open_db(ctx) as db, _bar("Exporting") as (bar, task):
+    with (
+        open_db(ctx, read_only=True, need_schema=True) as db,
+        _bar("Exporting") as (bar, task),
+    ):
         target = export_csv(db, folder, zip=as_zip, progress=lambda t, n: bar.advance(task))
     console.print(f"Snapshot written: {target}")
 
@@ -194,7 +204,7 @@ def import_cmd(
     path: Annotated[Path, typer.Argument(help="Snapshot folder or zip made by 'export'.")],
 ) -> None:
     """Import a CSV snapshot into an empty, migrated database (checked against its manifest)."""
-    with open_db(ctx, write=False) as db, _bar("Importing") as (bar, task):
+    with open_db(ctx, need_schema=True) as db, _bar("Importing") as (bar, task):
         counts = import_csv(db, path, progress=lambda t, n: bar.advance(task))
     console.print(f"Imported {sum(counts.values())} rows into {len(counts)} tables.")
 

@@ -68,7 +68,7 @@ def check(
 ) -> None:
     """Check every invariant; exit 0 healthy, 1 degraded, 2 unhealthy or unreadable."""
     try:
-        db = open_db(ctx, check=None)
+        db = open_db(ctx, check=None, read_only=True, need_schema=True)
     except InventoryError as exc:
         print_error(exc)
         raise typer.Exit(code=HealthStatus.UNHEALTHY.exit_code) from None

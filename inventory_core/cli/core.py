@@ -15,7 +15,7 @@ from inventory_core.db import info as db_info
 @app.command()
 def init(ctx: typer.Context) -> None:
     """Create the database if needed and migrate it to the newest schema."""
-    with open_db(ctx, check=None, migrate=True) as db:
+    with open_db(ctx, check=None, migrate=True, create=True) as db:
         db.upgrade()
         console.print(f"Database ready at {db.display_url} (revision {db.revision()}).")
 
@@ -23,7 +23,7 @@ def init(ctx: typer.Context) -> None:
 @app.command()
 def upgrade(ctx: typer.Context) -> None:
     """Back up the database, then migrate it to the newest schema (alembic upgrade head)."""
-    with open_db(ctx, check=None, create=False) as db:
+    with open_db(ctx, check=None) as db:
         before = db.revision()
         backup = db.upgrade()
         console.print(f"Schema: {before or 'empty'} -> {db.revision()}.")
@@ -37,7 +37,7 @@ def info(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Show the database path, size, schema revision, SQLite version and PRAGMAs in effect."""
-    with open_db(ctx, check=None, create=False) as db:
+    with open_db(ctx, check=None, read_only=True) as db:
         facts = db_info.describe(db)
     if as_json:
         console.print_json(json.dumps(facts))

@@ -20,8 +20,18 @@ def generate(
     ],
     days: Annotated[int, typer.Option("--days", min=1, help="Days of history.")] = 365,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same data.")] = 0,
+    into_existing: Annotated[
+        bool,
+        typer.Option(
+            "--into-existing", help="Also write into a database that already holds SKUs or events."
+        ),
+    ] = False,
 ) -> None:
-    """Write SKUs, promotions and a year of orders, receipts, sales and counts (bulk path)."""
+    """Write SKUs, promotions and a year of orders, receipts, sales and counts (bulk path).
+
+    The database must exist ('init' creates it) and, unless --into-existing, hold no SKUs
+    and no events: demo data never mixes into a real ledger by accident.
+    """
     columns = (TextColumn("events"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with (
         open_db(ctx, write=True, migrate=True) as db,
@@ -36,6 +46,7 @@ def generate(
             events=events,
             days=days,
             seed=seed,
+            into_existing=into_existing,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     console.print(

@@ -52,7 +52,7 @@ def profile_command(
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="Timed runs per query.")] = 20,
 ) -> None:
     """Time get/list/history/lots/stock/stock_all/audit queries; exit 1 if any FAILs."""
-    with open_db(ctx, check=None) as db:
+    with open_db(ctx, check=None, read_only=True, need_schema=True) as db:
         report = profile(db, sku=sku, repeat=repeat, with_plans=explain or as_json)
     if as_json:
         console.print_json(json.dumps(report.to_dict()))

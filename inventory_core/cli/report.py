@@ -53,7 +53,7 @@ def stock(
     ] = None,
 ) -> None:
     """Daily on_hand and on_order of one SKU, as a table and optionally a chart."""
-    with open_db(ctx, check=None) as db:
+    with open_db(ctx, check=None, read_only=True, need_schema=True) as db:
         history = stock_history(db, sku, start and start.date(), end and end.date())
     print_history(history)
     if png is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import time
@@ -26,16 +27,18 @@ from inventory_core.audit.logs import get_logger
 from inventory_core.config import Settings
 from inventory_core.db import migrations
 from inventory_core.db.engine import ConnectionTracker, make_engine, normalize_url, sqlite_path
-from inventory_core.db.preflight import inspect_sqlite_file
+from inventory_core.db.preflight import file_access, inspect_sqlite_file
 from inventory_core.db.prepared import Prepared
+from inventory_core.db.readonly import Access
 from inventory_core.db.reads import ThreadConnections
 from inventory_core.db.uow import UnitOfWork, WriterLock
 from inventory_core.db.writer import WriterConnection
 from inventory_core.errors import (
     DatabaseClosedError,
     DatabaseLockedError,
-    DatabaseNotFoundError,
     InventoryError,
+    NotMigratedError,
+    ReadOnlyModeError,
     SchemaMismatchError,
     SchemaTooNewError,
     SerializationConflictError,
@@ -64,13 +67,25 @@ class Database:
 
     Create it with :meth:`open`; use :meth:`unit_of_work` / :meth:`read` / :meth:`run`;
     finish with :meth:`close` (or use it as a context manager).
+
+    Attributes:
+        access: how it reaches the database; anything but ``READ_WRITE`` refuses every
+            write with :class:`~inventory_core.errors.ReadOnlyModeError`.
     """
 
-    def __init__(self, url: URL, engine: Engine, settings: Settings, tracker: ConnectionTracker):
+    def __init__(
+        self,
+        url: URL,
+        engine: Engine,
+        settings: Settings,
+        tracker: ConnectionTracker,
+        access: Access = Access.READ_WRITE,
+    ):
         self.url = url
         self.engine = engine
         self.settings = settings
         self.tracker = tracker
+        self.access = access
         self.path: Path | None = sqlite_path(url) if url.get_backend_name() == "sqlite" else None
         key = str(self.path) if self.path else url.render_as_string(hide_password=True)
         lock = _WRITER_LOCKS.get(key)
@@ -96,12 +111,20 @@ class Database:
         migrate: bool = False,
         backup_on_open: bool | None = None,
         create: bool = True,
+        read_only: bool = False,
+        require_schema: bool = False,
     ) -> Database:
         """Open a database, refusing one that is damaged or at the wrong schema revision.
 
         A new or empty database is accepted (call :meth:`upgrade` to create the schema).
         The checks run on the SQLite file *before* SQLAlchemy connects (connecting in WAL
         mode writes), so a refused file keeps its bytes and gets no ``-wal``/``-shm``.
+
+        With ``read_only`` nothing is ever written: not a byte of the file, no new
+        ``-wal``/``-shm`` left behind, no backup, no migration, no ``PRAGMA optimize``; a
+        read-only file or a backup on read-only media opens this way too (see
+        :mod:`inventory_core.db.readonly` for how, and when it is refused). An interrupted
+        restore is still finished first, as on every open.
 
         Args:
             url: SQLAlchemy URL or SQLite path; ``settings.database_url`` when omitted.
@@ -112,40 +135,51 @@ class Database:
             backup_on_open: back up a non-empty SQLite database first (default from
                 settings: off for library users, on for the CLI).
             create: create a missing SQLite file (and its folder); with ``False`` a missing
-                file raises :class:`DatabaseNotFoundError` instead, so a mistyped path in a
-                read-only command does not leave an empty database behind.
+                file raises :class:`DatabaseNotFoundError` instead (naming the existing
+                databases of a close spelling), so a mistyped path does not leave an empty
+                database behind. The default stays ``True`` so that ``open`` then
+                :meth:`upgrade` starts a database, as the quickstart does.
+            read_only: open without ever writing (implies ``create=False``; refuses
+                ``migrate``); every write raises :class:`ReadOnlyModeError`.
+            require_schema: refuse a new or empty database with :class:`NotMigratedError`
+                (before connecting, so an empty file stays empty) instead of accepting it.
 
         Raises:
             DatabaseNotFoundError, PathIsDirectoryError, NotADatabaseError, CorruptDatabaseError,
-            ReadOnlyDatabaseError, NotMigratedError, SchemaMismatchError, SchemaTooNewError,
-            HealthCheckError: each leaving the file untouched.
+            ReadOnlyDatabaseError, ReadOnlyUnsafeError, NotMigratedError, SchemaMismatchError,
+            SchemaTooNewError, HealthCheckError: each leaving the file untouched.
         """
         settings = settings or Settings.load()
         parsed = normalize_url(url if url is not None else settings.database_url)
         path = sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
+        if read_only and migrate:
+            raise ValidationError("a database opened read-only cannot be migrated", field="migrate")
+        access = Access.QUERY_ONLY if read_only else Access.READ_WRITE
         revision: str | None = None
         empty = False
         if path is not None:
-            from inventory_core.backup.journal import recover_interrupted_restore
-
-            recover_interrupted_restore(path)
-            state = inspect_sqlite_file(path)
-            if not state.exists and not create:
-                raise DatabaseNotFoundError(path=str(path))
+            _recover_restore(path, read_only=read_only)
+            access = file_access(path, create=create and not read_only, read_only=read_only)
+            state = inspect_sqlite_file(path, writable=not read_only)
             revision, empty = state.revision, state.is_empty
+            if empty and require_schema:
+                raise _no_schema(str(path))
             if not empty:
                 _check_revision(revision, migrate=migrate)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
         tracker = ConnectionTracker(settings.connection_leak_threshold)
-        engine = make_engine(parsed, settings, tracker)
-        db = cls(parsed, engine, settings, tracker)
+        engine = make_engine(parsed, settings, tracker, access=access)
+        db = cls(parsed, engine, settings, tracker, access)
         try:
             if path is None:
                 revision, empty = db._server_revision()
+                if empty and require_schema:
+                    raise _no_schema(db.display_url)
                 if not empty:
                     _check_revision(revision, migrate=migrate)
             wants_backup = settings.backup_on_open if backup_on_open is None else backup_on_open
-            if wants_backup and not empty:
+            if wants_backup and not empty and not read_only:
                 db.backup("open")
             if migrate and not empty and revision != migrations.head_revision():
                 db.upgrade()
@@ -154,7 +188,13 @@ class Database:
         except BaseException:
             engine.dispose()
             raise
-        log.debug("database_opened", url=db.display_url, revision=revision, run_id=db.run_id)
+        log.debug(
+            "database_opened",
+            url=db.display_url,
+            revision=revision,
+            access=access.value,
+            run_id=db.run_id,
+        )
         return db
 
     def _server_revision(self) -> tuple[str | None, bool]:
@@ -171,6 +211,16 @@ class Database:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
+    @functools.cached_property
+    def backup_dir(self) -> Path:
+        """The folder of this database's backups (see :meth:`Settings.backup_folder`)."""
+        return self.settings.backup_folder(self.path, _server_name(self.url))
+
+    @property
+    def read_only(self) -> bool:
+        """True when this handle never writes (opened with ``read_only=True``)."""
+        return not self.access.writes
+
     @property
     def display_url(self) -> str:
         """The URL with any password hidden."""
@@ -184,11 +234,19 @@ class Database:
     # -- units of work --------------------------------------------------------------------
 
     def _context(self) -> dict[str, object]:
-        return {"path": str(self.path) if self.path else self.display_url}
+        context: dict[str, object] = {"path": str(self.path) if self.path else self.display_url}
+        if self.read_only:
+            context["read_only"] = True
+        return context
 
     def unit_of_work(self) -> UnitOfWork:
-        """A write unit of work (``BEGIN IMMEDIATE`` on SQLite, SERIALIZABLE on PostgreSQL)."""
+        """A write unit of work (``BEGIN IMMEDIATE`` on SQLite, SERIALIZABLE on PostgreSQL).
+
+        Raises:
+            ReadOnlyModeError: the database was opened read-only.
+        """
         self._require_open()
+        self._require_writable("a write unit of work")
         return UnitOfWork(
             self.engine,
             write=True,
@@ -223,16 +281,17 @@ class Database:
         return threads.fetch(statement, params)
 
     def _thread_connections(self) -> ThreadConnections | None:
-        """Per-thread connections for :meth:`fetch`, on a SQLite file only (an in-memory
-        database is a different database on every connection)."""
-        if self.path is None:
+        """Per-thread connections for :meth:`fetch`, on a SQLite file opened for writing
+        only (an in-memory database is a different database on every connection; a
+        read-only one reads through the pool, whose connections get its read-only PRAGMAs)."""
+        if self.path is None or self.read_only:
             return None
         return ThreadConnections(self.engine, self.settings, self._context())
 
     def _writer_connection(self) -> WriterConnection | None:
         """The kept connection of write units, on a SQLite file only (see
         :mod:`inventory_core.db.writer`)."""
-        if self.path is None:
+        if self.path is None or self.read_only:
             return None
         return WriterConnection(self.engine, self.tracker)
 
@@ -332,6 +391,7 @@ class Database:
             The path of the pre-migration backup, or None when none was needed.
         """
         self._require_open()
+        self._require_writable("a migration")
         backup_path: Path | None = None
         current = self.revision()
         if current == migrations.head_revision() and revision == "head":
@@ -368,7 +428,7 @@ class Database:
         )
 
     def backup(self, reason: str, *, record: bool = True) -> Path | None:
-        """Take a verified online backup into ``settings.backup_dir``, then apply retention.
+        """Take a verified online backup into :attr:`backup_dir`, then apply retention.
 
         Used by the automatic backups (on open, before a migration, before maintenance).
         With ``record=False`` neither the backup nor retention writes an audit row (and
@@ -376,15 +436,20 @@ class Database:
 
         Returns:
             The backup's path; None on PostgreSQL when ``pg_dump`` is not installed.
+
+        Raises:
+            ReadOnlyModeError: the database was opened read-only (a backup records itself
+                in the audit trail).
         """
         import shutil
 
         from inventory_core.backup import BackupService
 
+        self._require_writable("a backup")
         if self.path is None and shutil.which("pg_dump") is None:
             log.warning("backup_skipped", reason=reason, why="pg_dump is not installed")
             return None
-        service = BackupService(self, self.settings.backup_dir)
+        service = BackupService(self, self.backup_dir)
         target = service.backup(reason, record=record)
         if record:
             service.apply_retention()
@@ -399,7 +464,7 @@ class Database:
         engine.
         """
         self.engine.dispose()
-        self.engine = make_engine(self.url, self.settings, self.tracker)
+        self.engine = make_engine(self.url, self.settings, self.tracker, access=self.access)
         self._threads = self._thread_connections()
         self._writer = self._writer_connection()
 
@@ -434,7 +499,7 @@ class Database:
         if self._writer is not None:
             self._writer.close()
         try:
-            if self.path is not None and self.path.exists():
+            if self.path is not None and self.path.exists() and not self.read_only:
                 raw = self.engine.raw_connection()
                 try:
                     driver = raw.driver_connection
@@ -462,6 +527,10 @@ class Database:
         if self.closed:
             raise DatabaseClosedError()
 
+    def _require_writable(self, what: str) -> None:
+        if self.read_only:
+            raise ReadOnlyModeError(f"{what} writes", **self._context())
+
     def __enter__(self) -> Database:
         return self
 
@@ -470,6 +539,30 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.display_url!r})"
+
+
+def _recover_restore(path: Path, *, read_only: bool) -> None:
+    """Finish a restore a crash interrupted, before anything looks at the file.
+
+    A read-only open leaves a restore's leftovers alone unless a journal says a restore was
+    cut short: then the right database is only there once it is finished.
+    """
+    from inventory_core.backup.journal import journal_path, recover_interrupted_restore
+
+    if not read_only or journal_path(path).exists():
+        recover_interrupted_restore(path)
+
+
+def _no_schema(where: str) -> NotMigratedError:
+    return NotMigratedError(f"'{where}' is empty", path=where)
+
+
+def _server_name(url: URL) -> str:
+    """Names a database without a file, for its default backup folder: ``host-port-db``."""
+    if url.get_backend_name() == "sqlite":
+        return "memory"
+    parts = (url.host or "localhost", str(url.port or 5432), url.database or "postgres")
+    return "-".join(part.replace(os.sep, "_") for part in parts)
 
 
 def _check_revision(revision: str | None, *, migrate: bool) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from inventory_core.audit.logs import get_logger
 from inventory_core.config import Settings
+from inventory_core.db.readonly import Access, apply_read_only_pragmas, connection_url
 from inventory_core.errors import DatabaseError, UnsupportedDatabaseError
 
 log = get_logger("inventory_core.db")
@@ -141,6 +142,8 @@ def make_engine(
     url: str | os.PathLike[str] | URL,
     settings: Settings | None = None,
     tracker: ConnectionTracker | None = None,
+    *,
+    access: Access = Access.READ_WRITE,
 ) -> Engine:
     """Build the engine for ``url`` with inventory_core's event hooks on it.
 
@@ -148,6 +151,8 @@ def make_engine(
         url: a SQLAlchemy URL or a path to a SQLite file.
         settings: timeouts and thresholds; read from the environment when omitted.
         tracker: receives pool checkout/checkin counts (one is created when omitted).
+        access: a read-only way (:mod:`inventory_core.db.readonly`) connects to a SQLite
+            file without writing, and makes PostgreSQL sessions read-only.
 
     Returns:
         An engine whose connections have the PRAGMAs applied and whose transactions begin
@@ -164,8 +169,10 @@ def make_engine(
             kwargs["max_overflow"] = max(10, settings.connection_leak_threshold * 2)
             kwargs["pool_timeout"] = settings.writer_lock_timeout_s
         kwargs["connect_args"] = {"timeout": settings.busy_timeout_ms / 1000.0}
+        if path is not None:
+            parsed = connection_url(parsed, path, access)
         engine = create_engine(parsed, **kwargs)
-        _attach_sqlite_hooks(engine, settings)
+        _attach_sqlite_hooks(engine, settings, writes=access.writes)
     else:
         engine = create_engine(
             parsed,
@@ -173,16 +180,19 @@ def make_engine(
             pool_size=5,
             max_overflow=max(10, settings.connection_leak_threshold * 2),
         )
-        _attach_postgresql_hooks(engine)
+        _attach_postgresql_hooks(engine, writes=access.writes)
     _attach_pool_hooks(engine, tracker)
     _dispose_in_forked_children(engine, tracker)
     return engine
 
 
-def _attach_sqlite_hooks(engine: Engine, settings: Settings) -> None:
+def _attach_sqlite_hooks(engine: Engine, settings: Settings, *, writes: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
-        apply_sqlite_pragmas(dbapi_conn, settings)
+        if writes:
+            apply_sqlite_pragmas(dbapi_conn, settings)
+        else:
+            apply_read_only_pragmas(dbapi_conn, settings)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -196,12 +206,14 @@ def _attach_sqlite_hooks(engine: Engine, settings: Settings) -> None:
             driver.execute("BEGIN")
 
 
-def _attach_postgresql_hooks(engine: Engine) -> None:
+def _attach_postgresql_hooks(engine: Engine, *, writes: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
         cursor = dbapi_conn.cursor()
         try:
             cursor.execute("SET TIME ZONE 'UTC'")
+            if not writes:
+                cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         finally:
             cursor.close()
         dbapi_conn.commit()

@@ -26,9 +26,16 @@ PRAGMAS = (
 
 
 def describe(db: Database) -> dict[str, Any]:
-    """Facts about ``db``: where it is, its size, revision, versions and PRAGMAs in effect."""
+    """Facts about ``db``: where it is, how it was opened, its size, revision, versions,
+    PRAGMAs in effect and where its backups go.
+
+    A read-only open reports its way (``read-only (immutable)`` reports
+    ``journal_mode=delete`` whatever the file's mode: SQLite then ignores journals).
+    """
     facts: dict[str, Any] = {
         "url": db.display_url,
+        "access": db.access.value,
+        "backup_dir": str(db.backup_dir),
         "dialect": db.dialect,
         "inventory_core": __version__,
         "schema_revision": None,

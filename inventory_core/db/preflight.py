@@ -13,8 +13,10 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from inventory_core.db.readonly import Access, choose_access
 from inventory_core.errors import (
     CorruptDatabaseError,
+    DatabaseNotFoundError,
     NotADatabaseError,
     NotMigratedError,
     PathIsDirectoryError,
@@ -40,14 +42,39 @@ class FileState:
         return not self.exists or self.size == 0 or self.user_tables == 0
 
 
-def inspect_sqlite_file(path: Path) -> FileState:
+def file_access(path: Path, *, create: bool, read_only: bool) -> Access:
+    """How ``Database.open`` may reach ``path``: refuse a missing file unless it may be
+    created (naming the existing databases of a close spelling), and choose the read-only way.
+
+    Raises:
+        DatabaseNotFoundError: the file does not exist and ``create`` is False.
+        PathIsDirectoryError: a read-only open was pointed at a folder.
+        ReadOnlyUnsafeError: see :func:`inventory_core.db.readonly.choose_access`.
+    """
+    from inventory_core.db.locate import nearby_databases
+
+    if not path.exists() and not create:
+        raise DatabaseNotFoundError(path=str(path), candidates=nearby_databases(path))
+    if not read_only:
+        return Access.READ_WRITE
+    if path.is_dir():
+        raise PathIsDirectoryError(path=str(path))
+    return choose_access(path)
+
+
+def inspect_sqlite_file(path: Path, *, writable: bool = True) -> FileState:
     """Look at ``path`` without writing to it.
+
+    Args:
+        path: the database file.
+        writable: require that this process can write the file and its folder (False for
+            a read-only open).
 
     Raises:
         PathIsDirectoryError: the path is a folder.
         NotADatabaseError: the file does not start with the SQLite header.
         CorruptDatabaseError: the file is shorter than its header says, or unreadable.
-        ReadOnlyDatabaseError: the file or its folder cannot be written.
+        ReadOnlyDatabaseError: with ``writable``, the file or its folder cannot be written.
         NotMigratedError: tables exist but no inventory_core revision is stamped.
     """
     if path.is_dir():
@@ -56,14 +83,16 @@ def inspect_sqlite_file(path: Path) -> FileState:
         return FileState(path, exists=False, size=0, user_tables=0, revision=None)
     size = path.stat().st_size
     if size == 0:
-        _require_writable(path)
+        if writable:
+            _require_writable(path)
         return FileState(path, exists=True, size=0, user_tables=0, revision=None)
     with path.open("rb") as handle:
         header = handle.read(100)
     if len(header) < 100 or not header.startswith(SQLITE_HEADER):
         raise NotADatabaseError(path=str(path))
     _check_length(path, header, size)
-    _require_writable(path)
+    if writable:
+        _require_writable(path)
     tables, revision = _read_schema(path)
     if revision is None and tables > 0:
         raise NotMigratedError(
