@@ -44,6 +44,7 @@ from inventory_core.errors import (
     is_retryable,
     translate_db_errors,
 )
+from inventory_core.redaction import redact_url
 
 T = TypeVar("T")
 CheckLevel = Literal["quick", "full"] | None
@@ -125,6 +126,7 @@ class Database:
         path = sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
         revision: str | None = None
         empty = False
+        _remove_leftovers(settings, parsed, path)
         if path is not None:
             from inventory_core.backup.journal import recover_interrupted_restore
 
@@ -173,8 +175,12 @@ class Database:
 
     @property
     def display_url(self) -> str:
-        """The URL with any password hidden."""
-        return self.url.render_as_string(hide_password=True)
+        """The URL as it may be shown or logged: every credential in it is ``***``.
+
+        Both places a password can sit (``user:pw@`` and ``?password=``) and any other
+        secret-looking query parameter are hidden (:func:`~inventory_core.redaction.redact_url`).
+        """
+        return redact_url(self.url)
 
     def revision(self) -> str | None:
         """The schema revision stamped in the database."""
@@ -448,6 +454,16 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.display_url!r})"
+
+
+def _remove_leftovers(settings: Settings, url: URL, path: Path | None) -> None:
+    """Remove the temp files killed backups and restores of this database left behind."""
+    from inventory_core.backup.leftovers import remove_leftovers
+
+    if path is None and url.get_backend_name() == "sqlite":
+        return  # an in-memory database has no backups
+    stem = path.stem if path is not None else str(url.database or "postgres")
+    remove_leftovers(settings.backup_dir, stem, path)
 
 
 def _check_revision(revision: str | None, *, migrate: bool) -> None:

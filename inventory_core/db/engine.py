@@ -31,6 +31,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from inventory_core.audit.logs import get_logger
 from inventory_core.config import Settings
 from inventory_core.errors import DatabaseError, UnsupportedDatabaseError
+from inventory_core.redaction import redact_url
 
 log = get_logger("inventory_core.db")
 
@@ -101,7 +102,7 @@ def normalize_url(url: str | os.PathLike[str] | URL) -> URL:
         return parsed
     if backend == "sqlite":
         return parsed
-    raise UnsupportedDatabaseError(url=parsed.render_as_string(hide_password=True))
+    raise UnsupportedDatabaseError(url=redact_url(parsed))
 
 
 def sqlite_path(url: URL) -> Path | None:
