@@ -92,10 +92,9 @@ def test_display_url_info_and_health_report_never_show_the_password(secret_db: D
 @pytest.mark.postgres
 def test_log_events_of_open_and_upgrade_never_carry_the_password(secret_url: str) -> None:
     """The database_opened and database_migrated events (and every other) hold no password."""
-    with capture_logs() as logs:
-        with Database.open(secret_url, settings=test_settings()) as database:
-            database.upgrade()
-            seed(database, skus=1, events_per_sku=1)
+    with capture_logs() as logs, Database.open(secret_url, settings=test_settings()) as database:
+        database.upgrade()
+        seed(database, skus=1, events_per_sku=1)
     assert {"database_opened", "database_migrated"} <= {e["event"] for e in logs}
     assert SECRET not in json.dumps(logs, default=str)
 
@@ -149,8 +148,7 @@ def test_debug_bundle_holds_no_password_anywhere(
     logs.mkdir()
     # What an application (or an older version) may have logged: the URL itself.
     (logs / "app.log").write_text(
-        json.dumps({"event": "connecting", "url": secret_url}) + "\n"
-        f"connecting to {secret_url}\n",
+        json.dumps({"event": "connecting", "url": secret_url}) + f"\nconnecting to {secret_url}\n",
         encoding="utf-8",
     )
     path = debug_bundle(secret_db, tmp_path / "bundle.zip")

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from inventory_core.backup.files import CHUNK
 from inventory_core.backup.manifest import library_version
-from inventory_core.backup.private import PrivateFile, remove_stale
+from inventory_core.backup.private import PrivateFile, remove_stale, resolved_parent
 from inventory_core.backup.sqlite_copy import online_copy
 from inventory_core.redaction import redact, redact_text, redact_url, scrub, url_secrets
 
@@ -109,7 +109,7 @@ def debug_bundle(db: Database, path: str | os.PathLike[str], include_data: bool 
     Returns:
         The zip written (mode 0600: it may hold business data).
     """
-    target = Path(path).expanduser().resolve()
+    target = resolved_parent(Path(path))
     target = target if target.suffix == ".zip" else target.with_name(target.name + ".zip")
     target.parent.mkdir(parents=True, exist_ok=True)
     secrets = url_secrets(db.url)

@@ -29,7 +29,7 @@ from sqlalchemy import Boolean, Date, Float, Integer, Numeric, Table, func, inse
 from inventory_core.audit.context import current_user
 from inventory_core.audit.trail import Operation, append
 from inventory_core.backup.manifest import library_version
-from inventory_core.backup.private import PrivateFile, remove_stale
+from inventory_core.backup.private import PrivateFile, remove_stale, resolved_parent
 from inventory_core.db import migrations
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import (
@@ -130,7 +130,7 @@ def export_csv(
     Raises:
         UnsafeFileError: a file or link appeared at one of the snapshot's names.
     """
-    target = Path(folder).expanduser().resolve()
+    target = resolved_parent(Path(folder))
     if zip:
         target = target if target.suffix == ".zip" else target.with_name(target.name + ".zip")
         tmp = target.with_name(f".{target.name}.tmp")

@@ -53,6 +53,16 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def resolved_parent(path: Path) -> Path:
+    """``path`` made absolute with its folder's links resolved, but not its own name's.
+
+    ``Path.resolve()`` would follow a link planted at the file name itself and write the
+    file wherever it points; the library replaces such a link instead.
+    """
+    path = path.expanduser()
+    return path.parent.resolve() / path.name
+
+
 def _try_lock(fd: int) -> bool:
     """Take the in-use lock of ``fd`` without waiting; False when a live process holds it."""
     if fcntl is None:  # pragma: no cover
