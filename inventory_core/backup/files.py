@@ -3,6 +3,8 @@
 A rename is only durable once the *directory* holding it is fsynced, and a file's bytes only
 once the file is; skipping either can leave an empty or missing backup after a power cut.
 :func:`fault_point` is the test hook of the crash tests: a real ``kill -9`` at a named step.
+Files holding data are created by :class:`~inventory_core.backup.private.PrivateFile`
+(exclusively, never through a link, mode 0600).
 """
 
 from __future__ import annotations

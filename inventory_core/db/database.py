@@ -103,6 +103,8 @@ class Database:
         A new or empty database is accepted (call :meth:`upgrade` to create the schema).
         The checks run on the SQLite file *before* SQLAlchemy connects (connecting in WAL
         mode writes), so a refused file keeps its bytes and gets no ``-wal``/``-shm``.
+        The temp files killed backups and restores of this database left behind are
+        removed first (see :mod:`inventory_core.backup.leftovers`).
 
         Args:
             url: SQLAlchemy URL or SQLite path; ``settings.database_url`` when omitted.
