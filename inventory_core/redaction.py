@@ -13,7 +13,7 @@ enough, since the value of an unknown secret cannot be recognised.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -102,3 +102,22 @@ def redact(name: str, value: Any) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     return value
+
+
+def redact_event(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: the last net for URLs and secrets an event carries as text.
+
+    The library's own events already show URLs through :func:`redact_url`; this catches
+    an application's event (or a standard-library record) that logs a URL or a field
+    named like a secret.
+    """
+    for key, value in event_dict.items():
+        if not isinstance(value, str):
+            continue
+        if is_secret_name(key):
+            event_dict[key] = REDACTED
+        elif "://" in value or "=" in value:
+            event_dict[key] = redact_text(value)
+    return event_dict

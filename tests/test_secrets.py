@@ -124,6 +124,49 @@ def test_cli_info_and_check_json_and_debug_log_stream_hold_no_password(
         assert SECRET not in done.stdout and SECRET not in done.stderr
 
 
+@pytest.fixture
+def _reset_logging() -> Iterator[None]:
+    """Put the library's default (silent) logging back after a test that configures it."""
+    import logging
+
+    import structlog
+
+    from inventory_core.audit.logs import ensure_configured
+
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_inventory_core_handler", False)]:
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(logging.WARNING)
+    structlog.reset_defaults()
+    ensure_configured()
+
+
+@pytest.mark.usefixtures("_reset_logging")
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_an_exception_logged_by_the_application_does_not_carry_the_password(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A traceback through Database.open, and URL or secret-named fields, are logged redacted."""
+    from inventory_core import audit
+    from inventory_core.audit.logs import get_logger
+
+    log_file = tmp_path / "app.log"
+    audit.configure_logging(format=fmt, level="DEBUG", file=log_file)
+    url = f"postgresql+psycopg://app@127.0.0.1:9/inv?password={SECRET}&connect_timeout=2"
+    try:
+        Database.open(url, settings=test_settings())
+    except InventoryError:
+        get_logger("shop.app").exception(
+            "open_failed", url=f"postgresql://app:{SECRET}@db/inv", api_token=SECRET
+        )
+    written = capsys.readouterr().err + log_file.read_text(encoding="utf-8")
+    assert "open_failed" in written
+    assert "exc_type" in written if fmt == "json" else "Traceback" in written
+    assert SECRET not in written
+
+
 def test_a_bad_url_setting_is_reported_without_its_password() -> None:
     """The configuration error for an unsupported URL does not echo its password."""
     with pytest.raises(ConfigurationError) as raised:
