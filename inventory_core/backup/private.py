@@ -95,9 +95,14 @@ class PrivateFile:
                 path=str(self.path),
             ) from exc
         self.fd = fd
-        os.fchmod(fd, MODE)  # the umask may only take bits away; state the mode exactly
-        _try_lock(fd)
-        info = os.fstat(fd)
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, MODE)  # the umask may only take bits away; state the mode
+            _try_lock(fd)
+            info = os.fstat(fd)
+        except BaseException:
+            os.close(fd)
+            raise
         self._identity = (info.st_dev, info.st_ino)
         self._closed = False
 
