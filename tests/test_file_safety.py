@@ -187,6 +187,25 @@ def test_links_planted_at_the_snapshot_zip_names_are_not_followed(
     assert list(victim.parent.iterdir()) == [victim]
 
 
+def test_links_planted_in_the_export_folder_while_it_is_written_are_not_followed(
+    db: Database, tmp_path: Path, victim: Path
+) -> None:
+    """Links planted at the names not written yet, mid-export, are refused (IO_010)."""
+    from inventory_core.models import metadata
+
+    folder = tmp_path / "snapshot"
+    names = [f"{t}.csv" for t in metadata.tables] + ["manifest.json", "README.txt"]
+
+    def plant(_table: str, _rows: int) -> None:
+        for name in names:
+            if not os.path.lexists(folder / name):
+                (folder / name).symlink_to(victim)
+
+    with pytest.raises(errors.InventoryError) as raised:
+        export_csv(db, folder, progress=plant)
+    assert raised.value.code == "IO_010"
+
+
 def test_links_planted_at_the_bundle_names_are_not_followed(
     db: Database, tmp_path: Path, victim: Path
 ) -> None:
