@@ -173,7 +173,9 @@ class PrivateFile:
             "something is already there; it was left as it was", path=str(final)
         )
         try:
-            os.link(self.path, final)
+            # Never through a link: had the temp name been swapped for one since check(),
+            # the new name is that link itself (never listed), not its target.
+            os.link(self.path, final, follow_symlinks=False)
         except FileExistsError as exc:
             raise taken from exc
         except OSError as exc:

@@ -175,9 +175,7 @@ class BackupService:
                 remove_quietly(manifest_path(target))
             if isinstance(exc, InventoryError) or not isinstance(exc, Exception):
                 raise
-            if is_disk_full(exc):
-                raise BackupSpaceError(str(exc), folder=str(self.directory)) from exc
-            raise BackupError(str(exc)) from exc
+            raise self._failure(exc) from exc
         elapsed_ms = (time.monotonic() - started) * 1000
         if record:
             details = {"file": target.name, "reason": reason, "sha256": manifest.sha256}
@@ -236,7 +234,15 @@ class BackupService:
                 return target, PrivateFile(temp_path(target))
             except UnsafeFileError as exc:
                 taken = exc
+            except OSError as exc:
+                raise self._failure(exc) from exc
         raise taken
+
+    def _failure(self, exc: Exception) -> BackupError:
+        """The typed error for an I/O failure of a backup (a full disk has its own)."""
+        if is_disk_full(exc):
+            return BackupSpaceError(str(exc), folder=str(self.directory))
+        return BackupError(str(exc))
 
     def _copy_sqlite(
         self, tmp: PrivateFile, progress: Progress | None
