@@ -25,7 +25,7 @@ from typing import Any
 
 from inventory_core import Database, Settings
 from inventory_core.backup import BackupService, RetentionPolicy
-from inventory_core.backup.files import create_private
+from inventory_core.backup.private import PrivateFile
 from inventory_core.backup.sqlite_copy import online_copy
 
 
@@ -111,8 +111,8 @@ def main() -> None:
 
         def raw_backup() -> Any:
             scratch.unlink(missing_ok=True)
-            create_private(scratch)
-            return online_copy(live, scratch)
+            with PrivateFile(scratch) as dest:
+                return online_copy(live, dest)
 
         def full_backup() -> Path:
             path = service.backup("bench", record=False)

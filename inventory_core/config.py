@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from inventory_core.errors import ConfigurationError
+from inventory_core.redaction import redact
 
 ENV_PREFIX = "INVENTORY_CORE_"
 
@@ -111,5 +112,7 @@ class Settings(BaseSettings):
             field = str(first["loc"][0]) if first["loc"] else "?"
             variable = ENV_PREFIX + field.upper()
             raise ConfigurationError(
-                f"{first['msg']} (got {first.get('input')!r})", variable=variable, field=field
+                f"{first['msg']} (got {redact(field, first.get('input'))!r})",
+                variable=variable,
+                field=field,
             ) from exc

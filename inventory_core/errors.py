@@ -789,6 +789,31 @@ class DatabaseNotFoundError(FileAccessError):
         return steps
 
 
+class UnsafeFileError(FileAccessError):
+    """A file the library was about to create is already there, or was swapped while written."""
+
+    code = "IO_010"
+    template = {
+        "en": "Refused to write '{path}': {detail}",
+        "it": "Scrittura di '{path}' rifiutata: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was written through that name and no other file was changed.",
+            "If you did not put that file or symbolic link there, find out who did: whoever "
+            "may write in the folder could be redirecting the library's files.",
+            "Remove it (or choose another path) and try again.",
+        ),
+        "it": (
+            "Non è stato scritto nulla attraverso quel nome e nessun altro file è cambiato.",
+            "Se non hai messo tu quel file o collegamento simbolico, scopri chi è stato: chi "
+            "può scrivere nella cartella potrebbe dirottare i file della libreria.",
+            "Rimuovilo (o scegli un altro percorso) e riprova.",
+        ),
+    }
+    runbook = "runbook.md#unsafe-files"
+
+
 # --- BAK_, AUD_, INV_ ----------------------------------------------------------------------
 
 
@@ -1148,6 +1173,29 @@ class SnapshotTargetNotEmptyError(SnapshotError):
         ),
     }
     runbook = "runbook.md#restore"
+
+
+class BackupFolderUnsafeError(BackupError):
+    """The backup folder is a dangling link, not a folder, or writable by every user."""
+
+    code = "BAK_030"
+    template = {
+        "en": "The backup folder '{folder}' cannot be used safely: {detail}",
+        "it": "La cartella dei backup '{folder}' non si può usare in sicurezza: {detail}",
+    }
+    steps = {
+        "en": (
+            "No backup was written and the database was not touched.",
+            "Point INVENTORY_CORE_BACKUP_DIR at a real folder that only this user may write "
+            "to (for example 'chmod 700 FOLDER'), then retry.",
+        ),
+        "it": (
+            "Non è stato scritto nessun backup e il database non è stato toccato.",
+            "Imposta INVENTORY_CORE_BACKUP_DIR su una cartella vera in cui possa scrivere solo "
+            "questo utente (ad esempio 'chmod 700 CARTELLA'), poi riprova.",
+        ),
+    }
+    runbook = "runbook.md#unsafe-files"
 
 
 class AuditError(InventoryError):

@@ -51,9 +51,17 @@ def resolve_format(requested: str | None, settings: Settings | None = None) -> L
 
 
 def _renderer(fmt: LogFormat) -> list[structlog.types.Processor]:
+    # Tracebacks without the frames' local variables: they hold the URL (password
+    # included), settings and business data, which must not reach a log file.
     if fmt == "json":
-        return [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
-    return [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+        tracebacks = structlog.processors.ExceptionRenderer(
+            structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+        )
+        return [tracebacks, structlog.processors.JSONRenderer()]
+    formatter = structlog.dev.RichTracebackFormatter(show_locals=False)
+    return [
+        structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(), exception_formatter=formatter)
+    ]
 
 
 def _formatter(fmt: LogFormat) -> structlog.stdlib.ProcessorFormatter:

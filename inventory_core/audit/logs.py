@@ -14,18 +14,21 @@ import structlog
 from structlog.stdlib import BoundLogger
 
 from inventory_core.audit.context import add_run_context
+from inventory_core.redaction import redact_event
 
 LIBRARY_LOGGER = "inventory_core"
 
 
 def shared_processors() -> list[structlog.types.Processor]:
-    """The processors every event passes, before rendering: the run context first."""
+    """The processors every event passes, before rendering: the run context first, and
+    last the redaction of any URL or secret-named field (:func:`redact_event`)."""
     return [
         structlog.contextvars.merge_contextvars,
         add_run_context,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_event,
     ]
 
 

@@ -2,7 +2,9 @@
 
 It holds a consistent copy of the database (the online backup API, or a CSV snapshot on
 PostgreSQL), the health report, recent log files, the settings with secrets redacted, the
-versions of everything involved and the tail of the audit trail.
+versions of everything involved and the tail of the audit trail. It is meant to be sent to
+someone else, so no credential of the database URL may be in it (see
+:mod:`inventory_core.redaction`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
+import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -18,33 +20,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
-from inventory_core.backup.files import create_private
+from inventory_core.backup.files import CHUNK
 from inventory_core.backup.manifest import library_version
+from inventory_core.backup.private import PrivateFile, remove_stale, resolved_parent
 from inventory_core.backup.sqlite_copy import online_copy
+from inventory_core.redaction import redact, redact_text, redact_url, scrub, url_secrets
 
 if TYPE_CHECKING:
     from inventory_core.db.database import Database
 
-SECRET_NAME = re.compile(r"pass|secret|token|key|credential|auth", re.IGNORECASE)
-REDACTED = "***"
 AUDIT_TAIL = 50
 LOG_FILES = 5
-
-
-def redact(name: str, value: Any) -> Any:
-    """Hide secrets: values of secret-looking names, and passwords inside URLs."""
-    if SECRET_NAME.search(name):
-        return REDACTED
-    if isinstance(value, str) and "://" in value:
-        try:
-            url = make_url(value)
-        except Exception:
-            return re.sub(r"://([^:/@]+):[^@]*@", rf"://\1:{REDACTED}@", value)
-        if url.password:
-            return url.render_as_string(hide_password=True)
-    return value
 
 
 def versions() -> dict[str, str]:
@@ -80,16 +67,38 @@ def audit_tail(db: Database, limit: int = AUDIT_TAIL) -> list[dict[str, Any]]:
 
 
 def recent_logs(db: Database) -> list[Path]:
-    """The newest ``*.log`` files next to the database and in ``./logs``."""
+    """The newest ``*.log`` files next to the database and in ``./logs``.
+
+    Only regular files: a link named like a log could otherwise carry any file the user may
+    read (a private key, a password store) into a bundle meant to be sent away.
+    """
     folders = [Path("logs"), db.backup_dir.parent / "logs"]
     if db.path is not None:
         folders += [db.path.parent, db.path.parent / "logs"]
-    found = {p.resolve() for f in folders if f.is_dir() for p in f.glob("*.log*") if p.is_file()}
+    found = {
+        p.resolve()
+        for f in folders
+        if f.is_dir()
+        for p in f.glob("*.log*")
+        if p.is_file() and not p.is_symlink()
+    }
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)[:LOG_FILES]
+
+
+def settings_dump(db: Database) -> dict[str, Any]:
+    """The settings in effect, every credential redacted (the URL's too)."""
+    settings = {k: redact(k, v) for k, v in db.settings.model_dump(mode="json").items()}
+    settings["database_url"] = redact_url(db.url)
+    return settings
 
 
 def debug_bundle(db: Database, path: str | os.PathLike[str], include_data: bool = True) -> Path:
     """Write the debug bundle zip to ``path`` (``.zip`` added when missing).
+
+    No credential of the database URL is in it: settings and URLs are redacted, and every
+    text entry (health report, audit tail, log files) is scrubbed of the URL's password and
+    other secret values. The zip and the database copy are private files (mode 0600,
+    created exclusively); a leftover of a killed run at their temp names is removed first.
 
     Args:
         db: the open database.
@@ -100,38 +109,47 @@ def debug_bundle(db: Database, path: str | os.PathLike[str], include_data: bool 
     Returns:
         The zip written (mode 0600: it may hold business data).
     """
-    target = Path(path).expanduser().resolve()
+    target = resolved_parent(Path(path))
     target = target if target.suffix == ".zip" else target.with_name(target.name + ".zip")
     target.parent.mkdir(parents=True, exist_ok=True)
-    settings = {k: redact(k, v) for k, v in db.settings.model_dump(mode="json").items()}
-    settings["database_url"] = redact("database_url", db.url.render_as_string(False))
+    secrets = url_secrets(db.url)
+
+    def text(value: Any) -> str:
+        return scrub(json.dumps(value, indent=2, default=str), secrets)
+
     tmp = target.with_name(f".{target.name}.tmp")
-    create_private(tmp)
-    with (
-        tempfile.TemporaryDirectory() as work,
-        zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive,
-    ):
-        archive.writestr("versions.json", json.dumps(versions(), indent=2))
-        archive.writestr("settings.json", json.dumps(settings, indent=2, default=str))
-        archive.writestr("health.json", json.dumps(health_report(db), indent=2, default=str))
-        archive.writestr("audit_tail.json", json.dumps(audit_tail(db), indent=2, default=str))
-        for log_file in recent_logs(db):
-            archive.write(log_file, f"logs/{log_file.name}")
-        if include_data:
-            _add_data(db, Path(work), archive)
-    os.replace(tmp, target)
+    copy = target.with_name(f".{target.name}.db.tmp")
+    remove_stale(tmp)
+    remove_stale(copy)
+    with PrivateFile(tmp) as out:
+        with (
+            out.open("w+b") as handle,
+            zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        ):
+            archive.writestr("versions.json", text(versions()))
+            archive.writestr("settings.json", text(settings_dump(db)))
+            archive.writestr("health.json", text(health_report(db)))
+            archive.writestr("audit_tail.json", text(audit_tail(db)))
+            for log_file in recent_logs(db):
+                content = log_file.read_text(encoding="utf-8", errors="replace")
+                archive.writestr(f"logs/{log_file.name}", redact_text(scrub(content, secrets)))
+            if include_data:
+                _add_data(db, copy, archive)
+        out.publish(target, replace=True)
     return target
 
 
-def _add_data(db: Database, work: Path, archive: zipfile.ZipFile) -> None:
+def _add_data(db: Database, copy: Path, archive: zipfile.ZipFile) -> None:
     if db.path is not None:
-        copy = work / "database.db"
-        create_private(copy)
-        online_copy(db.path, copy)
-        archive.write(copy, "database.db")
+        with PrivateFile(copy) as data:
+            online_copy(db.path, data)
+            with data.open("rb") as src, archive.open("database.db", "w", force_zip64=True) as dst:
+                shutil.copyfileobj(src, dst, CHUNK)
+            data.discard()
         return
     from inventory_core.backup.csv_snapshot import export_csv
 
-    folder = export_csv(db, work / "snapshot")
-    for item in sorted(folder.iterdir()):
-        archive.write(item, f"snapshot/{item.name}")
+    with tempfile.TemporaryDirectory(prefix="inventory_core-bundle-") as work:  # mode 0700
+        folder = export_csv(db, Path(work) / "snapshot")
+        for item in sorted(folder.iterdir()):
+            archive.write(item, f"snapshot/{item.name}")

@@ -2,12 +2,15 @@
 
 A backup is ``<db-stem>_YYYYMMDD_HHMMSS[-N]_<reason>.db`` (``.dump`` on PostgreSQL), with
 ``-N`` added when two backups land in the same second, and ``<name>.manifest.json`` next
-to it. Temporary files start with a dot, so a half-written backup is never listed.
+to it. Temporary files start with a dot (:func:`temp_path`), so a half-written backup is
+never listed, and only regular files are: a link named like a backup is ignored.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,21 +53,52 @@ def clean_reason(reason: str) -> str:
     return cleaned[:40] or "manual"
 
 
+def temp_path(backup: Path) -> Path:
+    """The hidden name a backup is written under before it is renamed into place."""
+    return backup.with_name(f".{backup.name}.tmp")
+
+
+def temp_pattern(stem: str) -> re.Pattern[str]:
+    """The exact names of the temp files a backup of ``stem`` leaves when it is killed.
+
+    The backup's temp file (and any SQLite ``-journal``/``-wal``/``-shm`` next to it) and
+    its manifest's temp file; nothing else in the folder matches.
+    """
+    backup = rf"{re.escape(stem)}_\d{{8}}_\d{{6}}(?:-\d+)?_[A-Za-z0-9-]+(?:\.db|\.dump)"
+    return re.compile(rf"^\.{backup}(?:\.manifest\.json)?\.tmp(?:-journal|-wal|-shm)?$")
+
+
 def new_backup_path(directory: Path, stem: str, reason: str, suffix: str, now: datetime) -> Path:
-    """A name no other backup in ``directory`` uses, stamped with ``now`` (UTC)."""
+    """A name no other backup in ``directory`` uses, stamped with ``now`` (UTC).
+
+    A name is taken when anything has it (a dangling link too) or has its temp name (a
+    backup of another process still being written).
+    """
     stamp = now.strftime("%Y%m%d_%H%M%S")
     reason = clean_reason(reason)
     candidate = directory / f"{stem}_{stamp}_{reason}{suffix}"
     sequence = 1
-    while candidate.exists() or _same_second_taken(directory, stem, stamp, sequence, suffix):
+    while _taken(candidate) or _same_second_taken(directory, stem, stamp, sequence, suffix):
         sequence += 1
         candidate = directory / f"{stem}_{stamp}-{sequence}_{reason}{suffix}"
     return candidate
 
 
+def _taken(candidate: Path) -> bool:
+    return os.path.lexists(candidate) or os.path.lexists(temp_path(candidate))
+
+
 def _same_second_taken(directory: Path, stem: str, stamp: str, sequence: int, suffix: str) -> bool:
     prefix = f"{stem}_{stamp}" if sequence == 1 else f"{stem}_{stamp}-{sequence}"
     return any(p.name.startswith(prefix + "_") for p in directory.glob(f"{prefix}_*{suffix}"))
+
+
+def _regular(path: Path) -> bool:
+    """A regular file itself: a link named like a backup is not listed (nor restored)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def list_backups(directory: Path, stem: str) -> list[BackupInfo]:
@@ -74,7 +108,7 @@ def list_backups(directory: Path, stem: str) -> list[BackupInfo]:
     found: list[BackupInfo] = []
     for path in directory.iterdir():
         match = _NAME.match(path.name)
-        if match is None or match["stem"] != stem or not path.is_file():
+        if match is None or match["stem"] != stem or not _regular(path):
             continue
         manifest = read_manifest(path)
         if manifest is not None:

@@ -31,6 +31,7 @@ from sqlalchemy import Boolean, Date, Float, Integer, Numeric, Table, func, inse
 from inventory_core.audit.context import current_user
 from inventory_core.audit.trail import Operation, append
 from inventory_core.backup.manifest import library_version
+from inventory_core.backup.private import PrivateFile, remove_stale, resolved_parent
 from inventory_core.db import migrations
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import (
@@ -126,22 +127,33 @@ def export_csv(
         zip: write one ``.zip`` instead of a folder.
         progress: called with ``(table, rows written)`` after each table.
 
+    Every file (each CSV, the manifest, the README, the zip) is created exclusively with
+    mode 0600, never through a link: a snapshot holds the whole database.
+
     Returns:
         The folder or zip file written.
+
+    Raises:
+        UnsafeFileError: a file or link appeared at one of the snapshot's names.
     """
-    target = Path(folder).expanduser().resolve()
+    target = resolved_parent(Path(folder))
     if zip:
         target = target if target.suffix == ".zip" else target.with_name(target.name + ".zip")
-        with tempfile.TemporaryDirectory(dir=target.parent) as work:
-            _write_folder(db, Path(work), progress)
-            tmp = target.with_name(f".{target.name}.tmp")
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                for item in sorted(Path(work).iterdir()):
-                    archive.write(item, item.name)
-            os.replace(tmp, target)
+        tmp = target.with_name(f".{target.name}.tmp")
+        remove_stale(tmp)
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}.") as work:
+            _write_folder(db, Path(work), progress)  # mkdtemp: a private folder (0700)
+            with PrivateFile(tmp) as out:
+                with (
+                    out.open("w+b") as handle,
+                    zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+                ):
+                    for item in sorted(Path(work).iterdir()):
+                        archive.write(item, item.name)
+                out.publish(target, replace=True)
         return target
     created = [p for p in (target, *target.parents) if not p.exists()]
-    target.mkdir(parents=True, exist_ok=True)
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
     if any(target.iterdir()):
         raise SnapshotError("the folder is not empty", path=str(target))
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=target))
@@ -188,15 +200,20 @@ def _write_folder(db: Database, folder: Path, progress: Progress | None) -> None
         "library_version": library_version(),
         "tables": files,
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    (folder / "README.txt").write_text(README, encoding="utf-8")
+    _write_text(folder / "manifest.json", json.dumps(manifest, indent=2))
+    _write_text(folder / "README.txt", README)
+
+
+def _write_text(path: Path, content: str) -> None:
+    with PrivateFile(path) as out, out.open("w", encoding="utf-8") as handle:
+        handle.write(content)
 
 
 def _write_table(uow: UnitOfWork, table: Table, path: Path) -> int:
     text_columns = [_is_text(c.type) for c in table.columns]
     order = list(table.primary_key.columns)
     count = 0
-    with path.open("w", encoding=ENCODING, newline="") as handle:
+    with PrivateFile(path) as out, out.open("w", encoding=ENCODING, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([c.name for c in table.columns])
         result = uow.connection.execution_options(yield_per=BATCH).execute(

@@ -3,6 +3,8 @@
 A rename is only durable once the *directory* holding it is fsynced, and a file's bytes only
 once the file is; skipping either can leave an empty or missing backup after a power cut.
 :func:`fault_point` is the test hook of the crash tests: a real ``kill -9`` at a named step.
+Files holding data are created by :class:`~inventory_core.backup.private.PrivateFile`
+(exclusively, never through a link, mode 0600).
 """
 
 from __future__ import annotations
@@ -14,21 +16,15 @@ import os
 import signal
 from pathlib import Path
 
+from inventory_core.backup.private import PrivateFile, remove_stale
+from inventory_core.backup.private import fsync_dir as fsync_dir
+
 FAULT_ENV = "INVENTORY_CORE_TEST_FAULT"
 CHUNK = 4 * 1024 * 1024
 
 
 def fsync_file(path: Path) -> None:
     """Flush ``path``'s bytes to the disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(path: Path) -> None:
-    """Flush a folder's entries, making the renames and unlinks inside it durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -45,21 +41,21 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def create_private(path: Path) -> None:
-    """Create an empty file readable by its owner only (mode 0600) before anything is in it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
-
-
 def copy_durably(source: Path, target: Path) -> None:
-    """Copy ``source`` to ``target`` (mode 0600) and fsync it; ``target`` is overwritten."""
-    create_private(target)
-    with source.open("rb") as src, target.open("wb") as dst:
+    """Copy ``source`` to a new private file ``target`` (mode 0600) and fsync it.
+
+    A leftover of a killed run at ``target`` is removed first (a planted link: the link
+    itself); the copy then goes into a file created exclusively, never through a link.
+
+    Raises:
+        UnsafeFileError: ``target`` is still held by a running process, or reappeared.
+    """
+    remove_stale(target)
+    with PrivateFile(target) as out, source.open("rb") as src, out.open("wb") as dst:
         while chunk := src.read(CHUNK):
             dst.write(chunk)
         dst.flush()
-        os.fsync(dst.fileno())
+        out.sync()
 
 
 def remove_quietly(*paths: Path) -> None:

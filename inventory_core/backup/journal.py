@@ -15,6 +15,7 @@ from pathlib import Path
 
 from inventory_core.audit.logs import get_logger
 from inventory_core.backup.files import fsync_dir, remove_quietly, sidecars
+from inventory_core.backup.private import PrivateFile, remove_stale
 
 log = get_logger("inventory_core.backup")
 
@@ -31,17 +32,20 @@ def new_path(live: Path) -> Path:
     return live.with_name(live.name + ".restore-new")
 
 
+def journal_temp_path(live: Path) -> Path:
+    return live.with_name(f".{journal_path(live).name}.tmp")
+
+
 def write_journal(live: Path, step: str, backup: Path, safety: Path) -> None:
     """Record the step reached, durably, before acting on it."""
     target = journal_path(live)
-    tmp = target.with_name(f".{target.name}.tmp")
+    tmp = journal_temp_path(live)
     body = {"step": step, "backup": str(backup), "safety_backup": str(safety)}
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(body, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, target)
-    fsync_dir(live.parent)
+    remove_stale(tmp)
+    with PrivateFile(tmp) as out:
+        with out.open("w", encoding="utf-8") as handle:
+            json.dump(body, handle)
+        out.publish(target, replace=True)
 
 
 def finish(live: Path) -> None:
@@ -58,7 +62,7 @@ def recover_interrupted_restore(live: Path) -> str | None:
     """
     journal = journal_path(live)
     if not journal.exists():
-        remove_quietly(new_path(live))
+        remove_stale(new_path(live))
         return None
     step = None
     with contextlib.suppress(OSError, ValueError):
@@ -73,6 +77,7 @@ def recover_interrupted_restore(live: Path) -> str | None:
         os.replace(old, live)
         remove_quietly(old)
         fsync_dir(live.parent)
+    remove_stale(new_path(live))  # the staged copy, logged as the leftover it is
     finish(live)
     log.warning("restore_recovered", path=str(live), outcome="kept-old", step=step)
     return "kept-old"

@@ -8,7 +8,6 @@ outside the database, also catches a rewritten audit chain).
 from __future__ import annotations
 
 import json
-import os
 import platform
 import sqlite3
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from inventory_core.backup.files import fsync_dir
+from inventory_core.backup.private import PrivateFile, remove_stale
 
 FORMAT = 1
 SQLITE_TABLE_SQL = "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
@@ -52,16 +51,20 @@ def manifest_path(backup: Path) -> Path:
 
 
 def write_manifest(manifest: Manifest, backup: Path) -> Path:
-    """Write the manifest atomically (temp file, fsync, rename, fsync the folder)."""
+    """Write the manifest atomically (private temp file, fsync, rename, fsync the folder).
+
+    The temp file is created exclusively with mode 0600 (a leftover or a planted link at
+    its name is removed first, a link itself, never its target); the rename replaces
+    whatever has the final name, a link itself too.
+    """
     target = manifest_path(backup)
     tmp = target.with_name(f".{target.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(manifest.model_dump(), handle, indent=2, sort_keys=True)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, target)
-    fsync_dir(target.parent)
+    remove_stale(tmp)
+    with PrivateFile(tmp) as out:
+        with out.open("w", encoding="utf-8") as handle:
+            json.dump(manifest.model_dump(), handle, indent=2, sort_keys=True)
+            handle.write("\n")
+        out.publish(target, replace=True)
     return target
 
 

@@ -1,20 +1,50 @@
 """PostgreSQL backups through ``pg_dump --format=custom`` and ``pg_restore --clean``.
 
-The URL is passed to the tools in libpq form with the password in ``PGPASSWORD``, never on
-the command line where ``ps`` would show it. Without the tools a :class:`BackupToolMissingError`
-points at the CSV snapshot, which works on every database.
+Credentials never reach the tools' command line, where ``ps`` and ``/proc/<pid>/cmdline``
+show them to every user of the machine. :func:`invocation` splits the URL: the host, port,
+user, database and the other non-secret parameters go on the command line as a libpq URL
+without password; the password (from ``user:pw@`` or ``?password=``) goes in ``PGPASSWORD``,
+``passfile`` and ``sslkey`` in ``PGPASSFILE`` / ``PGSSLKEY``, and any other secret-looking
+parameter (``sslpassword``...), which has no variable, in a private service file (mode 0600,
+in a private folder, deleted afterwards) named by ``PGSERVICEFILE``. A dump is written to a
+file descriptor the library created, never to a path the tool opens itself. Without the
+tools a :class:`BackupToolMissingError` points at the CSV snapshot, which works on every
+database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from inventory_core.backup.private import PrivateFile
 from inventory_core.errors import BackupError, BackupToolMissingError
+from inventory_core.redaction import is_secret_name, scrub, url_secrets
+
+SERVICE = "inventory_core"
+ENV_OF = {"password": "PGPASSWORD", "passfile": "PGPASSFILE", "sslkey": "PGSSLKEY"}
+"""Secret parameters libpq also reads from an environment variable."""
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """How to reach a server without a secret on the command line.
+
+    ``args`` go on the command line; ``env`` is added to the tool's environment;
+    ``service`` holds the secret parameters that have no environment variable.
+    """
+
+    args: tuple[str, ...]
+    env: dict[str, str]
+    service: dict[str, str] = field(default_factory=dict)
 
 
 def _tool(name: str) -> str:
@@ -24,26 +54,78 @@ def _tool(name: str) -> str:
     return found
 
 
-def _libpq(url: URL) -> tuple[str, dict[str, str]]:
-    env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = str(url.password)
-    plain = url.set(drivername="postgresql", password=None)
-    return plain.render_as_string(hide_password=False), env
+def invocation(url: URL) -> Invocation:
+    """Split ``url`` into the tools' command-line arguments and their secret channels.
+
+    Raises:
+        BackupError: a secret parameter without environment variable in a URL that also
+            names a ``service`` (libpq reads one service only).
+    """
+    secrets: dict[str, str] = {}
+    plain: dict[str, str] = {}
+    for name, value in url.query.items():
+        text = value if isinstance(value, str) else ",".join(value)
+        (secrets if is_secret_name(name) else plain)[name] = text
+    if url.password and "password" not in secrets:
+        secrets["password"] = str(url.password)
+    env = {ENV_OF[name]: value for name, value in secrets.items() if name in ENV_OF}
+    service = {name: value for name, value in secrets.items() if name not in ENV_OF}
+    if service and "service" in plain:
+        raise BackupError(
+            f"{', '.join(sorted(service))} cannot be passed to the PostgreSQL tools together "
+            "with service=; put it in that service's entry of pg_service.conf instead"
+        )
+    if any("\n" in v or "\r" in v for v in service.values()):
+        raise BackupError("a connection parameter holds a line break")
+    libpq = URL.create(
+        "postgresql",
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=plain,
+    ).render_as_string(hide_password=False)
+    return Invocation(args=(f"--dbname={libpq}",), env=env, service=service)
 
 
-def _run(args: list[str], env: dict[str, str], what: str) -> str:
-    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+@contextlib.contextmanager
+def _environment(call: Invocation) -> Iterator[dict[str, str]]:
+    """The tool's environment, with a private service file for as long as it runs."""
+    env = {**os.environ, **call.env}
+    if not call.service:
+        yield env
+        return
+    with tempfile.TemporaryDirectory(prefix="inventory_core-pg-") as folder:  # mode 0700
+        lines = [f"[{SERVICE}]", *(f"{k}={v}" for k, v in sorted(call.service.items()))]
+        with PrivateFile(Path(folder) / "pg_service.conf") as conf:
+            with conf.open("w") as handle:
+                handle.write("\n".join(lines) + "\n")
+            yield {**env, "PGSERVICEFILE": str(conf.path), "PGSERVICE": SERVICE}
+
+
+def _run(args: list[str], call: Invocation, what: str, url: URL, stdout: int | None = None) -> None:
+    with _environment(call) as env:
+        done = subprocess.run(
+            args,
+            env=env,
+            stdout=subprocess.PIPE if stdout is None else stdout,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
     if done.returncode != 0:
-        raise BackupError(f"{what} failed: {done.stderr.strip()[:500]}")
-    return done.stdout
+        message = done.stderr.decode("utf-8", "replace").strip()[:500]
+        raise BackupError(f"{what} failed: {scrub(message, url_secrets(url))}")
 
 
-def dump(url: URL, target: Path) -> None:
-    """``pg_dump --format=custom`` of the database at ``url`` into ``target``."""
+def dump(url: URL, target: PrivateFile) -> None:
+    """``pg_dump --format=custom`` of the database at ``url`` into ``target``.
+
+    The archive goes to ``target``'s descriptor (pg_dump's standard output), so the tool
+    never opens a path where someone could have planted a link.
+    """
     tool = _tool("pg_dump")
-    dsn, env = _libpq(url)
-    _run([tool, "--format=custom", "--no-owner", f"--file={target}", dsn], env, "pg_dump")
+    call = invocation(url)
+    _run([tool, "--format=custom", "--no-owner", *call.args], call, "pg_dump", url, target.fd)
 
 
 def restore(url: URL, source: Path) -> None:
@@ -53,21 +135,9 @@ def restore(url: URL, source: Path) -> None:
     target as it was.
     """
     tool = _tool("pg_restore")
-    dsn, env = _libpq(url)
-    _run(
-        [
-            tool,
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            "--exit-on-error",
-            f"--dbname={dsn}",
-            str(source),
-        ],
-        env,
-        "pg_restore",
-    )
+    call = invocation(url)
+    args = [tool, "--clean", "--if-exists", "--no-owner", "--single-transaction"]
+    _run([*args, "--exit-on-error", *call.args, str(source)], call, "pg_restore", url)
 
 
 def check_archive(source: Path) -> str | None:

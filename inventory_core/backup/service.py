@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import os
 import sqlite3
+import stat
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,17 +18,15 @@ from inventory_core.audit.context import current_run_id, current_user
 from inventory_core.audit.logs import get_logger
 from inventory_core.audit.trail import Operation, append
 from inventory_core.backup import postgres
-from inventory_core.backup.catalog import BackupInfo, list_backups, new_backup_path
+from inventory_core.backup.catalog import BackupInfo, list_backups, new_backup_path, temp_path
 from inventory_core.backup.files import (
-    create_private,
     fault_point,
     fsync_dir,
-    fsync_file,
     is_disk_full,
     remove_quietly,
-    sha256_file,
     sidecars,
 )
+from inventory_core.backup.leftovers import remove_leftovers
 from inventory_core.backup.manifest import (
     Manifest,
     library_version,
@@ -35,6 +34,7 @@ from inventory_core.backup.manifest import (
     sqlite_facts,
     write_manifest,
 )
+from inventory_core.backup.private import PrivateFile
 from inventory_core.backup.retention import RetentionPolicy
 from inventory_core.backup.sqlite_copy import (
     DEADLINE_S,
@@ -47,13 +47,22 @@ from inventory_core.backup.sqlite_copy import (
     schema_error,
 )
 from inventory_core.db import migrations
-from inventory_core.errors import BackupError, BackupSpaceError, InventoryError, ReadOnlyModeError
+from inventory_core.errors import (
+    BackupError,
+    BackupFolderUnsafeError,
+    BackupSpaceError,
+    InventoryError,
+    ReadOnlyModeError,
+    UnsafeFileError,
+)
 
 if TYPE_CHECKING:
     from inventory_core.backup.restore import RestorePlan, RestoreResult
     from inventory_core.db.database import Database
 
 log = get_logger("inventory_core.backup")
+
+RESERVE_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,8 @@ class BackupService:
     ) -> None:
         self.db = db
         folder = db.backup_dir if directory is None else Path(directory)
-        self.directory = folder.expanduser().resolve()
+        self._given = folder.expanduser()
+        self.directory = self._given.resolve()
         self.retention = retention or RetentionPolicy()
         self.step_pages = step_pages
         self.max_restarts = max_restarts
@@ -121,6 +131,8 @@ class BackupService:
 
         Raises:
             BackupSpaceError: the folder ran out of space (nothing partial is left).
+            BackupFolderUnsafeError: the folder is a dangling link or writable by everyone.
+            UnsafeFileError: no backup name could be created safely.
             BackupToolMissingError: PostgreSQL without ``pg_dump``.
             BackupError: the copy failed its checks, or another I/O error.
             ReadOnlyModeError: ``record`` on a database opened read-only (nothing is copied).
@@ -130,47 +142,49 @@ class BackupService:
                 "a backup records itself in the audit trail (record=False backs it up without)",
                 path=str(self.db.path or self.db.display_url),
             )
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self._checked_folder()
+        remove_leftovers(self.directory, self.stem)
         started = time.monotonic()
         now = datetime.now(UTC)
         suffix = ".db" if self.db.path is not None else ".dump"
-        target = new_backup_path(self.directory, self.stem, reason, suffix, now)
-        tmp = target.with_name(f".{target.name}.tmp")
+        target, tmp = self._reserve(reason, suffix, now)
+        published = False
         try:
-            if self.db.path is not None:
-                method, facts = self._copy_sqlite(tmp, progress)
-            else:
-                facts = self._server_facts()
-                create_private(tmp)
-                postgres.dump(self.db.url, tmp)
-                method = "pg_dump"
-            fsync_file(tmp)
-            fault_point("backup-before-rename")
-            manifest = Manifest(
-                file=target.name,
-                sha256=sha256_file(tmp),
-                size=tmp.stat().st_size,
-                dialect=self.db.dialect,
-                method=method,
-                reason=reason,
-                run_id=current_run_id(),
-                created_at=now.isoformat(),
-                verified=True,
-                library_version=library_version(),
-                sqlite_version=sqlite3.sqlite_version,
-                **facts,
-            )
-            os.replace(tmp, target)
-            fsync_dir(self.directory)
-            fault_point("backup-manifest")
-            write_manifest(manifest, target)
+            with tmp:
+                if self.db.path is not None:
+                    method, facts = self._copy_sqlite(tmp, progress)
+                else:
+                    facts = self._server_facts()
+                    postgres.dump(self.db.url, tmp)
+                    method = "pg_dump"
+                tmp.sync()
+                fault_point("backup-before-rename")
+                manifest = Manifest(
+                    file=target.name,
+                    sha256=tmp.sha256(),
+                    size=tmp.size(),
+                    dialect=self.db.dialect,
+                    method=method,
+                    reason=reason,
+                    run_id=current_run_id(),
+                    created_at=now.isoformat(),
+                    verified=True,
+                    library_version=library_version(),
+                    sqlite_version=sqlite3.sqlite_version,
+                    **facts,
+                )
+                tmp.publish(target)
+                published = True
+                fault_point("backup-manifest")
+                write_manifest(manifest, target)
         except BaseException as exc:
-            remove_quietly(tmp, *sidecars(tmp), target, manifest_path(target))
+            # Leaving ``with tmp`` removed the copy, under its temp or its final name.
+            remove_quietly(*sidecars(temp_path(target)))
+            if published:
+                remove_quietly(manifest_path(target))
             if isinstance(exc, InventoryError) or not isinstance(exc, Exception):
                 raise
-            if is_disk_full(exc):
-                raise BackupSpaceError(str(exc), folder=str(self.directory)) from exc
-            raise BackupError(str(exc)) from exc
+            raise self._failure(exc) from exc
         elapsed_ms = (time.monotonic() - started) * 1000
         if record:
             details = {"file": target.name, "reason": reason, "sha256": manifest.sha256}
@@ -185,9 +199,64 @@ class BackupService:
         )
         return target
 
-    def _copy_sqlite(self, tmp: Path, progress: Progress | None) -> tuple[str, dict[str, Any]]:
+    def _checked_folder(self) -> Path:
+        """The backup folder, created (mode 0700) when missing, once it is checked sound.
+
+        A folder every user may write to (without the sticky bit of ``/tmp``) would let
+        anyone swap a verified copy before it is renamed into place; a link to a folder
+        that does not exist would make the backups land wherever it points once created.
+
+        Raises:
+            BackupFolderUnsafeError: a dangling link, not a folder, or writable by everyone.
+        """
+        folder = str(self._given)
+        if self._given.is_symlink() and not self._given.exists():
+            raise BackupFolderUnsafeError(
+                "it is a symbolic link to a folder that does not exist", folder=folder
+            )
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except FileExistsError as exc:
+            raise BackupFolderUnsafeError("it is not a folder", folder=folder) from exc
+        mode = os.lstat(self.directory).st_mode
+        if not stat.S_ISDIR(mode):
+            raise BackupFolderUnsafeError("it is not a folder", folder=folder)
+        if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
+            raise BackupFolderUnsafeError(
+                "every user of this machine may write in it, so anyone could swap a backup",
+                folder=folder,
+            )
+        return self.directory
+
+    def _reserve(self, reason: str, suffix: str, now: datetime) -> tuple[Path, PrivateFile]:
+        """A free backup name and its temp file, created exclusively.
+
+        When the temp name is taken meanwhile (another process's backup in the same second,
+        or something planted there), the next ``-N`` name is tried.
+
+        Raises:
+            UnsafeFileError: no free name after :data:`RESERVE_ATTEMPTS` tries.
+        """
+        for _ in range(RESERVE_ATTEMPTS):
+            target = new_backup_path(self.directory, self.stem, reason, suffix, now)
+            try:
+                return target, PrivateFile(temp_path(target))
+            except UnsafeFileError as exc:
+                taken = exc
+            except OSError as exc:
+                raise self._failure(exc) from exc
+        raise taken
+
+    def _failure(self, exc: Exception) -> BackupError:
+        """The typed error for an I/O failure of a backup (a full disk has its own)."""
+        if is_disk_full(exc):
+            return BackupSpaceError(str(exc), folder=str(self.directory))
+        return BackupError(str(exc))
+
+    def _copy_sqlite(
+        self, tmp: PrivateFile, progress: Progress | None
+    ) -> tuple[str, dict[str, Any]]:
         assert self.db.path is not None
-        create_private(tmp)
         fault_point("backup-copy")
         stats = online_copy(
             self.db.path,
@@ -198,9 +267,9 @@ class BackupService:
             deadline_s=self.deadline_s,
             progress=progress,
         )
-        conn = open_readonly(tmp)
+        conn = open_readonly(tmp.path)
         try:
-            wrong = schema_error(conn, tmp)
+            wrong = schema_error(conn, tmp.path)
             if wrong is not None:
                 raise BackupError(f"the copy is not a usable database: {wrong.message}")
             problems = content_problems(conn)

@@ -10,6 +10,7 @@ restarted: at the first restarts, or past the deadline, it finishes in one step 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inventory_core.audit.logs import get_logger
+from inventory_core.backup.files import fault_point
+from inventory_core.backup.private import PrivateFile
 from inventory_core.db import migrations
 from inventory_core.db.preflight import SQLITE_HEADER
 from inventory_core.errors import (
@@ -55,7 +58,7 @@ class _FallBack(Exception):
 
 def online_copy(
     source: Path,
-    dest: Path,
+    dest: PrivateFile,
     *,
     busy_timeout_s: float = 5.0,
     step_pages: int = STEP_PAGES,
@@ -66,11 +69,13 @@ def online_copy(
     """Copy the live database ``source`` into ``dest`` (a new file) with the backup API.
 
     The copy is a consistent snapshot: every transaction is in it whole or not at all.
-    ``dest`` is left in ``journal_mode=DELETE`` so the one file is self-contained.
+    ``dest`` is left in ``journal_mode=DELETE`` so the one file is self-contained. SQLite
+    opens ``dest`` by its name, so the name is checked to still be the file this process
+    created before the copy and after it.
 
     Args:
         source: the live database (WAL mode; other processes may be writing).
-        dest: the file to fill (created empty beforehand, mode 0600).
+        dest: the empty file to fill, created exclusively (mode 0600).
         busy_timeout_s: how long to wait for a lock on the source.
         step_pages: pages per step while no writer restarts the copy.
         max_restarts: restarts tolerated before finishing in one step.
@@ -90,20 +95,22 @@ def online_copy(
         last_remaining = remaining
         if progress is not None:
             progress(total - remaining, total)
+        if remaining < total:
+            fault_point("backup-mid-copy")
         if restarts > max_restarts or time.monotonic() - started > deadline_s:
             raise _FallBack
 
+    dest.check()
     src = sqlite3.connect(source, timeout=busy_timeout_s)
     try:
         method = "stepped"
-        dst = _open_dest(dest)
+        dst = _open_dest(dest.path)
         try:
             src.backup(dst, pages=step_pages, progress=on_step, sleep=BUSY_SLEEP_S)
         except _FallBack:
             # Without a journal the abandoned copy cannot roll back: start from an empty file.
             dst.close()
-            with dest.open("r+b") as handle:
-                handle.truncate(0)
+            os.ftruncate(dest.fd, 0)
             method = "one-step"
             log.warning(
                 "backup_fallback_one_step",
@@ -111,7 +118,8 @@ def online_copy(
                 elapsed_s=round(time.monotonic() - started, 3),
                 reason="writers kept restarting the stepped copy",
             )
-            dst = _open_dest(dest)
+            dest.check()
+            dst = _open_dest(dest.path)
             src.backup(dst, pages=-1, sleep=BUSY_SLEEP_S)
             if progress is not None:
                 progress(total_pages, total_pages)
@@ -122,6 +130,7 @@ def online_copy(
                 dst.close()
     finally:
         src.close()
+    dest.check()
     return CopyStats(method, restarts, round(time.monotonic() - started, 4), total_pages)
 
 

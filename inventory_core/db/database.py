@@ -47,6 +47,7 @@ from inventory_core.errors import (
     is_retryable,
     translate_db_errors,
 )
+from inventory_core.redaction import redact_url
 
 T = TypeVar("T")
 CheckLevel = Literal["quick", "full"] | None
@@ -119,6 +120,8 @@ class Database:
         A new or empty database is accepted (call :meth:`upgrade` to create the schema).
         The checks run on the SQLite file *before* SQLAlchemy connects (connecting in WAL
         mode writes), so a refused file keeps its bytes and gets no ``-wal``/``-shm``.
+        The temp files killed backups and restores of this database left behind are
+        removed first (see :mod:`inventory_core.backup.leftovers`).
 
         With ``read_only`` nothing is ever written: not a byte of the file, no new
         ``-wal``/``-shm`` left behind, no backup, no migration, no ``PRAGMA optimize``; a
@@ -157,6 +160,8 @@ class Database:
         access = Access.QUERY_ONLY if read_only else Access.READ_WRITE
         revision: str | None = None
         empty = False
+        if not read_only:
+            _remove_leftovers(settings, parsed, path)
         if path is not None:
             _recover_restore(path, read_only=read_only)
             access = file_access(path, create=create and not read_only, read_only=read_only)
@@ -223,8 +228,12 @@ class Database:
 
     @property
     def display_url(self) -> str:
-        """The URL with any password hidden."""
-        return self.url.render_as_string(hide_password=True)
+        """The URL as it may be shown or logged: every credential in it is ``***``.
+
+        Both places a password can sit (``user:pw@`` and ``?password=``) and any other
+        secret-looking query parameter are hidden (:func:`~inventory_core.redaction.redact_url`).
+        """
+        return redact_url(self.url)
 
     def revision(self) -> str | None:
         """The schema revision stamped in the database."""
@@ -563,6 +572,16 @@ def _server_name(url: URL) -> str:
         return "memory"
     parts = (url.host or "localhost", str(url.port or 5432), url.database or "postgres")
     return "-".join(part.replace(os.sep, "_") for part in parts)
+
+
+def _remove_leftovers(settings: Settings, url: URL, path: Path | None) -> None:
+    """Remove the temp files killed backups and restores of this database left behind."""
+    from inventory_core.backup.leftovers import remove_leftovers
+
+    if path is None and url.get_backend_name() == "sqlite":
+        return  # an in-memory database has no backups
+    stem = path.stem if path is not None else str(url.database or "postgres")
+    remove_leftovers(settings.backup_folder(path, _server_name(url)), stem, path)
 
 
 def _check_revision(revision: str | None, *, migrate: bool) -> None:

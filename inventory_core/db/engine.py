@@ -32,6 +32,7 @@ from inventory_core.audit.logs import get_logger
 from inventory_core.config import Settings
 from inventory_core.db.readonly import Access, apply_read_only_pragmas, connection_url
 from inventory_core.errors import DatabaseError, UnsupportedDatabaseError
+from inventory_core.redaction import redact_url
 
 log = get_logger("inventory_core.db")
 
@@ -102,7 +103,7 @@ def normalize_url(url: str | os.PathLike[str] | URL) -> URL:
         return parsed
     if backend == "sqlite":
         return parsed
-    raise UnsupportedDatabaseError(url=parsed.render_as_string(hide_password=True))
+    raise UnsupportedDatabaseError(url=redact_url(parsed))
 
 
 def sqlite_path(url: URL) -> Path | None:
