@@ -7,6 +7,7 @@ target (a 1,400-byte file, mode 0644) keeps its bytes and mode.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -190,20 +191,23 @@ def test_links_planted_at_the_snapshot_zip_names_are_not_followed(
 def test_links_planted_in_the_export_folder_while_it_is_written_are_not_followed(
     db: Database, tmp_path: Path, victim: Path
 ) -> None:
-    """Links planted at the names not written yet, mid-export, are refused (IO_010)."""
+    """Links planted at the final names mid-export are replaced, never written through."""
     from inventory_core.models import metadata
 
     folder = tmp_path / "snapshot"
     names = [f"{t}.csv" for t in metadata.tables] + ["manifest.json", "README.txt"]
+    before = victim.read_bytes()
 
     def plant(_table: str, _rows: int) -> None:
         for name in names:
             if not os.path.lexists(folder / name):
                 (folder / name).symlink_to(victim)
 
-    with pytest.raises(errors.InventoryError) as raised:
-        export_csv(db, folder, progress=plant)
-    assert raised.value.code == "IO_010"
+    export_csv(db, folder, progress=plant)
+    assert victim.read_bytes() == before and _mode(victim) == 0o644
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    written = [folder / "manifest.json"] + [folder / t["file"] for t in manifest["tables"].values()]
+    assert all(not p.is_symlink() and _mode(p) == 0o600 for p in written)
 
 
 def test_links_planted_at_the_bundle_names_are_not_followed(
