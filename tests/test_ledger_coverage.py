@@ -75,7 +75,7 @@ def tamper_ledger(db: Database, *statements: str) -> None:
     try:
         with engine.begin() as conn:
             # The trigger function stays; only the triggers were dropped.
-            again = [s for s in create_sql(dialect) if "FUNCTION inventory_core" not in s]
+            again = [s for s in create_sql(dialect) if "CREATE OR REPLACE FUNCTION" not in s]
             for statement in [*drop, *statements, *again]:
                 conn.exec_driver_sql(statement)
     finally:
@@ -257,3 +257,19 @@ def test_random_tampering_is_always_caught(
         changed = [tuple(r) for r in uow.execute(content)] != before
     assert audit.verify(db).ok is not changed
     db.close()
+
+
+@pytest.mark.postgres
+def test_seals_do_not_depend_on_the_servers_date_style(pg_url: str) -> None:
+    """A PostgreSQL server printing dates as DD/MM/YYYY still verifies the same seals."""
+    db = Database.open(pg_url, settings=test_settings())
+    db.upgrade()
+    shop(db)
+    tamper_ledger(db, f"ALTER DATABASE \"{db.url.database}\" SET datestyle = 'SQL, DMY'")
+    db.close()
+    db = Database.open(pg_url, settings=test_settings())
+    with db.read() as uow:
+        assert "/" in str(uow.execute(text("SELECT DATE '2026-02-12'::text")).scalar_one())
+    report = audit.verify(db)
+    db.close()
+    assert report.ok, report.reason

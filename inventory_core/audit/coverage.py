@@ -34,7 +34,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Date, String, Table, bindparam, cast, func, select
+from sqlalchemy import ColumnElement, Date, String, Table, bindparam, func, select
+from sqlalchemy.ext.compiler import compiles
 
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
@@ -45,6 +46,30 @@ SAMPLE_FINDINGS = 20
 STREAM_BATCH = 10_000
 _INFO_NOTED = "coverage_noted"
 _INFO_MARKS = "coverage_marks"
+
+
+class IsoDate(ColumnElement[str]):
+    """A date column as ``YYYY-MM-DD`` text whatever the session's settings.
+
+    SQLite stores it so; PostgreSQL's ``date::text`` follows ``DateStyle`` (``SQL, DMY``
+    prints ``12/02/2026``), so ``to_char`` spells the format out.
+    """
+
+    inherit_cache = True
+    type = String()
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+
+
+@compiles(IsoDate)
+def _iso_date_default(element: IsoDate, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.column, **kw)} AS VARCHAR)"
+
+
+@compiles(IsoDate, "postgresql")
+def _iso_date_postgresql(element: IsoDate, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.column, **kw)}, 'YYYY-MM-DD')"
 
 
 @dataclass(frozen=True)
@@ -61,16 +86,9 @@ class Covered:
         return metadata.tables[self.name]
 
     def rows_statement(self) -> Any:
-        """``SELECT`` of the digested columns, dates as text (the same on both backends)."""
-        table = self.table
-        return select(
-            *(
-                cast(table.c[name], String)
-                if isinstance(table.c[name].type, Date)
-                else table.c[name]
-                for name in self.columns
-            )
-        )
+        """``SELECT`` of the digested columns, dates as ISO text (the same on both backends)."""
+        columns = [self.table.c[name] for name in self.columns]
+        return select(*(IsoDate(c) if isinstance(c.type, Date) else c for c in columns))
 
 
 # The columns are frozen here, not read from the models: a later migration that adds a
@@ -226,9 +244,20 @@ def _windows(ids: set[int]) -> Iterator[tuple[int, int]]:
 
 
 def note(uow: UnitOfWork, table: str, *ids: int) -> None:
-    """Record that this unit of work wrote (inserted or changed) these rows of ``table``."""
-    noted: dict[str, set[int]] = uow.info.setdefault(_INFO_NOTED, {})
-    noted.setdefault(table, set()).update(ids)
+    """Record that this unit of work wrote (inserted or changed) these rows of ``table``;
+    :func:`collect` reads them back."""
+    noted: dict[str, dict[int, str | None]] = uow.info.setdefault(_INFO_NOTED, {})
+    rows = noted.setdefault(table, {})
+    for rid in ids:
+        rows[rid] = None
+
+
+def note_row(uow: UnitOfWork, table: str, rid: int, values: Sequence[Any]) -> None:
+    """Record a row this unit of work inserted, with the values it stored (dates as ISO
+    text), so :func:`collect` need not read it back: a sale's hot path. The values must be
+    what the database returns for the row, which :func:`check` proves on every verify."""
+    noted: dict[str, dict[int, str | None]] = uow.info.setdefault(_INFO_NOTED, {})
+    noted.setdefault(table, {})[rid] = row_text(values)
 
 
 def mark(uow: UnitOfWork, table: str) -> None:
@@ -247,18 +276,27 @@ def discard(uow: UnitOfWork) -> None:
 
 def collect(uow: UnitOfWork) -> str:
     """The ``ledger`` field of the audit row this unit of work appends now (``"{}"`` when it
-    wrote no covered row), read back from the database so the digest is of what is stored."""
-    noted: dict[str, set[int]] = uow.info.pop(_INFO_NOTED, {})
-    marks: dict[str, int] = uow.info.pop(_INFO_MARKS, {})
+    wrote no covered row), from what is stored: rows noted without their values are read
+    back."""
+    info = uow.info
+    noted: dict[str, dict[int, str | None]] = info.pop(_INFO_NOTED, None) or {}
+    marks: dict[str, int] = info.pop(_INFO_MARKS, None) or {}
     if not noted and not marks:
         return "{}"
+    if not marks and len(noted) == 1 and "transactions" in noted:
+        # A single write: one event whose stored values are known.
+        (rid, text), *more = noted["transactions"].items()
+        if not more and text is not None:
+            return f'{{"transactions":[[{rid},{rid},"{digest_of((text,))}"]]}}'
     body: dict[str, list[list[Any]]] = {}
     for spec in COVERED:
         rows: dict[int, str] = {}
         if spec.name in marks:
             found = uow.run_prepared(_ABOVE[spec.name], {"lo": marks[spec.name]}).fetchall()
             rows.update((int(r[0]), row_text(r)) for r in found)
-        wanted = {i for i in noted.get(spec.name, ()) if i not in rows}
+        given = noted.get(spec.name, {})
+        rows.update((rid, text) for rid, text in given.items() if text is not None)
+        wanted = {rid for rid in given if rid not in rows}
         for lo, hi in _windows(wanted):
             found = uow.run_prepared(_BETWEEN[spec.name], {"lo": lo, "hi": hi}).fetchall()
             rows.update((int(r[0]), row_text(r)) for r in found if int(r[0]) in wanted)
@@ -275,7 +313,7 @@ def entries(spec: Covered, rows: dict[int, str]) -> list[list[Any]]:
 
 
 def encode(body: dict[str, list[list[Any]]]) -> str:
-    """The canonical JSON text of a ``ledger`` field."""
+    """The canonical JSON text of a ``ledger`` field (sorted keys, no spaces)."""
     return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
@@ -330,12 +368,6 @@ class _Runs:
         self.audit = array("q")
         self.digests = bytearray()
 
-    def add(self, audit_id: int, first: int, last: int, digest: str) -> None:
-        self.first.append(first)
-        self.last.append(last)
-        self.audit.append(audit_id)
-        self.digests += bytes.fromhex(digest.ljust(DIGEST_HEX, "0")[:DIGEST_HEX])
-
     def ordered(self) -> list[int]:
         """Run indexes by first id (already in order when ids grew with the chain)."""
         first = self.first
@@ -347,135 +379,261 @@ class _Runs:
 Latest = dict[int, tuple[int, str]]
 """Row id -> (audit id, digest) of the newest audit row naming a changing row."""
 
+_ONE_RUN = '{"transactions":[['
+"""How the seal of a single write starts: ``{"transactions":[[id,id,"digest"]]}``."""
 
-def _audit_entries(uow: UnitOfWork) -> tuple[dict[str, _Runs], dict[str, Latest], list[str]]:
-    """Every coverage entry of the trail: runs of insert-only tables, the newest entry of
-    each changing row, and entries that cannot be read."""
+
+class Seals:
+    """Every seal of the trail, gathered row by row (:meth:`add`), then checked (:func:`check`).
+
+    The chain walk of :func:`inventory_core.audit.verify.verify` reads every audit row
+    anyway, so it feeds this as it goes; the ``ledger_coverage`` invariant reads the
+    ``ledger`` column on its own. A single write's seal is parsed without ``json``: a
+    million of them are the common case.
+    """
+
+    def __init__(self, *, quick: bool = True) -> None:
+        self.runs = {spec.name: _Runs() for spec in COVERED if not spec.changes}
+        self.latest: dict[str, Latest] = {spec.name: {} for spec in COVERED if spec.changes}
+        self.bad: list[str] = []
+        self.quick = array("q") if quick else None
+        """Python's (keyed, per-process) hash of each single write's seal text, in trail
+        order: :func:`_quick_check` compares them with the seals the rows imply."""
+
+    def add(self, audit_id: int, text: str) -> None:
+        """Take in the ``ledger`` field of one audit row (not NULL, not ``"{}"``)."""
+        quick = self.quick
+        if (
+            quick is not None
+            and text.startswith(_ONE_RUN)
+            and text.endswith('"]]}')
+            and text.count("[") == 2
+        ):
+            quick.append(hash(text))
+            return
+        self._add_slowly(audit_id, text)
+
+    def _add_slowly(self, audit_id: int, text: str) -> None:
+        try:
+            body = json.loads(text)
+            for name, items in body.items():
+                if name in self.runs:
+                    runs = self.runs[name]
+                    for first, last, digest in items:
+                        packed = bytes.fromhex(str(digest))
+                        if len(packed) != DIGEST_HEX // 2:
+                            raise ValueError(f"digest {digest!r} is not {DIGEST_HEX} hex digits")
+                        runs.first.append(int(first))
+                        runs.last.append(int(last))
+                        runs.audit.append(audit_id)
+                        runs.digests += packed
+                elif name in self.latest:
+                    rows = self.latest[name]
+                    for rid, digest in items:
+                        rows[int(rid)] = (audit_id, str(digest))
+                else:
+                    self.bad.append(f"audit row {audit_id} seals an unknown table {name!r}")
+        except (ValueError, TypeError, AttributeError) as exc:
+            self.bad.append(f"audit row {audit_id} has an unreadable ledger seal ({exc})")
+
+
+def read_seals(uow: UnitOfWork, *, quick: bool = True) -> Seals:
+    """Every seal of the trail, read in ``uow``'s transaction (``quick=False``: every one
+    parsed, for the exact check)."""
     from inventory_core.models import AuditLog
 
-    runs = {spec.name: _Runs() for spec in COVERED if not spec.changes}
-    latest: dict[str, Latest] = {spec.name: {} for spec in COVERED if spec.changes}
-    bad: list[str] = []
+    seals = Seals(quick=quick)
     stmt = (
         select(AuditLog.audit_id, AuditLog.ledger)
         .where(AuditLog.ledger.is_not(None), AuditLog.ledger != "{}")
         .order_by(AuditLog.audit_id)
     )
-    found: Any = uow.execute(stmt)
-    for audit_id, text in found:
-        try:
-            body = json.loads(text)
-            for name, items in body.items():
-                if name in runs:
-                    add = runs[name].add
-                    for first, last, digest in items:
-                        add(audit_id, int(first), int(last), str(digest))
-                elif name in latest:
-                    rows = latest[name]
-                    for rid, digest in items:
-                        rows[int(rid)] = (audit_id, str(digest))
-                else:
-                    bad.append(f"audit row {audit_id} covers an unknown table {name!r}")
-        except (ValueError, TypeError, AttributeError) as exc:
-            bad.append(f"audit row {audit_id} has an unreadable ledger field ({exc})")
-    return runs, latest, bad
+    add = seals.add
+    for batch in _stream(uow, stmt):
+        for audit_id, text in batch:
+            add(audit_id, text)
+    return seals
 
 
-def check(uow: UnitOfWork) -> CoverageReport:
+def check(uow: UnitOfWork, seals: Seals | None = None) -> CoverageReport:
     """Prove that every covered row is sealed by exactly one audit entry whose digest matches.
 
     Runs in ``uow``'s transaction (one snapshot: call it in a read unit of work). Reads the
-    trail's ``ledger`` fields, then streams each covered table once in id order.
+    trail's seals (unless the chain walk gathered them: ``seals``), then streams each
+    covered table once in id order.
     """
     report = CoverageReport()
-    runs, latest, bad = _audit_entries(uow)
-    for finding in bad:
+    if seals is None:
+        seals = read_seals(uow)
+    for finding in seals.bad:
         report.add(finding)
     for spec in COVERED:
         stmt = spec.rows_statement().order_by(spec.table.c[spec.id_column])
-        rows = _stream(uow, stmt)
         if spec.changes:
-            _check_changing(spec, rows, latest[spec.name], report)
-        else:
-            _check_runs(spec, rows, runs[spec.name], report)
+            _check_changing(spec, _stream(uow, stmt), seals.latest[spec.name], report)
+            continue
+        runs = seals.runs[spec.name]
+        if spec.name == "transactions" and seals.quick is not None:
+            checked = _quick_check(_stream(uow, stmt), runs, seals.quick)
+            if checked is not None:
+                report.rows_checked += checked
+                continue
+            # Something does not line up: find out exactly what, from every seal parsed.
+            runs = read_seals(uow, quick=False).runs[spec.name]
+        _check_runs(spec, _stream(uow, stmt), runs, report)
     return report
 
 
+def _quick_check(batches: Iterator[Sequence[Any]], runs: _Runs, quick: array[int]) -> int | None:
+    """The rows checked when ``transactions`` is exactly what the trail sealed, else None.
+
+    Single writes, the common case, seal one row each, in trail order, which on SQLite is
+    also id order: each row then implies its own seal text, and only its keyed hash is
+    compared with the one :class:`Seals` kept, in step. Rows of longer runs (bulk units,
+    receipts, a migration's seal) are hashed run by run as in :func:`_check_runs`. Anything
+    that does not line up (an edited, extra or missing row, seals out of id order) returns
+    None, and :func:`check` runs the exact check, which names what is wrong.
+    """
+    order = runs.ordered()
+    first = [runs.first[i] for i in order]
+    last = [runs.last[i] for i in order]
+    digest = [bytes(runs.digests[16 * i : 16 * i + 16]) for i in order]
+    total, position, high = len(order), 0, -1
+    sha256 = hashlib.sha256
+    expected_quick, k = len(quick), 0
+    open_last, seen, h = -1, 0, None
+    run_first, run_digest = 0, b""
+    checked = 0
+    for batch in batches:
+        checked += len(batch)
+        for row in batch:
+            rid = row[0]
+            text = f"{row!r}\n".encode("utf-8", "surrogatepass")
+            if h is not None:
+                if rid <= open_last:
+                    seen += 1
+                    h.update(text)
+                    continue
+                if seen != open_last - run_first + 1 or h.digest()[:16] != run_digest:
+                    return None
+                h = None
+            if position < total and first[position] <= rid:
+                if first[position] != rid or rid <= high:
+                    return None
+                run_first, open_last, run_digest = rid, last[position], digest[position]
+                high = open_last
+                position += 1
+                if open_last == rid:
+                    if sha256(text).digest()[:16] != run_digest:
+                        return None
+                    continue
+                seen, h = 1, sha256(text)
+                continue
+            sealed = sha256(text).hexdigest()[:DIGEST_HEX]
+            if k >= expected_quick or hash(f'{_ONE_RUN}{rid},{rid},"{sealed}"]]}}') != quick[k]:
+                return None
+            k += 1
+    if h is not None and (seen != open_last - run_first + 1 or h.digest()[:16] != run_digest):
+        return None
+    if position != total or k != expected_quick:
+        return None
+    return checked
+
+
 def _stream(uow: UnitOfWork, stmt: Any) -> Iterator[Sequence[Any]]:
+    """Batches of plain tuples (the driver's own on SQLite; a server-side cursor elsewhere)."""
     if uow.dialect == "sqlite":
         result = uow.connection.execute(stmt)
         cursor = result.cursor
         yield from iter(lambda: cursor.fetchmany(STREAM_BATCH), [])
         return
     result = uow.connection.execution_options(yield_per=STREAM_BATCH).execute(stmt)
-    yield from result.partitions()
+    for batch in result.partitions():
+        yield [tuple(row) for row in batch]
 
 
 def _check_runs(
     spec: Covered, batches: Iterator[Sequence[Any]], runs: _Runs, report: CoverageReport
 ) -> None:
+    """Walk the rows (id order) and the runs (first id order) side by side.
+
+    A run of one row, a single write's, is checked with one hash call on the spot; a longer
+    run (a bulk unit, a seal) is hashed as its rows stream by and checked when it ends.
+    """
     name = spec.name
     order = runs.ordered()
-    first, last, audit, digests = runs.first, runs.last, runs.audit, runs.digests
-    position = 0
+    first = [runs.first[i] for i in order]
+    last = [runs.last[i] for i in order]
+    audit = [runs.audit[i] for i in order]
+    digests = runs.digests
+    offset = [16 * i for i in order]
     total = len(order)
-    current = -1  # index of the run being filled
+    sha256 = hashlib.sha256
+    position = 0  # the next run to start
+    open_run = -1  # a run of several rows being hashed
+    open_last = -1
     h: Any = None
     seen = 0
-    previous_last = None
+    high = -1  # the largest id sealed by a run started so far (overlap check)
+    checked = 0
+
+    def missing(index: int, count: int) -> None:
+        report.add(
+            f"{name} rows {first[index]}..{last[index]} sealed by audit row {audit[index]}: "
+            f"{count} of them are missing (deleted)"
+        )
 
     def close(index: int) -> None:
         expected = last[index] - first[index] + 1
-        where = f"{name} rows {first[index]}..{last[index]} sealed by audit row {audit[index]}"
         if seen != expected:
-            report.add(f"{where}: {expected - seen} of them are missing (deleted)")
-        elif h.digest()[:16] != bytes(digests[16 * index : 16 * index + 16]):
-            report.add(f"{where} no longer match its digest (edited)")
+            missing(index, expected - seen)
+        elif h.digest()[:16] != digests[offset[index] : offset[index] + 16]:
+            report.add(
+                f"{name} rows {first[index]}..{last[index]} sealed by audit row "
+                f"{audit[index]} no longer match its digest (edited)"
+            )
 
-    checked = 0
     for batch in batches:
+        checked += len(batch)
         for row in batch:
-            checked += 1
             rid = row[0]
-            while current >= 0 and rid > last[current]:
-                close(current)
-                current = -1
-            if current < 0:
-                while position < total and last[order[position]] < rid:
-                    index = order[position]
-                    seen, h = 0, None
+            if open_run >= 0:
+                if rid <= open_last:
+                    seen += 1
+                    h.update(f"{row!r}\n".encode("utf-8", "surrogatepass"))
+                    continue
+                close(open_run)
+                open_run = -1
+            while position < total and last[position] < rid:
+                missing(position, last[position] - first[position] + 1)
+                position += 1
+            if position < total and first[position] <= rid:
+                index = position
+                position += 1
+                if first[index] <= high:
                     report.add(
-                        f"{name} rows {first[index]}..{last[index]} sealed by audit row "
-                        f"{audit[index]} are missing (deleted)"
+                        f"{name} row {first[index]} is sealed twice (audit row "
+                        f"{audit[index]} overlaps an earlier one)"
                     )
-                    position += 1
-                if position < total and first[order[position]] <= rid:
-                    index = order[position]
-                    if previous_last is not None and first[index] <= previous_last:
+                high = max(high, last[index])
+                text = f"{row!r}\n".encode("utf-8", "surrogatepass")
+                if first[index] == last[index]:
+                    if sha256(text).digest()[:16] != digests[offset[index] : offset[index] + 16]:
                         report.add(
-                            f"{name} row {first[index]} is sealed twice (audit row "
-                            f"{audit[index]} overlaps an earlier one)"
+                            f"{name} rows {rid}..{rid} sealed by audit row {audit[index]} "
+                            "no longer match its digest (edited)"
                         )
-                    previous_last = last[index]
-                    current, seen, h = index, 0, hashlib.sha256()
-                    position += 1
-            if current >= 0:
-                seen += 1
-                h.update(repr(tuple(row)).encode("utf-8", "surrogatepass"))
-                h.update(b"\n")
-            else:
-                report.add(
-                    f"{name} row {rid} is sealed by no audit row: it was written behind "
-                    "the library's back"
-                )
-    if current >= 0:
-        close(current)
+                    continue
+                open_run, open_last, seen, h = index, last[index], 1, sha256(text)
+                continue
+            report.add(
+                f"{name} row {rid} is sealed by no audit row: it was written behind "
+                "the library's back"
+            )
+    if open_run >= 0:
+        close(open_run)
     while position < total:
-        index = order[position]
-        report.add(
-            f"{name} rows {first[index]}..{last[index]} sealed by audit row {audit[index]} "
-            "are missing (deleted)"
-        )
+        missing(position, last[position] - first[position] + 1)
         position += 1
     report.rows_checked += checked
 

@@ -153,7 +153,8 @@ def verify(
         AuditManifestError: ``against`` cannot be read or has no head hash.
     """
     expected_head, expected_rows = load_manifest(against) if against is not None else (None, None)
-    walk = _Walk(expected_head, expected_rows)
+    seals = coverage.Seals() if ledger else None
+    walk = _Walk(expected_head, expected_rows, seals)
     columns = (
         AuditLog.audit_id,
         AuditLog.timestamp,
@@ -189,7 +190,7 @@ def verify(
         report = walk.finish()
         if not report.ok or not ledger:
             return report
-        sealed = coverage.check(uow)
+        sealed = coverage.check(uow, seals)
     if sealed.ok:
         return replace(report, ledger_rows_checked=sealed.rows_checked)
     return replace(
@@ -224,7 +225,13 @@ def db_context(db: Database) -> dict[str, Any]:
 class _Walk:
     """The state of one walk along the chain, fed in batches of rows."""
 
-    def __init__(self, expected_head: str | None, expected_rows: int | None) -> None:
+    def __init__(
+        self,
+        expected_head: str | None,
+        expected_rows: int | None,
+        seals: coverage.Seals | None = None,
+    ) -> None:
+        self.seals = seals
         self.expected_head = expected_head
         self.expected_rows = expected_rows
         self.head_seen = expected_head is None or expected_head == GENESIS_HASH
@@ -251,6 +258,7 @@ class _Walk:
         )
         expected_head, expected_rows = self.expected_head, self.expected_rows
         sealed = self.sealed
+        seal = self.seals.add if self.seals is not None else None
         for (
             audit_id,
             timestamp,
@@ -285,8 +293,11 @@ class _Walk:
                 report = self._special(audit_id, fields, prev, stored)
                 if report is not None:
                     return report
-            if ledger is not None and not sealed:
-                sealed = self.sealed = True
+            if ledger is not None:
+                if not sealed:
+                    sealed = self.sealed = True
+                if seal is not None and ledger != "{}":
+                    seal(audit_id, ledger)
             before_last, last_hash, last_id = last_hash, stored, audit_id
         self.last_hash, self.hash_before_last, self.last_id, self.count = (
             last_hash,

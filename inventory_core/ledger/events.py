@@ -257,8 +257,10 @@ def event_row(ev: AnyEvent, now: str | None = None) -> dict[str, Any]:
 
 def insert_event(uow: UnitOfWork, ev: EventIn) -> int:
     """Insert the event's row and return its transaction id (noted for the audit seal)."""
-    tid = int(uow.run_prepared(INSERT_EVENT, event_row(ev)).fetchone()[0])
-    coverage.note(uow, "transactions", tid)
+    row = event_row(ev)
+    tid = int(uow.run_prepared(INSERT_EVENT, row).fetchone()[0])
+    stored = (tid, ev.date.isoformat(), *(row[name] for name in _EVENT_COLUMNS[1:]))
+    coverage.note_row(uow, "transactions", tid, stored)
     return tid
 
 
