@@ -1,0 +1,181 @@
+"""The bulk path's lots: a chunk's FEFO consumption worked out in memory, then written.
+
+:func:`plan` reads the chunk's SKUs' open lots once and replays the chunk over them in
+chunk order, as single writes in that order would: a RECEIPT with an expiry adds a lot,
+each decrease takes its units FEFO, and at the end each SKU's lots are trimmed to its final
+on_hand (the trim is booked to the SKU's last event of the chunk). It runs before the
+events are inserted, so that only the events that need their transaction id (they start
+a lot, or they drew from one) are inserted with ``RETURNING``; :func:`write` then inserts
+the new lots, updates the changed ones and books the draws (``lot_draws``) in a few
+statements. A chunk whose SKUs have no open lot and which creates none costs one query.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
+
+from inventory_core.db.uow import UnitOfWork
+from inventory_core.ledger.draws import INSERT_DRAWS
+from inventory_core.ledger.inputs import AnyEvent
+from inventory_core.models import Lot
+
+_l = cast(Table, Lot.__table__)
+
+NEW = 2**62
+"""Keys of lots created in the chunk start here (``NEW + index``): they sort after every
+existing lot of the same expiry, as their ids will."""
+
+
+@dataclass(slots=True)
+class HeldLot:
+    """A lot as the chunk leaves it: ``key`` is its id, or ``NEW + index`` for a new one."""
+
+    key: int
+    expiry: date | None
+    remaining: int
+    start: int
+
+    def fefo(self) -> tuple[bool, date, int]:
+        """First expiry first, lots without expiry last, then by id."""
+        return (self.expiry is None, self.expiry or date.min, self.key)
+
+
+@dataclass
+class LotPlan:
+    """What a chunk does to its SKUs' lots."""
+
+    lots: list[HeldLot] = field(default_factory=list)
+    taken: dict[int, dict[int, int]] = field(default_factory=dict)
+    """Chunk index -> {lot key: units that event drew}."""
+
+    def needs_id(self, chunk: Sequence[AnyEvent]) -> set[int]:
+        """Chunk indices whose transaction id the lot rows refer to."""
+        starting = {index for index, ev in enumerate(chunk) if ev.expiry is not None}
+        return starting | set(self.taken)
+
+
+_OPEN = select(_l.c.lot_id, _l.c.sku, _l.c.expiry_date, _l.c.qty_remaining).where(
+    _l.c.sku.in_(bindparam("skus", expanding=True)), _l.c.qty_remaining > 0
+)
+
+
+def plan(
+    uow: UnitOfWork,
+    chunk: Sequence[AnyEvent],
+    decreases: dict[int, int],
+    finals: dict[str, int],
+) -> LotPlan:
+    """Replay the chunk over its SKUs' open lots (see the module docstring).
+
+    Args:
+        uow: the unit of work of the chunk.
+        chunk: the validated events, in chunk order.
+        decreases: chunk index -> how much that event lowers on_hand where it falls.
+        finals: each SKU's on_hand after the chunk.
+    """
+    skus = sorted({ev.sku for ev in chunk})
+    held: dict[str, list[HeldLot]] = defaultdict(list)
+    result = LotPlan()
+    rows: Any = uow.execute(_OPEN, {"skus": skus})
+    for lot_id, sku, expiry, remaining in rows:
+        lot = HeldLot(int(lot_id), expiry, int(remaining), int(remaining))
+        held[sku].append(lot)
+        result.lots.append(lot)
+    if not held and all(ev.expiry is None for ev in chunk):
+        return result
+    for lots in held.values():
+        lots.sort(key=HeldLot.fefo)
+    last: dict[str, int] = {}
+    for index, ev in enumerate(chunk):
+        last[ev.sku] = index
+        if ev.expiry is not None:
+            lot = HeldLot(NEW + index, ev.expiry, ev.qty, ev.qty)
+            insort(held[ev.sku], lot, key=HeldLot.fefo)
+            result.lots.append(lot)
+        elif index in decreases and held.get(ev.sku):
+            _book(result, index, _take(held[ev.sku], decreases[index]))
+    for sku, lots in held.items():
+        excess = sum(lot.remaining for lot in lots) - max(finals.get(sku, 0), 0)
+        if excess > 0:
+            _book(result, last[sku], _take(lots, excess))
+    return result
+
+
+def _book(result: LotPlan, index: int, taken: dict[int, int]) -> None:
+    if taken:
+        mine = result.taken.setdefault(index, {})
+        for key, qty in taken.items():
+            mine[key] = mine.get(key, 0) + qty
+
+
+def _take(held: list[HeldLot], amount: int) -> dict[int, int]:
+    """Take ``amount`` from the front of FEFO-sorted lots, dropping the ones emptied."""
+    taken: dict[int, int] = {}
+    while amount > 0 and held:
+        lot = held[0]
+        qty = min(amount, lot.remaining)
+        lot.remaining -= qty
+        amount -= qty
+        taken[lot.key] = qty
+        if lot.remaining == 0:
+            held.pop(0)
+    return taken
+
+
+def write(uow: UnitOfWork, chunk: Sequence[AnyEvent], tids: list[int], lots: LotPlan) -> None:
+    """Insert the chunk's new lots, update the changed ones, book the draws.
+
+    ``tids`` holds the transaction id of every index :meth:`LotPlan.needs_id` named.
+    """
+    ids = {lot.key: lot.key for lot in lots.lots if lot.key < NEW}
+    drawn_from_new = any(key >= NEW for taken in lots.taken.values() for key in taken)
+    new_rows = [
+        (lot, _lot_row(chunk[lot.key - NEW], tids[lot.key - NEW], lot))
+        for lot in lots.lots
+        if lot.key >= NEW
+    ]
+    if drawn_from_new:
+        for lot, row in new_rows:
+            ids[lot.key] = int(
+                uow.execute(insert(_l).values(row).returning(_l.c.lot_id)).scalar_one()
+            )
+    elif new_rows:
+        uow.execute(insert(_l), [row for _, row in new_rows])
+    changed = [
+        {"b_lot_id": lot.key, "b_remaining": lot.remaining}
+        for lot in lots.lots
+        if lot.key < NEW and lot.remaining != lot.start
+    ]
+    if changed:
+        uow.execute(
+            update(_l)
+            .where(_l.c.lot_id == bindparam("b_lot_id"))
+            .values(qty_remaining=bindparam("b_remaining")),
+            changed,
+        )
+    draws = [
+        {"b_lot_id": ids[key], "b_tid": tids[index], "b_rid": None, "b_qty": qty}
+        for index, taken in sorted(lots.taken.items())
+        for key, qty in taken.items()
+    ]
+    if draws:
+        uow.run_prepared_many(INSERT_DRAWS, draws)
+
+
+def _lot_row(ev: AnyEvent, tid: int, lot: HeldLot) -> dict[str, Any]:
+    return {
+        "sku": ev.sku,
+        "transaction_id": tid,
+        "document_id": ev.document_id,
+        "received_date": ev.date,
+        "expiry_date": ev.expiry,
+        "qty_received": ev.qty,
+        "qty_remaining": lot.remaining,
+    }
