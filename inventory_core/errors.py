@@ -195,11 +195,13 @@ class AppendOnlyViolationError(RepositoryError):
     steps = {
         "en": (
             "Record a correction instead: Inventory.adjust() or Inventory.revert().",
-            "Never edit the transactions, transaction_reversals or audit_log tables by hand.",
+            "Never edit the transactions, transaction_reversals, lot_draws or audit_log tables "
+            "by hand.",
         ),
         "it": (
             "Registra una correzione: Inventory.adjust() o Inventory.revert().",
-            "Non modificare a mano le tabelle transactions, transaction_reversals o audit_log.",
+            "Non modificare a mano le tabelle transactions, transaction_reversals, lot_draws o "
+            "audit_log.",
         ),
     }
 

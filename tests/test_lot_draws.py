@@ -6,7 +6,7 @@ import sqlite3
 from datetime import date
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from inventory_core import Database, Inventory, ReceiptLine
@@ -17,58 +17,27 @@ from inventory_core.errors import (
     LotDrawsMismatchError,
 )
 from inventory_core.invariants import HealthStatus, check_all
-from inventory_core.ledger import events
+from inventory_core.ledger import draws, events
 from inventory_core.ledger.inputs import EventIn, validate
-from inventory_core.models import EventType
-from tests.ledger_support import day, row_counts, table_fingerprint
-
-EARLY, LATE = date(2026, 3, 1), date(2026, 3, 20)
-
-
-def lots_of(db: Database, sku: str) -> dict[int, int]:
-    """qty_remaining of every lot of ``sku``, empty ones included, by lot id."""
-    with db.read() as uow:
-        rows = uow.execute(
-            text("SELECT lot_id, qty_remaining FROM lots WHERE sku = :s ORDER BY lot_id"),
-            {"s": sku},
-        ).all()
-    return {int(lot): int(qty) for lot, qty in rows}
-
-
-def draw_rows(db: Database) -> list[tuple[int, int | None, bool, int]]:
-    """(lot_id, transaction_id, made by a reversal, qty) of every draw, in id order."""
-    with db.read() as uow:
-        rows = uow.execute(
-            text(
-                "SELECT lot_id, transaction_id, reversal_id IS NOT NULL, qty FROM lot_draws "
-                "ORDER BY draw_id"
-            )
-        ).all()
-    return [(int(a), None if b is None else int(b), bool(c), int(d)) for a, b, c, d in rows]
-
-
-def lots_ok(db: Database) -> bool:
-    """Whether the lots_consistent invariant passes."""
-    return check_all(db, only=["lots_consistent"]).result("lots_consistent").ok
+from inventory_core.models import EventType, LotDraw
+from tests.ledger_support import (
+    EARLY,
+    LATE,
+    day,
+    draw_rows,
+    early_and_late,
+    lots_of,
+    lots_ok,
+    row_counts,
+    table_fingerprint,
+    two_lots,
+)
 
 
 @pytest.fixture
 def inv(any_db: Database) -> Inventory:
     """An Inventory with the SKU LATTE and two lots of 10: one early, one late expiry."""
-    inventory = Inventory(any_db, user="tester")
-    inventory.add_sku("LATTE")
-    inventory.receive(
-        "D1",
-        [ReceiptLine("LATTE", 10, expiry=LATE), ReceiptLine("LATTE", 10, expiry=EARLY)],
-        on=day(0),
-    )
-    return inventory
-
-
-def _ids(inv: Inventory) -> tuple[int, int]:
-    """The early and the late lot of LATTE."""
-    late, early = sorted(lots_of(inv.db, "LATTE"))
-    return early, late
+    return two_lots(any_db)
 
 
 def test_reverting_a_sale_gives_its_units_back_to_the_lot(any_db: Database) -> None:
@@ -88,7 +57,7 @@ def test_reverting_a_sale_gives_its_units_back_to_the_lot(any_db: Database) -> N
 
 def test_a_sale_across_two_lots_goes_back_to_both(inv: Inventory) -> None:
     """A sale of 14 takes 10 from the early lot and 4 from the late one; its revert returns both."""
-    early, late = _ids(inv)
+    early, late = early_and_late(inv.db)
     sale = inv.sell("LATTE", 14, on=day(1))
     assert lots_of(inv.db, "LATTE") == {early: 0, late: 6}
     inv.revert(sale, reason="returned")
@@ -98,7 +67,7 @@ def test_a_sale_across_two_lots_goes_back_to_both(inv: Inventory) -> None:
 
 def test_a_revert_after_later_sales_gives_back_only_what_it_took(inv: Inventory) -> None:
     """Later sales that emptied the early lot do not change what a reverted sale gets back."""
-    early, late = _ids(inv)
+    early, late = early_and_late(inv.db)
     first = inv.sell("LATTE", 5, on=day(1))  # early 5
     inv.sell("LATTE", 8, on=day(2))  # early 5, late 3
     inv.revert(first, reason="returned")
@@ -112,7 +81,7 @@ def test_a_revert_after_later_sales_gives_back_only_what_it_took(inv: Inventory)
 
 def test_reverting_a_negative_adjustment_gives_its_units_back(inv: Inventory) -> None:
     """A negative ADJUST drew FEFO; its revert puts the units back into that lot."""
-    early, late = _ids(inv)
+    early, late = early_and_late(inv.db)
     tid = inv.adjust("LATTE", -7, on=day(1))
     assert lots_of(inv.db, "LATTE") == {early: 3, late: 10}
     inv.revert(tid, reason="miscounted")
@@ -122,7 +91,7 @@ def test_reverting_a_negative_adjustment_gives_its_units_back(inv: Inventory) ->
 
 def test_reverting_waste_from_a_chosen_lot_gives_back_to_that_lot(inv: Inventory) -> None:
     """waste(lot_id=late) draws from the late lot only, and its revert refills only that lot."""
-    early, late = _ids(inv)
+    early, late = early_and_late(inv.db)
     tid = inv.waste("LATTE", 3, on=day(1), lot_id=late)
     inv.sell("LATTE", 4, on=day(2))
     assert lots_of(inv.db, "LATTE") == {early: 6, late: 7}
@@ -133,7 +102,7 @@ def test_reverting_waste_from_a_chosen_lot_gives_back_to_that_lot(inv: Inventory
 
 def test_reverting_a_lower_count_gives_back_what_it_took(inv: Inventory) -> None:
     """A count of 6 out of 20 drew 14 FEFO; reverting the count returns those 14."""
-    early, late = _ids(inv)
+    early, late = early_and_late(inv.db)
     count = inv.snapshot("LATTE", 6, on=day(1))
     assert lots_of(inv.db, "LATTE") == {early: 0, late: 6}
     inv.revert(count, reason="counted the wrong shelf")
@@ -190,7 +159,7 @@ def test_a_reversal_that_lowers_stock_books_its_draws_to_the_reversal(any_db: Da
 
 def test_units_given_back_past_a_later_count_are_trimmed_to_it(inv: Inventory) -> None:
     """A sale reverted under a later count gets its units back, then the count trims them."""
-    early, late = _ids(inv)
+    early, late = early_and_late(inv.db)
     sale = inv.sell("LATTE", 4, on=day(1))
     inv.snapshot("LATTE", 16, on=day(5))  # counts the 4 as gone: draws nothing
     inv.revert(sale, reason="returned")
@@ -243,12 +212,15 @@ def test_the_invariant_catches_a_sale_reverted_by_hand(db: Database) -> None:
 
 
 def test_lot_draws_refuse_update_and_delete(any_db: Database) -> None:
-    """lot_draws is append-only: UPDATE and DELETE abort with AppendOnlyViolationError."""
+    """lot_draws is append-only: UPDATE, DELETE (and TRUNCATE) abort with REPO_005."""
     inv = Inventory(any_db, user="tester")
     inv.add_sku("BIRRA")
     inv.receive("DDT-1", [ReceiptLine("BIRRA", 5, expiry=LATE)], on=day(0))
     inv.sell("BIRRA", 2, on=day(1))
-    for statement in ("UPDATE lot_draws SET qty = qty + 1", "DELETE FROM lot_draws"):
+    statements = ["UPDATE lot_draws SET qty = qty + 1", "DELETE FROM lot_draws"]
+    if any_db.engine.dialect.name == "postgresql":
+        statements.append("TRUNCATE lot_draws")
+    for statement in statements:
         with pytest.raises(AppendOnlyViolationError), any_db.unit_of_work() as uow:
             uow.execute(text(statement))
     assert len(draw_rows(any_db)) == 1
@@ -287,60 +259,28 @@ def test_only_a_sale_that_draws_from_lots_writes_a_draw(db: Database) -> None:
     assert sum("INSERT INTO lot_draws" in s for s in fresh) == 1
 
 
-def test_bulk_decreases_book_their_draws_and_a_revert_gives_them_back(inv: Inventory) -> None:
-    """record_many draws FEFO from old and new lots; reverting a bulk sale refills its lots."""
-    early, late = _ids(inv)
-    inv.record_many(
-        [
-            {"sku": "LATTE", "event": "SALE", "qty": 12, "date": day(1)},
-            {
-                "sku": "LATTE",
-                "event": "RECEIPT",
-                "qty": 5,
-                "date": day(1),
-                "expiry": date(2026, 2, 25),
-                "document_id": "D2",
-            },
-            {"sku": "LATTE", "event": "SALE", "qty": 7, "date": day(2)},
-            {"sku": "LATTE", "event": "ADJUST", "qty": -1, "date": day(2)},
-            {"sku": "LATTE", "event": "SNAPSHOT", "qty": 3, "date": day(3)},
-        ]
+def test_a_revert_reads_draws_and_consumers_through_their_indices(db: Database) -> None:
+    """The draws of a transaction and of a lot are found by index, never by a table scan."""
+    inv = Inventory(db, user="tester")
+    inv.add_sku("BIRRA")
+    inv.receive("DDT-1", [ReceiptLine("BIRRA", 5, expiry=LATE)], on=day(0))
+    inv.sell("BIRRA", 1, on=day(1))
+    own = draws._OWN_DRAWS.compiled(db.engine.dialect).sql
+    consumers = str(
+        select(LotDraw.__table__.c.transaction_id)
+        .where(LotDraw.__table__.c.lot_id == 1)
+        .compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
     )
-    (fresh,) = set(lots_of(inv.db, "LATTE")) - {early, late}
-    # 12: early 10, late 2; 7: fresh 5, late 2; -1: late 1; the count of 3 (of 5): late 2.
-    assert lots_of(inv.db, "LATTE") == {early: 0, late: 3, fresh: 0}
-    assert lots_ok(inv.db)
-    history = [e for e in inv.history("LATTE") if e.event != EventType.RECEIPT]
-    first_sale, second_sale, adjust, count = (e.transaction_id for e in history[-4:])
-    inv.revert(count, reason="recount")
-    assert lots_of(inv.db, "LATTE") == {early: 0, late: 5, fresh: 0}
-    inv.revert(second_sale, reason="returned")
-    assert lots_of(inv.db, "LATTE") == {early: 0, late: 7, fresh: 5}
-    inv.revert(first_sale, reason="returned")
-    inv.revert(adjust, reason="found it")
-    assert lots_of(inv.db, "LATTE") == {early: 10, late: 10, fresh: 5}
-    assert inv.stock("LATTE").on_hand == 25
-    assert lots_ok(inv.db)
-
-
-def test_a_bulk_receipt_consumed_in_its_own_chunk_is_refused(any_db: Database) -> None:
-    """A lot created and drawn from in one bulk chunk: its receipt's revert names the sale."""
-    inv = Inventory(any_db, user="tester")
-    inv.add_sku("A")
-    inv.record_many(
-        [
-            {"sku": "A", "event": "SNAPSHOT", "qty": 50, "date": day(0)},
-            {"sku": "A", "event": "RECEIPT", "qty": 6, "date": day(1), "expiry": EARLY},
-            {"sku": "A", "event": "SALE", "qty": 4, "date": day(2)},
+    with db.read() as uow:
+        plans = [
+            " ".join(
+                str(row[-1])
+                for row in uow.connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+            )
+            for sql, params in ((own, (1,)), (consumers, ()))
         ]
-    )
-    receipt, sale = (e.transaction_id for e in inv.history("A")[1:])
-    with pytest.raises(LotConsumedError) as info:
-        inv.revert(receipt, reason="sent back")
-    assert info.value.context["transaction_ids"] == [sale]
-    inv.revert(sale, reason="returned")
-    inv.revert(receipt, reason="sent back")
-    assert inv.stock("A").on_hand == 50 and lots_ok(any_db)
+    assert "USING INDEX ix_lot_draws_transaction_id" in plans[0], plans[0]
+    assert "ix_lot_draws_lot_id" in plans[1], plans[1]
 
 
 def test_lots_from_before_0005_get_an_opening_row_and_stay_consistent(sqlite_url: str) -> None:

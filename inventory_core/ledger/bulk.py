@@ -24,7 +24,6 @@ from inventory_core.errors import ConflictError, InsufficientStockError, NotFoun
 from inventory_core.ledger import bulk_lots, positions
 from inventory_core.ledger.checks import fold_on_hand
 from inventory_core.ledger.events import (
-    INSERT_EVENT,
     INSERT_EVENT_ROWS,
     PENDING_ID,
     SALE_UPSERT,
@@ -195,7 +194,7 @@ def record_chunk(uow: UnitOfWork, chunk: Sequence[AnyEvent]) -> Counter[str]:
     lots = bulk_lots.plan(uow, chunk, decreases, {sku: p.on_hand for sku, p in finals.items()})
     now = utc_now_iso()
     rows = [event_row(ev, now) for ev in chunk]
-    tids = _insert_events(uow, rows, lots.needs_id(chunk))
+    tids = _insert_events(uow, rows, lots.needs_ids())
     _write_sales(uow, chunk)
     _write_documents(uow, documents)
     bulk_lots.write(uow, chunk, tids, lots)
@@ -203,24 +202,13 @@ def record_chunk(uow: UnitOfWork, chunk: Sequence[AnyEvent]) -> Counter[str]:
     return Counter(ev.event.value for ev in chunk)
 
 
-def _insert_events(uow: UnitOfWork, rows: list[dict[str, Any]], needs_id: set[int]) -> list[int]:
-    """Insert the rows in chunk order; return the ids of those in ``needs_id`` (0 elsewhere).
-
-    Runs of rows whose id nothing refers to go in with one ``executemany`` each, and a row
-    that starts a lot or drew from one on its own with ``RETURNING``, so the ids keep the
-    chunk's order (the ledger's tie-break within a day) and only the ids that are needed
-    are read back.
-    """
-    tids = [0] * len(rows)
-    run_start = 0
-    for index in sorted(needs_id):
-        if run_start < index:
-            uow.run_prepared_many(INSERT_EVENT_ROWS, rows[run_start:index])
-        tids[index] = int(uow.run_prepared(INSERT_EVENT, rows[index]).fetchone()[0])
-        run_start = index + 1
-    if run_start < len(rows):
-        uow.run_prepared_many(INSERT_EVENT_ROWS, rows[run_start:])
-    return tids
+def _insert_events(uow: UnitOfWork, rows: list[dict[str, Any]], needs_ids: bool) -> list[int]:
+    """Insert the rows in chunk order (the ledger's tie-break within a day) with one
+    ``executemany``; return their ids when lot rows refer to them (zeros otherwise)."""
+    if not needs_ids:
+        uow.run_prepared_many(INSERT_EVENT_ROWS, rows)
+        return [0] * len(rows)
+    return bulk_lots.insert_with_ids(uow, INSERT_EVENT_ROWS, _t.c.transaction_id, rows)
 
 
 def _deficit(start: int, history: list[LedgerEvent]) -> int:

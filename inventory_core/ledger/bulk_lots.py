@@ -4,10 +4,11 @@
 chunk order, as single writes in that order would: a RECEIPT with an expiry adds a lot,
 each decrease takes its units FEFO, and at the end each SKU's lots are trimmed to its final
 on_hand (the trim is booked to the SKU's last event of the chunk). It runs before the
-events are inserted, so that only the events that need their transaction id (they start
-a lot, or they drew from one) are inserted with ``RETURNING``; :func:`write` then inserts
-the new lots, updates the changed ones and books the draws (``lot_draws``) in a few
-statements. A chunk whose SKUs have no open lot and which creates none costs one query.
+events are inserted, so that the events go in with one plain ``executemany`` when no lot
+row needs their transaction ids, and through :func:`insert_with_ids` when some do;
+:func:`write` then inserts the new lots, updates the changed ones and books the draws
+(``lot_draws``) in a few statements. A chunk whose SKUs have no open lot and which
+creates none costs one query.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Column, Table, bindparam, func, insert, select, update
 
+from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
+from inventory_core.errors import DatabaseError
 from inventory_core.ledger.draws import INSERT_DRAWS
 from inventory_core.ledger.inputs import AnyEvent
-from inventory_core.models import Lot
+from inventory_core.models import Lot, utc_now_iso
 
 _l = cast(Table, Lot.__table__)
 
@@ -55,15 +58,54 @@ class LotPlan:
     taken: dict[int, dict[int, int]] = field(default_factory=dict)
     """Chunk index -> {lot key: units that event drew}."""
 
-    def needs_id(self, chunk: Sequence[AnyEvent]) -> set[int]:
-        """Chunk indices whose transaction id the lot rows refer to."""
-        starting = {index for index, ev in enumerate(chunk) if ev.expiry is not None}
-        return starting | set(self.taken)
+    def needs_ids(self) -> bool:
+        """Whether lot rows will refer to the chunk's transaction ids."""
+        return bool(self.taken) or any(lot.key >= NEW for lot in self.lots)
 
 
 _OPEN = select(_l.c.lot_id, _l.c.sku, _l.c.expiry_date, _l.c.qty_remaining).where(
     _l.c.sku.in_(bindparam("skus", expanding=True)), _l.c.qty_remaining > 0
 )
+
+
+_LOT_COLUMNS = (
+    "sku",
+    "transaction_id",
+    "document_id",
+    "received_date",
+    "expiry_date",
+    "qty_received",
+    "qty_remaining",
+    "created_at",
+)
+INSERT_LOT_ROWS = Prepared(insert(_l).values({name: bindparam(name) for name in _LOT_COLUMNS}))
+
+
+def insert_with_ids(
+    uow: UnitOfWork, statement: Prepared, key: Column[int], rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert ``rows`` in order with ``statement`` and return their ids, in the same order.
+
+    On SQLite the unit of work holds the database's write lock, and a rowid table gives a
+    new row the largest rowid plus one: the rows of one ``executemany`` get consecutive
+    ids in order, read back with one range scan of the primary key (and checked to be
+    exactly that, or the unit of work fails). On PostgreSQL, where other sessions draw from
+    the same sequence, SQLAlchemy's ``insertmanyvalues`` with ``sort_by_parameter_order``
+    inserts from an ordered ``VALUES`` list and sorts what ``RETURNING`` gives back.
+
+    Raises:
+        DatabaseError: the ids read back on SQLite are not the consecutive run expected.
+    """
+    table = key.table
+    if uow.dialect == "postgresql":
+        result = uow.execute(insert(table).returning(key, sort_by_parameter_order=True), rows)
+        return [int(value) for value in result.scalars()]
+    before = int(uow.execute(select(func.coalesce(func.max(key), 0))).scalar_one())
+    uow.run_prepared_many(statement, rows)
+    ids = [int(v) for v in uow.execute(select(key).where(key > before).order_by(key)).scalars()]
+    if ids != list(range(before + 1, before + 1 + len(rows))):
+        raise DatabaseError(f"{table.name} ids after {before} are not the {len(rows)} inserted")
+    return ids
 
 
 def plan(
@@ -132,22 +174,17 @@ def _take(held: list[HeldLot], amount: int) -> dict[int, int]:
 def write(uow: UnitOfWork, chunk: Sequence[AnyEvent], tids: list[int], lots: LotPlan) -> None:
     """Insert the chunk's new lots, update the changed ones, book the draws.
 
-    ``tids`` holds the transaction id of every index :meth:`LotPlan.needs_id` named.
+    ``tids`` holds the transaction id of every chunk index (when
+    :meth:`LotPlan.needs_ids` said so).
     """
     ids = {lot.key: lot.key for lot in lots.lots if lot.key < NEW}
-    drawn_from_new = any(key >= NEW for taken in lots.taken.values() for key in taken)
-    new_rows = [
-        (lot, _lot_row(chunk[lot.key - NEW], tids[lot.key - NEW], lot))
-        for lot in lots.lots
-        if lot.key >= NEW
-    ]
-    if drawn_from_new:
-        for lot, row in new_rows:
-            ids[lot.key] = int(
-                uow.execute(insert(_l).values(row).returning(_l.c.lot_id)).scalar_one()
-            )
-    elif new_rows:
-        uow.execute(insert(_l), [row for _, row in new_rows])
+    new_lots = [lot for lot in lots.lots if lot.key >= NEW]
+    if new_lots:
+        rows = [_lot_row(chunk[lot.key - NEW], tids[lot.key - NEW], lot) for lot in new_lots]
+        for lot, lot_id in zip(
+            new_lots, insert_with_ids(uow, INSERT_LOT_ROWS, _l.c.lot_id, rows), strict=True
+        ):
+            ids[lot.key] = lot_id
     changed = [
         {"b_lot_id": lot.key, "b_remaining": lot.remaining}
         for lot in lots.lots
@@ -171,6 +208,7 @@ def write(uow: UnitOfWork, chunk: Sequence[AnyEvent], tids: list[int], lots: Lot
 
 def _lot_row(ev: AnyEvent, tid: int, lot: HeldLot) -> dict[str, Any]:
     return {
+        "created_at": utc_now_iso(),
         "sku": ev.sku,
         "transaction_id": tid,
         "document_id": ev.document_id,
