@@ -7,8 +7,9 @@ puts exactly that back and a reversal that lowers stock takes FEFO again, lots a
 to on_hand after every write, and a RECEIPT whose lot a standing transaction drew from
 cannot be reverted. Every operation falls on a new day, so the ledger order is the order
 of the calls. After every step the lots in the database must equal the model's, a refused
-operation must fail the way the model says and write nothing, and ``lots_consistent`` must
-pass at the end. The same histories go through ``record_many`` too.
+operation must fail the way the model says and write nothing, and ``lots_consistent`` and
+``stock_positions_match_ledger`` must pass at the end. The same histories go through
+``record_many`` too.
 """
 
 from __future__ import annotations
@@ -240,13 +241,19 @@ class Run:
         assert database_lots(self.inv.db, self.sku) == self.model.remaining(self.tids)
 
 
+def _cache_and_lots_consistent(db: Database) -> None:
+    """lots_consistent and stock_positions_match_ledger pass on the whole database."""
+    report = check_all(db, only=["lots_consistent", "stock_positions_match_ledger"])
+    assert all(result.ok for result in report.results), report.to_json()
+
+
 def _play(db: Database, history: list[tuple[Any, ...]]) -> None:
     run = Run(Inventory(db, user="model"), f"M{next(_skus)}")
     run.inv.add_sku(run.sku)
     for number, op in enumerate(history):
         run.step(number, op)
         run.check()
-    assert check_all(db, only=["lots_consistent"]).result("lots_consistent").ok
+    _cache_and_lots_consistent(db)
 
 
 def _play_bulk(db: Database, history: list[tuple[Any, ...]]) -> None:
@@ -281,7 +288,7 @@ def _play_bulk(db: Database, history: list[tuple[Any, ...]]) -> None:
         if op[0] == "revert":
             run.step(len(history), op)
             run.check()
-    assert check_all(db, only=["lots_consistent"]).result("lots_consistent").ok
+    _cache_and_lots_consistent(db)
 
 
 @pytest.fixture
