@@ -10,8 +10,8 @@ lots (:func:`~inventory_core.ledger.draws.give_back`); what a reversal that lowe
 takes from the lots is booked to the reversal. A RECEIPT whose lot other standing
 transactions drew from is refused: their units would have no lot to go back to.
 
-A reversal cannot itself be reverted (the transaction is already reverted: a conflict),
-so its draws are final.
+A reversal is no transaction and cannot be reverted in turn (reverting the same
+transaction again is a conflict), so the draws booked to a reversal are final.
 """
 
 from __future__ import annotations
