@@ -155,6 +155,11 @@ def build(path: Path, skus: int, per_sku: int, seed: int = 7) -> dict[str, Any]:
             "created_at) VALUES (?, 1, '2024-01-01', ?, ?, ?)",
             [(sku, max(1, final), min(final, 30), TS) for sku, final in finals.items()],
         )
+        # What the lots lost, as one opening draw each (what migration 0005 writes).
+        conn.execute(
+            "INSERT INTO lot_draws (lot_id, qty) SELECT lot_id, qty_received - qty_remaining "
+            "FROM lots WHERE qty_remaining < qty_received"
+        )
         conn.executemany(
             'INSERT INTO audit_log (audit_id, timestamp, operation, "user", sku, details, '
             "run_id, duration_ms, prev_hash, hash) VALUES (:audit_id, :timestamp, :operation, "

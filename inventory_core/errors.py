@@ -195,11 +195,13 @@ class AppendOnlyViolationError(RepositoryError):
     steps = {
         "en": (
             "Record a correction instead: Inventory.adjust() or Inventory.revert().",
-            "Never edit the transactions, transaction_reversals or audit_log tables by hand.",
+            "Never edit the transactions, transaction_reversals, lot_draws or audit_log tables "
+            "by hand.",
         ),
         "it": (
             "Registra una correzione: Inventory.adjust() o Inventory.revert().",
-            "Non modificare a mano le tabelle transactions, transaction_reversals o audit_log.",
+            "Non modificare a mano le tabelle transactions, transaction_reversals, lot_draws o "
+            "audit_log.",
         ),
     }
 
@@ -712,6 +714,61 @@ class OverReceiptError(WorkflowError):
         "it": (
             "Non è stato scritto nulla.",
             "Ricevi la quantità in più su una riga senza order_id.",
+        ),
+    }
+
+
+class LotConsumedError(WorkflowError):
+    """A RECEIPT cannot be reverted while other transactions hold units drawn from its lot."""
+
+    code = "WF_010"
+    template = {
+        "en": "Receipt {transaction_id} of {sku} cannot be reverted: transactions "
+        "{drawn_by} took units from its lot {lot_id}.",
+        "it": "Il ricevimento {transaction_id} di {sku} non può essere annullato: le "
+        "transazioni {drawn_by} hanno prelevato pezzi dal suo lotto {lot_id}.",
+    }
+    steps = {
+        "en": (
+            "Nothing was written.",
+            "Revert transactions {drawn_by} first (their units go back to lot {lot_id}), "
+            "then the receipt, then record those movements again.",
+            "Or keep the receipt and record the goods sent back as a WASTE with lot_id={lot_id}.",
+        ),
+        "it": (
+            "Non è stato scritto nulla.",
+            "Annulla prima le transazioni {drawn_by} (i loro pezzi tornano nel lotto "
+            "{lot_id}), poi il ricevimento, poi registra di nuovo quei movimenti.",
+            "Oppure tieni il ricevimento e registra la merce resa come WASTE con lot_id={lot_id}.",
+        ),
+    }
+
+
+class LotDrawsMismatchError(WorkflowError):
+    """A lot no longer matches its recorded draws, so a reversal cannot give units back."""
+
+    code = "WF_011"
+    template = {
+        "en": "Lot {lot_id} of {sku} holds {qty_remaining} of {qty_received} received: giving "
+        "back the {qty} units transaction {transaction_id} drew would exceed what it received.",
+        "it": "Il lotto {lot_id} di {sku} contiene {qty_remaining} dei {qty_received} ricevuti: "
+        "restituire i {qty} pezzi prelevati dalla transazione {transaction_id} supererebbe il "
+        "ricevuto.",
+    }
+    steps = {
+        "en": (
+            "Nothing was written; the lot was changed outside the library.",
+            "Run 'inventory-core check --only lots_consistent' to see every lot that "
+            "disagrees with its draws and what it should hold.",
+            "Restore the newest good backup, or set the lot's qty_remaining to the value the "
+            "check reports, then revert again.",
+        ),
+        "it": (
+            "Non è stato scritto nulla; il lotto è stato modificato fuori dalla libreria.",
+            "Esegui 'inventory-core check --only lots_consistent' per vedere ogni lotto che "
+            "non torna con i suoi prelievi e quanto dovrebbe contenere.",
+            "Ripristina l'ultimo backup valido, oppure imposta qty_remaining del lotto al "
+            "valore indicato dal controllo, poi annulla di nuovo.",
         ),
     }
 

@@ -34,6 +34,7 @@ from inventory_core.models import (
     Holiday,
     KpiDaily,
     Lot,
+    LotDraw,
     OrderLog,
     OrderReceipt,
     PromoCalendar,
@@ -66,6 +67,7 @@ LEDGER: tuple[tuple[int, str, str, str, int, str | None], ...] = (
     (14, "PASTA", "2026-02-10", "RECEIPT", 12, "DDT-2"),
 )
 REVERSED = (6,)  # the 2026-02-07 sale of BIRRA was reverted
+LOT_DRAWS = ((4, 10), (5, 5), (6, 20), (7, 3), (8, 2))  # (transaction_id, qty) from lot 1
 SKUS = ("BIRRA", "PASTA", "LATTE")
 OPERATION = {
     "SNAPSHOT": Operation.SNAPSHOT,
@@ -104,7 +106,7 @@ def seed(uow: UnitOfWork) -> None:
             insert(TransactionReversal).values(transaction_id=tid, reason="typo", user="tester")
         )
         append(uow, Operation.REVERT, user="tester", details={"transaction_id": tid})
-    for table in ("order_logs", "receiving_logs", "order_receipts", "lots"):
+    for table in ("order_logs", "receiving_logs", "order_receipts", "lots", "lot_draws"):
         coverage.mark(uow, table)
     uow.execute(
         insert(OrderLog),
@@ -139,12 +141,21 @@ def seed(uow: UnitOfWork) -> None:
         [
             dict(lot_id=1, sku="BIRRA", transaction_id=3, document_id="DDT-1",
                  received_date=D("2026-02-05"), expiry_date=D("2027-02-01"),
-                 qty_received=48, qty_remaining=40),
+                 qty_received=48, qty_remaining=28),
             dict(lot_id=2, sku="PASTA", transaction_id=14, document_id="DDT-2",
                  received_date=D("2026-02-10"), expiry_date=D("2026-06-01"),
                  qty_received=12, qty_remaining=12),
         ],
     )  # fmt: skip
+    # Lot 1 is the only lot of BIRRA: every decrease after its receipt drew from it; the
+    # reverted sale (6) gave its 20 back.
+    uow.execute(
+        insert(LotDraw),
+        [
+            dict(draw_id=draw_id, lot_id=1, transaction_id=tid, qty=qty)
+            for draw_id, (tid, qty) in enumerate(LOT_DRAWS, start=1)
+        ],
+    )
     append(uow, Operation.RECEIVE, user="tester", details={"orders": 3, "lots": 2})
     uow.execute(
         insert(Sale),
@@ -298,6 +309,7 @@ def make_template(url: str, workdir: Path, admin_url: str | None) -> Template:
 __all__ = [
     "FIRST_DAY",
     "LEDGER",
+    "LOT_DRAWS",
     "REVERSED",
     "SKUS",
     "Template",

@@ -6,12 +6,14 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select, text
 
-from inventory_core import Database, Inventory
+from inventory_core import Database, Inventory, ReceiptLine
+from inventory_core.invariants import check_all
 from inventory_core.ledger.fold import LedgerEvent, reference_fold
 from inventory_core.ledger.readmodels import Stock
 from inventory_core.models import EventType, Lot, Transaction, TransactionReversal, metadata
 
 DAY0 = date(2026, 2, 1)
+EARLY, LATE = date(2026, 3, 1), date(2026, 3, 20)
 
 
 def day(n: int) -> date:
@@ -103,3 +105,49 @@ def audit_rows(db: Database) -> list[tuple[str, str | None, str]]:
             text("SELECT operation, sku, details FROM audit_log ORDER BY audit_id")
         ).all()
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+def two_lots(db: Database) -> Inventory:
+    """An Inventory with the SKU LATTE and two lots of 10 received on day(0): the late one
+    first, then the early one."""
+    inventory = Inventory(db, user="tester")
+    inventory.add_sku("LATTE")
+    inventory.receive(
+        "D1",
+        [ReceiptLine("LATTE", 10, expiry=LATE), ReceiptLine("LATTE", 10, expiry=EARLY)],
+        on=day(0),
+    )
+    return inventory
+
+
+def lots_of(db: Database, sku: str) -> dict[int, int]:
+    """qty_remaining of every lot of ``sku``, empty ones included, by lot id."""
+    with db.read() as uow:
+        rows = uow.execute(
+            text("SELECT lot_id, qty_remaining FROM lots WHERE sku = :s ORDER BY lot_id"),
+            {"s": sku},
+        ).all()
+    return {int(lot): int(qty) for lot, qty in rows}
+
+
+def draw_rows(db: Database) -> list[tuple[int, int | None, bool, int]]:
+    """(lot_id, transaction_id, made by a reversal, qty) of every draw, in id order."""
+    with db.read() as uow:
+        rows = uow.execute(
+            text(
+                "SELECT lot_id, transaction_id, reversal_id IS NOT NULL, qty FROM lot_draws "
+                "ORDER BY draw_id"
+            )
+        ).all()
+    return [(int(a), None if b is None else int(b), bool(c), int(d)) for a, b, c, d in rows]
+
+
+def lots_ok(db: Database) -> bool:
+    """Whether the lots_consistent invariant passes."""
+    return check_all(db, only=["lots_consistent"]).result("lots_consistent").ok
+
+
+def early_and_late(db: Database) -> tuple[int, int]:
+    """The early and the late lot of :func:`two_lots` (the late one was received first)."""
+    late, early = sorted(lots_of(db, "LATTE"))
+    return early, late

@@ -203,6 +203,75 @@ def broken_lots(draw: st.DrawFn) -> Inject:
     return inject
 
 
+# Lot 1 (BIRRA, 48 received) holds 28: draws of 10 (tid 4), 5 (5), 3 (7) and 2 (8) count,
+# the 20 of the reverted sale 6 came back. Lot 2 (PASTA, 12) was never drawn from.
+LOT1_DRAWS = {4: 10, 5: 5, 7: 3, 8: 2}
+
+
+@st.composite
+def lots_off_their_draws(draw: st.DrawFn) -> Inject:
+    """Lots that no longer match their draws: a sale reverted by hand without giving its
+    units back (the issue's case), a draw deleted, a lot edited, a phantom draw, or the
+    lot of a reverted receipt left full."""
+    lot1 = draw(st.lists(st.sampled_from(["reverted_sale", "deleted_draw"]), unique=True))
+    lot2 = draw(st.sampled_from([None, "edited", "phantom", "receipt_reverted"]))
+    if not lot1 and lot2 is None:
+        lot2 = "edited"
+    sale = draw(st.sampled_from([4, 5]))
+    deleted = draw(st.sampled_from([7, 8]))
+    qty = draw(st.integers(1, 12))
+
+    def inject(conn: Connection, dialect: str) -> Expected:
+        rows: list[dict[str, Any]] = []
+        counted = dict(LOT1_DRAWS)
+        if "reverted_sale" in lot1:
+            execute(
+                conn,
+                "INSERT INTO transaction_reversals (reversal_id, transaction_id, reason, "
+                "\"user\", created_at) VALUES (700, :tid, 'by hand', 'script', '')",
+                tid=sale,
+            )
+            execute(
+                conn,
+                "UPDATE sales SET qty_sold = qty_sold - :q WHERE sku = 'BIRRA' "
+                "AND date = '2026-02-06'",
+                q=counted.pop(sale),
+            )
+        if "deleted_draw" in lot1:
+            with append_only_off(conn, "lot_draws"):
+                execute(conn, "DELETE FROM lot_draws WHERE transaction_id = :t", t=deleted)
+            counted.pop(deleted)
+        if lot1:
+            rows.append({"lot_id": 1, "qty": 28, "expected": 48 - sum(counted.values())})
+        if lot2 == "edited":
+            execute(conn, "UPDATE lots SET qty_remaining = :q WHERE lot_id = 2", q=12 - qty)
+            rows.append({"lot_id": 2, "qty": 12 - qty, "expected": 12})
+        if lot2 == "phantom":
+            execute(
+                conn,
+                "INSERT INTO lot_draws (draw_id, lot_id, transaction_id, qty) "
+                "VALUES (700, 2, 14, :q)",
+                q=qty,
+            )
+            rows.append({"lot_id": 2, "qty": 12, "expected": 12 - qty})
+        if lot2 == "receipt_reverted":
+            execute(
+                conn,
+                "INSERT INTO transaction_reversals (reversal_id, transaction_id, reason, "
+                "\"user\", created_at) VALUES (701, 14, 'by hand', 'script', '')",
+            )
+            execute(conn, "UPDATE order_logs SET qty_received = 0, status = 'PENDING' "
+                    "WHERE order_id = 2")  # fmt: skip
+            rows.append({"lot_id": 2, "qty": 12, "expected": 0})
+        for row in rows:
+            row["problem"] = "lot differs from its draws"
+        if lot2 == "receipt_reverted":  # PASTA is back to its count of 7
+            rows.append({"sku": "PASTA", "problem": "lots exceed on_hand", "on_hand": 7})
+        return Expected("lots_consistent", len(rows), rows)
+
+    return inject
+
+
 WRONG_STATUS = {1: ("PENDING", "PARTIAL", "CANCELLED"), 2: ("PENDING", "RECEIVED"), 3: ("PARTIAL",)}
 
 
@@ -331,6 +400,10 @@ ORPHANS: dict[str, tuple[str, int]] = {
     "lots": (
         "INSERT INTO lots (lot_id, sku, transaction_id, received_date, qty_received, "
         "qty_remaining, created_at) VALUES (40, 'BIRRA', 99999, '2026-02-12', 1, 1, '')",
+        1,
+    ),
+    "lot_draws": (
+        "INSERT INTO lot_draws (draw_id, lot_id, transaction_id, qty) VALUES (40, 999, 4, 1)",
         1,
     ),
     "order_receipts.document_id": (
@@ -537,7 +610,7 @@ CORRUPTIONS: dict[str, Callable[[], st.SearchStrategy[Inject]]] = {
     "snapshot_unique": duplicate_snapshots,
     "reversals_valid": bad_reversals,
     "receiving_idempotent": replayed_receipts,
-    "lots_consistent": broken_lots,
+    "lots_consistent": lambda: st.one_of(broken_lots(), lots_off_their_draws()),
     "orders_consistent": inconsistent_orders,
     "demand_history": stale_demand,
     "quantities_valid": bad_quantities,

@@ -2,8 +2,10 @@
 
 Random sequences of valid and invalid operations (backdated ones included) run on a real
 database. After every step ``stock_all`` must equal :func:`reference_fold` for every SKU at
-several as-of dates and the lots must never hold more than on_hand; a refused operation
-must have changed no row, a replayed receipt nothing at all. One database serves the
+several as-of dates and the lots must never hold more than on_hand (and must match their
+draws, ``lots_consistent``, at the end of each run); a receipt whose lot a standing
+transaction drew from must refuse its revert; a refused operation must have changed no
+row, a replayed receipt nothing at all. One database serves the
 whole run: each example works on its own SKU-code prefix and compares only those SKUs.
 """
 
@@ -24,16 +26,19 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from sqlalchemy import text
 
 from inventory_core import Database, Inventory, ReceiptLine
 from inventory_core.errors import (
     ConflictError,
     InsufficientStockError,
     InventoryError,
+    LotConsumedError,
     NotFoundError,
     OverReceiptError,
     ValidationError,
 )
+from inventory_core.invariants import check_all
 from inventory_core.ledger.fold import LedgerEvent, apply_on_hand, reference_fold
 from inventory_core.models import EventType
 from tests.conftest import test_settings
@@ -82,6 +87,22 @@ class LedgerMachine(RuleBasedStateMachine):
         events = self._unreversed(sku)
         pending = LedgerEvent(2**62, sku, on, event, qty)
         return dips_negative([*events, pending])
+
+    def _consumers(self, receipt: int) -> list[int]:
+        """Standing transactions other than ``receipt`` that drew from its lot."""
+        with self.db.read() as uow:
+            rows = uow.execute(
+                text(
+                    "SELECT DISTINCT d.transaction_id FROM lot_draws d "
+                    "JOIN lots l ON l.lot_id = d.lot_id "
+                    "WHERE l.transaction_id = :tid AND d.transaction_id <> :tid "
+                    "AND d.reversal_id IS NULL AND d.transaction_id NOT IN "
+                    "(SELECT transaction_id FROM transaction_reversals) "
+                    "ORDER BY d.transaction_id"
+                ),
+                {"tid": receipt},
+            ).scalars()
+            return [int(t) for t in rows]
 
     def _attempt(self, call: Callable[[], Any]) -> tuple[Any, InventoryError | None]:
         counts = row_counts(self.db)
@@ -241,9 +262,13 @@ class LedgerMachine(RuleBasedStateMachine):
             for e in events
             if e.sku == target.sku and e.transaction_id not in reversed_ids | {tid}
         ]
+        consumers = self._consumers(tid)
         _, error = self._attempt(lambda: self.inv.revert(tid, reason="machine"))
         if already:
             assert isinstance(error, ConflictError)
+        elif consumers:
+            assert isinstance(error, LotConsumedError), error
+            assert error.context["transaction_ids"] == consumers
         elif dips_negative(rest):
             assert isinstance(error, InsufficientStockError), error
         elif error is not None:
@@ -294,6 +319,11 @@ class LedgerMachine(RuleBasedStateMachine):
             assert got == expected, asof
         for sku in self.skus:
             assert lots_total(self.db, sku) <= expected[sku].on_hand
+
+    def teardown(self) -> None:
+        """At the end of each run, every lot still matches its recorded draws."""
+        lots = check_all(self.db, only=["lots_consistent"]).result("lots_consistent")
+        assert lots.ok, lots.sample
 
 
 def _run(db: Database, examples: int) -> None:

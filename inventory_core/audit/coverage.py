@@ -5,8 +5,8 @@ nothing about the ledger the audit rows describe. So each audit row also carries
 hashed ``ledger`` field, the ids and a digest of every covered row its unit of work wrote:
 
 - insert-only tables (``transactions``, ``transaction_reversals``, ``receiving_logs``,
-  ``order_receipts``) as runs of consecutive ids ``[first, last, digest]``, the digest
-  taken over the rows of the run in id order;
+  ``order_receipts``, ``lot_draws``) as runs of consecutive ids ``[first, last, digest]``,
+  the digest taken over the rows of the run in id order;
 - tables whose rows change later (``lots``: their remainder; ``order_logs``: quantity
   received and status) as ``[id, digest]`` per row, the state the unit left it in. A later
   unit that changes the row covers it again; the newest audit row that names a row is the
@@ -131,6 +131,11 @@ COVERED: tuple[Covered, ...] = (
         "order_receipts",
         "order_receipt_id",
         ("order_receipt_id", "order_id", "transaction_id", "document_id", "qty"),
+    ),
+    Covered(
+        "lot_draws",
+        "draw_id",
+        ("draw_id", "lot_id", "transaction_id", "reversal_id", "qty"),
     ),
     Covered(
         "order_logs",

@@ -25,7 +25,7 @@ class LedgerCovered(BaseInvariant):
     name: ClassVar[str] = "ledger_coverage"
     description: ClassVar[str] = (
         "Every row of transactions, transaction_reversals, receiving_logs, order_receipts, "
-        "order_logs and lots is sealed by exactly one audit row whose digest matches it."
+        "lot_draws, order_logs and lots is sealed by exactly one audit row whose digest matches it."
     )
     recovery_steps: ClassVar[tuple[str, ...]] = (
         "Run 'inventory-core audit verify' to list the rows that differ from the trail.",

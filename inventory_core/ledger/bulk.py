@@ -3,29 +3,28 @@
 A chunk of events is validated like single writes, then checked with two set-based
 queries (on_hand of every SKU of the chunk just before the chunk's first date, and the
 existing events from that date on) and one Python fold per SKU over the existing events
-merged with the chunk's. Rows go in with Core ``executemany``; ``sales`` and lots are
-maintained as single writes would; one audit row describes the whole chunk.
+merged with the chunk's. Rows go in with Core ``executemany``; ``sales``, lots and their
+draws are maintained as single writes would (:mod:`~inventory_core.ledger.bulk_lots`);
+one audit row describes the whole chunk.
 """
 
 from __future__ import annotations
 
 import gc
-from bisect import insort
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select
 
 from inventory_core.audit import coverage
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, InsufficientStockError, NotFoundError
-from inventory_core.ledger import positions
+from inventory_core.ledger import bulk_lots, positions
 from inventory_core.ledger.checks import fold_on_hand
 from inventory_core.ledger.events import (
-    INSERT_EVENT,
     INSERT_EVENT_ROWS,
     PENDING_ID,
     SALE_UPSERT,
@@ -39,7 +38,6 @@ from inventory_core.ledger.stock import on_hand_many
 from inventory_core.models import (
     EVENT_PRIORITY,
     EventType,
-    Lot,
     ReceivingLog,
     Sale,
     Sku,
@@ -71,7 +69,6 @@ def paused_gc() -> Iterator[None]:
 _t = cast(Table, Transaction.__table__)
 _r = cast(Table, TransactionReversal.__table__)
 _s = cast(Table, Sku.__table__)
-_l = cast(Table, Lot.__table__)
 _sales = cast(Table, Sale.__table__)
 _rl = cast(Table, ReceivingLog.__table__)
 
@@ -195,38 +192,25 @@ def record_chunk(uow: UnitOfWork, chunk: Sequence[AnyEvent]) -> Counter[str]:
             on_hand = after
         last = histories[sku][-1]
         finals[sku] = Position(on_hand, last.date, EVENT_PRIORITY[last.event])
+    lots = bulk_lots.plan(uow, chunk, decreases, {sku: p.on_hand for sku, p in finals.items()})
     now = utc_now_iso()
     rows = [event_row(ev, now) for ev in chunk]
-    tids = _insert_events(uow, chunk, rows)
+    tids = _insert_events(uow, rows, lots.needs_ids())
     _write_sales(uow, chunk)
     _write_documents(uow, documents)
-    _write_lots(uow, chunk, tids, decreases, {sku: p.on_hand for sku, p in finals.items()})
+    bulk_lots.write(uow, chunk, tids, lots)
     positions.write_many(uow, finals)
     return Counter(ev.event.value for ev in chunk)
 
 
-def _insert_events(
-    uow: UnitOfWork, chunk: Sequence[AnyEvent], rows: list[dict[str, Any]]
-) -> list[int]:
-    """Insert the rows in chunk order; return the ids of those that start a lot (0 elsewhere).
-
-    Runs without a lot go in with one ``executemany`` each and a row that starts a lot on
-    its own with ``RETURNING``, so the ids keep the chunk's order (the ledger's tie-break
-    within a day) and only the ids that are needed are read back.
-    """
+def _insert_events(uow: UnitOfWork, rows: list[dict[str, Any]], needs_ids: bool) -> list[int]:
+    """Insert the rows in chunk order (the ledger's tie-break within a day) with one
+    ``executemany``; return their ids when lot rows refer to them (zeros otherwise)."""
     coverage.mark(uow, "transactions")
-    tids = [0] * len(rows)
-    run_start = 0
-    for index, ev in enumerate(chunk):
-        if ev.expiry is None:
-            continue
-        if run_start < index:
-            uow.run_prepared_many(INSERT_EVENT_ROWS, rows[run_start:index])
-        tids[index] = int(uow.run_prepared(INSERT_EVENT, rows[index]).fetchone()[0])
-        run_start = index + 1
-    if run_start < len(rows):
-        uow.run_prepared_many(INSERT_EVENT_ROWS, rows[run_start:])
-    return tids
+    if not needs_ids:
+        uow.run_prepared_many(INSERT_EVENT_ROWS, rows)
+        return [0] * len(rows)
+    return bulk_lots.insert_with_ids(uow, INSERT_EVENT_ROWS, _t.c.transaction_id, rows)
 
 
 def _deficit(start: int, history: list[LedgerEvent]) -> int:
@@ -264,86 +248,3 @@ def _write_documents(uow: UnitOfWork, documents: Documents) -> None:
         )
     coverage.mark(uow, "receiving_logs")
     uow.execute(insert(_rl), rows)
-
-
-def _write_lots(
-    uow: UnitOfWork,
-    chunk: Sequence[AnyEvent],
-    tids: list[int],
-    decreases: dict[int, int],
-    finals: dict[str, int],
-) -> None:
-    skus = sorted({ev.sku for ev in chunk})
-    open_lots: dict[str, list[list[Any]]] = defaultdict(list)
-    held_rows: Any = uow.execute(
-        select(_l.c.lot_id, _l.c.sku, _l.c.expiry_date, _l.c.qty_remaining).where(
-            _l.c.sku.in_(bindparam("skus", expanding=True)), _l.c.qty_remaining > 0
-        ),
-        {"skus": skus},
-    )
-    every: list[list[Any]] = []
-    for lot_id, sku, expiry, remaining in held_rows:
-        lot = [int(lot_id), expiry, int(remaining), int(remaining)]
-        open_lots[sku].append(lot)
-        every.append(lot)
-    if not open_lots and not any(tids):
-        return
-    for held in open_lots.values():
-        held.sort(key=_fefo_key)
-    new_lots: list[tuple[AnyEvent, int, list[Any]]] = []
-    for index, ev in enumerate(chunk):
-        if ev.expiry is not None:
-            lot = [-(index + 1), ev.expiry, ev.qty, ev.qty]
-            insort(open_lots[ev.sku], lot, key=_fefo_key)
-            every.append(lot)
-            new_lots.append((ev, tids[index], lot))
-        elif index in decreases and open_lots.get(ev.sku):
-            _take(open_lots[ev.sku], decreases[index])
-    for sku, held in open_lots.items():
-        _take(held, sum(lot[2] for lot in held) - max(finals.get(sku, 0), 0))
-    changed = [
-        {"b_lot_id": lot[0], "b_remaining": lot[2]}
-        for lot in every
-        if lot[0] > 0 and lot[2] != lot[3]
-    ]
-    if changed:
-        coverage.note(uow, "lots", *(row["b_lot_id"] for row in changed))
-        uow.execute(
-            update(_l)
-            .where(_l.c.lot_id == bindparam("b_lot_id"))
-            .values(qty_remaining=bindparam("b_remaining")),
-            changed,
-        )
-    if new_lots:
-        coverage.mark(uow, "lots")
-        uow.execute(
-            insert(_l),
-            [
-                {
-                    "sku": ev.sku,
-                    "transaction_id": tid,
-                    "document_id": ev.document_id,
-                    "received_date": ev.date,
-                    "expiry_date": ev.expiry,
-                    "qty_received": ev.qty,
-                    "qty_remaining": lot[2],
-                }
-                for ev, tid, lot in new_lots
-            ],
-        )
-
-
-def _take(held: list[list[Any]], amount: int) -> None:
-    """Take ``amount`` from the front of FEFO-sorted lots, dropping the ones emptied."""
-    while amount > 0 and held:
-        lot = held[0]
-        taken = min(amount, lot[2])
-        lot[2] -= taken
-        amount -= taken
-        if lot[2] == 0:
-            held.pop(0)
-
-
-def _fefo_key(lot: list[Any]) -> tuple[bool, date, int]:
-    """FEFO order of in-memory lots; lots created in this chunk (negative ids) come last."""
-    return (lot[1] is None, lot[1] or date.min, lot[0] if lot[0] > 0 else 2**62 - lot[0])

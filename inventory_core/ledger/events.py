@@ -20,7 +20,7 @@ from inventory_core.audit import coverage
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, InsufficientStockError, NotFoundError
-from inventory_core.ledger import lots, positions
+from inventory_core.ledger import draws, lots, positions
 from inventory_core.ledger.checks import FoldOutcome, fold_on_hand, require_non_negative
 from inventory_core.ledger.fold import LedgerEvent, apply_on_hand
 from inventory_core.ledger.inputs import AnyEvent, EventIn
@@ -222,6 +222,7 @@ def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
         lots.settle(
             uow,
             ev.sku,
+            drawer=draws.Drawer(tid),
             final_on_hand=final,
             consume=max(decrease, 0),
             from_lot=lot_id,

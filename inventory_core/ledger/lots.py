@@ -3,7 +3,9 @@
 A RECEIPT with an expiry creates a lot. Every decrease of on_hand takes from the lots
 with the earliest expiry first (lots without expiry last, then by lot id), and after any
 write the lots are trimmed, FEFO again, so that their sum never exceeds the SKU's final
-on_hand: a later count or a backdated sale can leave less stock than the lots say.
+on_hand: a later count or a backdated sale can leave less stock than the lots say. What
+each write takes is booked in ``lot_draws`` (:mod:`~inventory_core.ledger.draws`), so a
+reversal can give it back.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from inventory_core.db.prepared import Prepared, as_date
 from inventory_core.db.reads import Reader
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import InsufficientStockError, NotFoundError
+from inventory_core.ledger import draws
 from inventory_core.ledger.readmodels import LotInfo
 from inventory_core.models import Lot, Sku
 
@@ -93,22 +96,24 @@ def settle(
     uow: UnitOfWork,
     sku: str,
     *,
+    drawer: draws.Drawer,
     final_on_hand: int,
     consume: int = 0,
     from_lot: int | None = None,
     empty_lot: int | None = None,
     on: date | None = None,
 ) -> None:
-    """Apply a decrease to the SKU's lots, then trim them to ``final_on_hand``.
+    """Apply a decrease to the SKU's lots, trim them to ``final_on_hand``, book the draws.
 
     Args:
         uow: the write unit of work.
         sku: the SKU whose lots change.
+        drawer: whom what leaves the lots is booked to (``lot_draws``).
         final_on_hand: on_hand after every event of the SKU (the fold to the end).
         consume: units taken FEFO (a sale, waste, a negative adjustment, a lower count).
         from_lot: take ``consume`` from this lot instead of FEFO (``waste(lot_id=...)``).
         empty_lot: a lot to empty first (the lot of a reverted RECEIPT); what it held
-            counts towards ``consume``.
+            counts towards ``consume``, and is no draw (that lot simply holds nothing).
         on: the date of the write, reported when ``from_lot`` holds too little.
 
     Raises:
@@ -145,6 +150,12 @@ def settle(
     if changed:
         uow.run_prepared_many(_SET_REMAINING, changed)
         coverage.note(uow, "lots", *(row["b_lot_id"] for row in changed))
+        taken = {
+            lot_id: before.get(lot_id, 0) - qty
+            for lot_id, qty in remaining.items()
+            if lot_id != empty_lot
+        }
+        draws.record(uow, drawer, taken)
 
 
 def _take_fefo(order: list[int], remaining: dict[int, int], amount: int) -> None:

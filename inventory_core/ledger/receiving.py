@@ -25,7 +25,7 @@ from inventory_core.errors import (
     OverReceiptError,
     ValidationError,
 )
-from inventory_core.ledger import events, lots
+from inventory_core.ledger import draws, events, lots
 from inventory_core.ledger.inputs import AnyEvent, EventIn, ReceiptIn
 from inventory_core.ledger.readmodels import ReceiptResult
 from inventory_core.ledger.stock import event_literal, on_hand_before
@@ -210,8 +210,16 @@ def receive(uow: UnitOfWork, doc: ReceiptIn) -> ReceiptResult:
             for sku, qty in totals.items()
         ],
     )
+    # A lot received before a later, lower count is trimmed at once; the trim is booked
+    # to the SKU's last line of the document.
+    last_line = {line.sku: tid for line, tid in zip(doc.lines, tids, strict=True)}
     for sku in dict.fromkeys(line.sku for line in doc.lines if line.expiry is not None):
-        lots.settle(uow, sku, final_on_hand=on_hand_before(uow, sku, END_OF_TIME))
+        lots.settle(
+            uow,
+            sku,
+            drawer=draws.Drawer(last_line[sku]),
+            final_on_hand=on_hand_before(uow, sku, END_OF_TIME),
+        )
     return ReceiptResult(
         document_id=doc.document_id,
         received_on=doc.on,

@@ -5,7 +5,13 @@ lowers on_hand from that date on, so it passes the same negative-stock check and
 refused (with nothing written) when later sales depended on it. Its side effects follow
 the event: a SALE gives back its units in ``sales``, a RECEIPT gives back its order's
 quantity and empties its own lot first, an ORDER cancels its order (unless something was
-already received against it).
+already received against it). Whatever the event drew from lots goes back to exactly those
+lots (:func:`~inventory_core.ledger.draws.give_back`); what a reversal that lowers stock
+takes from the lots is booked to the reversal. A RECEIPT whose lot other standing
+transactions drew from is refused: their units would have no lot to go back to.
+
+A reversal is no transaction and cannot be reverted in turn (reverting the same
+transaction again is a conflict), so the draws booked to a reversal are final.
 """
 
 from __future__ import annotations
@@ -18,8 +24,8 @@ from sqlalchemy import Table, insert, select, update
 
 from inventory_core.audit import coverage
 from inventory_core.db.uow import UnitOfWork
-from inventory_core.errors import ConflictError, NotFoundError
-from inventory_core.ledger import events, lots
+from inventory_core.errors import ConflictError, LotConsumedError, NotFoundError
+from inventory_core.ledger import draws, events, lots
 from inventory_core.ledger.receiving import END_OF_TIME, change_received
 from inventory_core.ledger.stock import on_hand_before
 from inventory_core.models import (
@@ -54,7 +60,9 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
     Raises:
         NotFoundError: no such transaction.
         ConflictError: already reverted, or an ORDER with receipts against it.
+        LotConsumedError: a RECEIPT whose lot standing transactions drew from.
         InsufficientStockError: removing the event would make on_hand negative later.
+        LotDrawsMismatchError: a lot it drew from was changed outside the library.
     """
     row: Any = uow.execute(
         select(_t.c.sku, _t.c.event, _t.c.qty, _t.c.date).where(
@@ -71,6 +79,19 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
         raise ConflictError(
             f"transaction {transaction_id} is already reverted", transaction_id=transaction_id
         )
+    own_lot = None
+    if done.event == EventType.RECEIPT:
+        own_lot = lots.lot_of_transaction(uow, transaction_id)
+    if own_lot is not None:
+        drawn_by = draws.consumers(uow, own_lot, transaction_id)
+        if drawn_by:
+            raise LotConsumedError(
+                sku=done.sku,
+                transaction_id=transaction_id,
+                lot_id=own_lot,
+                drawn_by=", ".join(str(tid) for tid in drawn_by),
+                transaction_ids=drawn_by,
+            )
     now = utc_now_iso()
     if done.event == EventType.ORDER:
         _cancel_order(uow, transaction_id, now)
@@ -82,9 +103,11 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
     if lowers:
         outcome, _ = events.projected(uow, done.sku, done.date, remove=transaction_id)
     coverage.mark(uow, "transaction_reversals")
-    uow.execute(
-        insert(_r).values(transaction_id=transaction_id, reason=reason, user=user, created_at=now)
-    )
+    reversal_id = uow.execute(
+        insert(_r)
+        .values(transaction_id=transaction_id, reason=reason, user=user, created_at=now)
+        .returning(_r.c.reversal_id)
+    ).scalar_one()
     if done.event == EventType.SALE:
         events.add_sale(uow, done.sku, done.date, -done.qty)
     if done.event == EventType.RECEIPT:
@@ -93,18 +116,20 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
         ).all()
         for order_id, qty in links:
             change_received(uow, int(order_id), -int(qty), now)
-    if outcome is not None:
-        own_lot = (
-            lots.lot_of_transaction(uow, transaction_id)
-            if done.event == EventType.RECEIPT
-            else None
+    gave_back = draws.give_back(uow, done.sku, transaction_id, own_lot)
+    if outcome is not None or gave_back:
+        # Units given back may exceed what a later count left: the trim takes them again.
+        final = (
+            outcome.final_on_hand
+            if outcome is not None
+            else on_hand_before(uow, done.sku, END_OF_TIME)
         )
-        decrease = final_before - outcome.final_on_hand
         lots.settle(
             uow,
             done.sku,
-            final_on_hand=outcome.final_on_hand,
-            consume=max(decrease, 0),
+            drawer=draws.Drawer(transaction_id, int(reversal_id)),
+            final_on_hand=final,
+            consume=max(final_before - final, 0) if outcome is not None else 0,
             empty_lot=own_lot,
             on=done.date,
         )

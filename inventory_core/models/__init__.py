@@ -16,7 +16,7 @@ from inventory_core.models.ledger import (
     newest_transaction_id,
     position_is_current,
 )
-from inventory_core.models.lots import Lot
+from inventory_core.models.lots import Lot, LotDraw
 from inventory_core.models.orders import OrderLog, OrderReceipt, ReceivingLog
 from inventory_core.models.sales import Sale
 from inventory_core.models.setting import SettingRow
@@ -37,6 +37,7 @@ __all__ = [
     "Holiday",
     "KpiDaily",
     "Lot",
+    "LotDraw",
     "OrderLog",
     "OrderReceipt",
     "PromoCalendar",

@@ -1,7 +1,7 @@
 """Ledger coverage: audit rows seal the ledger rows their unit of work wrote.
 
-Revision ID: 0003_ledger_coverage
-Revises: 0002_stock_positions
+Revision ID: 0004_ledger_coverage
+Revises: 0003_lot_draws
 Create Date: 2026-12-03
 
 Adds ``audit_log.ledger`` (see ``inventory_core.audit.coverage``), puts it under the
@@ -21,8 +21,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0003_ledger_coverage"
-down_revision: str | Sequence[str] | None = "0002_stock_positions"
+revision: str = "0004_ledger_coverage"
+down_revision: str | Sequence[str] | None = "0003_lot_draws"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
