@@ -13,7 +13,7 @@ from inventory_core import Database, Inventory, ReceiptLine, audit
 from inventory_core.audit import coverage
 from inventory_core.invariants import check_all
 from inventory_core.models import EventType
-from inventory_core.models.triggers import create_sql
+from inventory_core.models.triggers import APPEND_ONLY_TABLES, create_sql
 from tests.conftest import test_settings
 
 D = date(2026, 2, 1)
@@ -62,18 +62,20 @@ def tamper_ledger(db: Database, *statements: str) -> None:
     if dialect == "postgresql":
         drop = [
             f"DROP TRIGGER IF EXISTS {name} ON {table}"
-            for table in ("transactions", "transaction_reversals", "audit_log")
+            for table in APPEND_ONLY_TABLES
             for name in (f"trg_{table}_append_only", f"trg_{table}_no_truncate")
         ]
     else:
         drop = [
             f"DROP TRIGGER IF EXISTS trg_{table}_{kind}"
-            for table in ("transactions", "transaction_reversals", "audit_log")
+            for table in APPEND_ONLY_TABLES
             for kind in ("no_update", "no_delete")
         ]
     engine = create_engine(db.url)
     try:
         with engine.begin() as conn:
+            if dialect == "postgresql":  # foreign keys off for this session, as a script could
+                conn.exec_driver_sql("SET session_replication_role = replica")
             # The trigger function stays; only the triggers were dropped.
             again = [s for s in create_sql(dialect) if "CREATE OR REPLACE FUNCTION" not in s]
             for statement in [*drop, *statements, *again]:
