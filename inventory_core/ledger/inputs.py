@@ -81,7 +81,11 @@ class SkuIn(BaseModel):
 
 
 class SkuChanges(BaseModel):
-    """The fields ``update_sku`` may change; only the ones given are written."""
+    """The fields ``update_sku`` may change; only the ones given are written.
+
+    ``None`` is a value only for ``ean`` (no EAN); the other columns are NOT NULL, so a
+    ``None`` given for them is refused here rather than by the database.
+    """
 
     model_config = _STRICT
 
@@ -91,6 +95,15 @@ class SkuChanges(BaseModel):
     moq: Annotated[int, pydantic.Strict(), Field(ge=0, le=MAX_QTY)] | None = None
     lead_time_days: Annotated[int, pydantic.Strict(), Field(ge=0, le=3650)] | None = None
     active: pydantic.StrictBool | None = None
+
+    @pydantic.field_validator(
+        "description", "pack_size", "moq", "lead_time_days", "active", mode="before"
+    )
+    @classmethod
+    def _not_none(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be None (leave it out to keep the current value)")
+        return value
 
 
 class EventIn(BaseModel):
