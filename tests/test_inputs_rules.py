@@ -20,7 +20,7 @@ from inventory_core.errors import (
     StockLimitError,
     ValidationError,
 )
-from inventory_core.ledger.rules import MAX_QTY
+from inventory_core.ledger.rules import MAX_INT, MAX_QTY
 from inventory_core.reports import stock_history
 from tests.ledger_support import day, row_counts
 
@@ -250,6 +250,22 @@ def test_stock_above_a_32_bit_integer_is_refused_on_every_path(inv: Inventory) -
     inv.sell("BIRRA", 5, on=day(3))
     assert inv.stock("BIRRA").on_hand == 100 + 2 * MAX_QTY - 5
     assert row_counts(inv.db)["transactions"] == before["transactions"] + 1
+
+
+def test_receipts_and_reversals_cannot_push_stock_past_the_limit(inv: Inventory) -> None:
+    """A receipt or the reversal of a sale that would end above 2**31 - 1 is VAL_010."""
+    sale = inv.sell("BIRRA", 100, on=day(1))
+    inv.adjust("BIRRA", MAX_QTY, on=day(2))
+    inv.adjust("BIRRA", MAX_QTY, on=day(3))
+    before = row_counts(inv.db)
+    with pytest.raises(StockLimitError):
+        inv.receive("BIG", [ReceiptLine("BIRRA", MAX_QTY)], on=day(4))
+    inv.adjust("BIRRA", MAX_INT - 2 * MAX_QTY, on=day(4))
+    with pytest.raises(StockLimitError):
+        inv.revert(sale, reason="typed twice")
+    assert row_counts(inv.db)["transactions"] == before["transactions"] + 1
+    assert row_counts(inv.db)["transaction_reversals"] == before["transaction_reversals"]
+    assert inv.stock("BIRRA").on_hand == MAX_INT
 
 
 def test_a_document_cannot_receive_more_of_one_sku_than_a_row_stores(inv: Inventory) -> None:

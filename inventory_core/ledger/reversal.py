@@ -19,6 +19,7 @@ from sqlalchemy import Table, insert, select, update
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, NotFoundError
 from inventory_core.ledger import events, lots
+from inventory_core.ledger.checks import require_storable
 from inventory_core.ledger.receiving import END_OF_TIME, change_received
 from inventory_core.ledger.stock import on_hand_before
 from inventory_core.models import (
@@ -54,6 +55,7 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
         NotFoundError: no such transaction.
         ConflictError: already reverted, or an ORDER with receipts against it.
         InsufficientStockError: removing the event would make on_hand negative later.
+        StockLimitError: removing a decrease would take on_hand past an INTEGER column.
     """
     row: Any = uow.execute(
         select(_t.c.sku, _t.c.event, _t.c.qty, _t.c.date).where(
@@ -83,6 +85,12 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
     uow.execute(
         insert(_r).values(transaction_id=transaction_id, reason=reason, user=user, created_at=now)
     )
+    if done.event not in (EventType.ORDER, EventType.UNFULFILLED):
+        # Validation only: on_hand after the reversal must fit stock_positions.on_hand.
+        if outcome is not None:
+            require_storable(done.sku, outcome.final_on_hand, done.date)
+        else:
+            require_storable(done.sku, on_hand_before(uow, done.sku, END_OF_TIME), done.date)
     if done.event == EventType.SALE:
         events.add_sale(uow, done.sku, done.date, -done.qty)
     if done.event == EventType.RECEIPT:
