@@ -622,6 +622,28 @@ class GenerateTargetNotEmptyError(ValidationError):
     }
 
 
+class StockLimitError(ValidationError):
+    """The write would take a SKU's stock past what a 32-bit INTEGER column holds."""
+
+    code = "VAL_010"
+    template = {
+        "en": "{sku} would hold {on_hand} units on {date}, more than the {limit} a stock "
+        "figure can hold on every database; nothing was written.",
+        "it": "{sku} avrebbe {on_hand} pezzi il {date}, più dei {limit} che una giacenza può "
+        "contenere su ogni database; non è stato scritto nulla.",
+    }
+    steps = {
+        "en": (
+            "Check '{field}': a few extra digits are the usual cause.",
+            "If the stock really is this large, count it in larger units (packs, not pieces).",
+        ),
+        "it": (
+            "Controlla '{field}': di solito sono cifre in più.",
+            "Se la giacenza è davvero così grande, contala in unità più grandi (confezioni).",
+        ),
+    }
+
+
 class OptionalDependencyError(InventoryError):
     """A feature needs an optional extra (such as ``plots`` for charts) that is not installed."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from inventory_core.audit import trail
@@ -29,11 +29,16 @@ from inventory_core.ledger.inputs import (
     ReceiptLine,
     SkuChanges,
     SkuIn,
-    line_values,
     validate,
+    validate_chunk_size,
     validate_code,
     validate_date,
     validate_events,
+    validate_id,
+    validate_limit,
+    validate_lines,
+    validate_reason,
+    validate_user,
 )
 from inventory_core.ledger.readmodels import (
     BulkResult,
@@ -58,18 +63,40 @@ class Inventory:
         db: an open, migrated :class:`Database`.
         user: who the audit rows name; by default the user of the current
             :func:`inventory_core.audit.run` (``system`` outside one).
-        chunk_size: events per unit of work in :meth:`record_many`.
+        chunk_size: events per unit of work in :meth:`record_many` (1 to 1,000,000).
+
+    Raises:
+        ValidationError: ``db`` is not a :class:`Database`, or a bad ``user`` or
+            ``chunk_size`` (checked here, not at the first write).
     """
 
     def __init__(self, db: Database, *, user: str | None = None, chunk_size: int = DEFAULT_CHUNK):
+        if not isinstance(db, Database):
+            raise ValidationError(
+                f"must be a Database (Database.open(...)), not {type(db).__name__}", field="db"
+            )
         self.db = db
-        self._user = user
+        self._user = None if user is None else validate_user(user)
         self.chunk_size = chunk_size
 
     @property
     def user(self) -> str:
-        """The user written into audit rows and reversals."""
-        return self._user or current_user()
+        """The user written into audit rows and reversals.
+
+        Raises:
+            ValidationError: the user of the current :func:`inventory_core.audit.run` is
+                not a valid name (1-64 visible characters).
+        """
+        return self._user or validate_user(current_user())
+
+    @property
+    def chunk_size(self) -> int:
+        """Events per unit of work in :meth:`record_many`."""
+        return self._chunk_size
+
+    @chunk_size.setter
+    def chunk_size(self, value: int) -> None:
+        self._chunk_size = validate_chunk_size(value)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -85,6 +112,7 @@ class Inventory:
         ``details`` returning None means nothing was written (a replayed receipt), so no
         audit row either; ``sku`` may be derived from the result (a reverted transaction).
         """
+        user = self.user
 
         def unit(uow: UnitOfWork) -> T:
             started = time.perf_counter()
@@ -93,9 +121,7 @@ class Inventory:
             if body is not None:
                 elapsed = (time.perf_counter() - started) * 1000
                 code = sku(result) if callable(sku) else sku
-                trail.append(
-                    uow, operation, user=self.user, sku=code, details=body, duration_ms=elapsed
-                )
+                trail.append(uow, operation, user=user, sku=code, details=body, duration_ms=elapsed)
             return result
 
         return self.db.run(unit, operation=operation.value)
@@ -186,9 +212,10 @@ class Inventory:
         """The SKU's master data.
 
         Raises:
+            ValidationError: ``sku`` is not a valid code.
             NotFoundError: no such SKU.
         """
-        return master.get_sku(self.db, sku)
+        return master.get_sku(self.db, validate_code(sku))
 
     # -- ledger writes --------------------------------------------------------------------
 
@@ -240,7 +267,7 @@ class Inventory:
             OverReceiptError: a line takes its order above the ordered quantity.
             NotFoundError: an unknown SKU or order.
         """
-        raw = [line_values(line) for line in lines]
+        raw = validate_lines(lines)
         try:
             doc = validate(ReceiptIn, document_id=document_id, lines=raw, on=on)
         except ValidationError as exc:
@@ -290,8 +317,8 @@ class Inventory:
             InsufficientStockError: not enough stock (or not enough in the lot).
         """
         ev = self._event(EventType.WASTE, sku, qty, on, note=note)
-        if lot_id is not None and (isinstance(lot_id, bool) or not isinstance(lot_id, int)):
-            raise ValidationError("must be an integer lot id", field="lot_id")
+        if lot_id is not None:
+            lot_id = validate_id(lot_id, "lot_id")
         return self._single(Operation.WASTE, ev, lot_id=lot_id)
 
     def adjust(self, sku: str, qty: int, *, on: date, note: str | None = None) -> int:
@@ -314,10 +341,8 @@ class Inventory:
             ConflictError: already reverted, or an ORDER with receipts.
             InsufficientStockError: later events depended on it.
         """
-        if isinstance(transaction_id, bool) or not isinstance(transaction_id, int):
-            raise ValidationError("must be an integer", field="transaction_id")
-        if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
-            raise ValidationError("give a reason of 1-500 characters", field="reason")
+        transaction_id = validate_id(transaction_id, "transaction_id")
+        reason = validate_reason(reason)
         user = self.user
 
         def details(done: reversal.Reverted) -> dict[str, Any]:
@@ -351,7 +376,7 @@ class Inventory:
             NotFoundError, ConflictError, InsufficientStockError: as for single writes.
         """
         with bulk.paused_gc():
-            return self._record_batch(validate_events(list(items)))
+            return self._record_batch(validate_events(items))
 
     def _record_batch(self, batch: Sequence[AnyEvent]) -> BulkResult:
         """Write already validated events, chunk by chunk (see :meth:`record_many`)."""
@@ -380,8 +405,10 @@ class Inventory:
         so everything dated today counts).
 
         Raises:
+            ValidationError: a bad code or date.
             NotFoundError: no such SKU.
         """
+        sku = validate_code(sku)
         when = self._asof(asof)
         found = stock_sql.stock_one(self.db, sku, when)
         if found is None:
@@ -398,9 +425,10 @@ class Inventory:
         """The SKU's non-empty lots, first expiry first (lots without expiry last).
 
         Raises:
+            ValidationError: ``sku`` is not a valid code.
             NotFoundError: no such SKU.
         """
-        return lots.list_lots(self.db, sku)
+        return lots.list_lots(self.db, validate_code(sku))
 
     def history(
         self,
@@ -416,13 +444,10 @@ class Inventory:
             ValidationError: a bad date or limit.
             NotFoundError: no such SKU.
         """
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
-        ):
-            raise ValidationError("must be a non-negative integer", field="limit")
-        for value, field in ((start, "start"), (end, "end")):
-            if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
-                raise ValidationError("must be a date", field=field)
+        sku = validate_code(sku)
+        start = None if start is None else validate_date(start, "start")
+        end = None if end is None else validate_date(end, "end")
+        limit = None if limit is None else validate_limit(limit)
         return master.history(self.db, sku, start, end, limit)
 
     # -- small validators ---------------------------------------------------------------

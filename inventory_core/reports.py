@@ -25,6 +25,7 @@ from inventory_core.errors import OptionalDependencyError
 from inventory_core.ledger import master
 from inventory_core.ledger.events import events_from
 from inventory_core.ledger.fold import apply_on_hand, apply_on_order
+from inventory_core.ledger.inputs import validate_code, validate_date
 from inventory_core.ledger.stock import EPOCH
 from inventory_core.models import EventType
 
@@ -65,8 +66,12 @@ def stock_history(
         end: last day shown (default: the day of its last event).
 
     Raises:
+        ValidationError: a bad code, or a date that is not a ``datetime.date``.
         NotFoundError: no such SKU.
     """
+    sku = validate_code(sku)
+    start = None if start is None else validate_date(start, "start")
+    end = None if end is None else validate_date(end, "end")
     with db.read() as uow:
         master.get_sku(uow, sku)
         events = events_from(uow, sku, EPOCH)

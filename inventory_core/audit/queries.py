@@ -10,11 +10,15 @@ Rows come back as frozen :class:`AuditEntry` values, oldest first.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, select
 
+from inventory_core.errors import ValidationError
 from inventory_core.models import AuditLog
 
 if TYPE_CHECKING:
@@ -68,6 +72,27 @@ def _columns() -> Select[Any]:
     return select(*AuditLog.__table__.columns)
 
 
+SINCE_FORMAT = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC)"
+_SINCE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?Z?)?")
+MAX_ROWS = 2**31 - 1
+
+
+def check_since(value: Any) -> str:
+    """A ``since`` bound in the stored timestamps' own ISO-8601 form, or ValidationError.
+
+    Timestamps compare as text, so anything else (``yesterday``, ``2026-2-1``, an epoch
+    number) would silently compare as some other time: it is refused instead.
+    """
+    if not isinstance(value, str) or not _SINCE.fullmatch(value):
+        shown = value if isinstance(value, str) else type(value).__name__
+        raise ValidationError(f"{shown!s:.40} is not {SINCE_FORMAT}", field="since")
+    try:
+        datetime.fromisoformat(value.removesuffix("Z"))
+    except ValueError:
+        raise ValidationError(f"{value} is not a real date and time", field="since") from None
+    return value
+
+
 def tail_query(n: int, since: str | None = None) -> Select[Any]:
     """The newest ``n`` rows (at or after ``since``), newest first, via the timestamp index."""
     stmt = _columns()
@@ -92,9 +117,18 @@ def tail(db: Database, n: int = 20, *, since: str | None = None) -> list[AuditEn
     Args:
         db: the database to read.
         n: how many rows at most.
-        since: only rows whose UTC ISO-8601 timestamp is at or after this (a prefix such as
-            ``2026-02-12`` works: timestamps compare as text).
+        since: only rows whose UTC ISO-8601 timestamp is at or after this:
+            ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM[:SS[.ffffff]][Z]`` (timestamps compare as
+            text, so only their own form is accepted).
+
+    Raises:
+        ValidationError: ``n`` is not an integer from 0 to 2**31 - 1, or ``since`` is not
+            in that form.
     """
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_ROWS:
+        raise ValidationError(f"must be an integer from 0 to {MAX_ROWS}", field="n")
+    if since is not None:
+        since = check_since(since)
     return list(reversed(_entries(db, tail_query(n, since))))
 
 
@@ -104,5 +138,7 @@ def by_run(db: Database, run_id: str) -> list[AuditEntry]:
 
 
 def by_sku(db: Database, sku: str) -> list[AuditEntry]:
-    """Every audit row about ``sku``, in chain order."""
+    """Every audit row about ``sku`` (in its NFC form, as codes are stored), in chain order."""
+    if isinstance(sku, str) and not sku.isascii():
+        sku = unicodedata.normalize("NFC", sku)
     return _entries(db, sku_query(sku))

@@ -14,6 +14,7 @@ from rich.table import Table
 from inventory_core import audit
 from inventory_core.audit.queries import AuditEntry
 from inventory_core.cli.app import EXIT_ERROR, app, console, err_console, open_db
+from inventory_core.cli.dates import iso_since
 
 audit_app = typer.Typer(
     help="Read the audit trail (who changed what, when, in which run) and verify its chain.",
@@ -45,7 +46,12 @@ def tail_command(
     n: Annotated[int, typer.Option("-n", "--lines", min=1, help="How many rows to show.")] = 20,
     since: Annotated[
         str | None,
-        typer.Option(help="Only rows at or after this UTC time (e.g. 2026-02-12T08:00)."),
+        typer.Option(
+            parser=iso_since,
+            metavar="YYYY-MM-DD[THH:MM[:SS]]",
+            help="Only rows at or after this UTC day or time, as YYYY-MM-DD or "
+            "YYYY-MM-DDTHH:MM[:SS] (e.g. 2026-02-12T08:00).",
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:

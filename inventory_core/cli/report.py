@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,12 +10,11 @@ import typer
 from rich.table import Table
 
 from inventory_core.cli.app import app, console, open_db
+from inventory_core.cli.dates import DATE_FORMAT, iso_date
 from inventory_core.reports import StockHistory, plot_stock_history, stock_history
 
 report_app = typer.Typer(help="Reports over the ledger.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
-
-DAY = ["%Y-%m-%d"]
 
 
 def print_history(history: StockHistory) -> None:
@@ -37,15 +36,21 @@ def stock(
     ctx: typer.Context,
     sku: Annotated[str, typer.Argument(help="The SKU whose history to show.")],
     start: Annotated[
-        datetime | None,
+        date | None,
         typer.Option(
-            "--from", formats=DAY, metavar="YYYY-MM-DD", help="First day (default: first event)."
+            "--from",
+            parser=iso_date,
+            metavar=DATE_FORMAT,
+            help="First day, as YYYY-MM-DD (default: first event).",
         ),
     ] = None,
     end: Annotated[
-        datetime | None,
+        date | None,
         typer.Option(
-            "--to", formats=DAY, metavar="YYYY-MM-DD", help="Last day (default: last event)."
+            "--to",
+            parser=iso_date,
+            metavar=DATE_FORMAT,
+            help="Last day, as YYYY-MM-DD (default: last event).",
         ),
     ] = None,
     png: Annotated[
@@ -54,7 +59,7 @@ def stock(
 ) -> None:
     """Daily on_hand and on_order of one SKU, as a table and optionally a chart."""
     with open_db(ctx, check=None, read_only=True, need_schema=True) as db:
-        history = stock_history(db, sku, start and start.date(), end and end.date())
+        history = stock_history(db, sku, start, end)
     print_history(history)
     if png is not None:
         console.print(f"Chart written to {plot_stock_history(history, png)}", highlight=False)

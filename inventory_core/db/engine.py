@@ -31,7 +31,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from inventory_core.audit.logs import get_logger
 from inventory_core.config import Settings
 from inventory_core.db.readonly import Access, apply_read_only_pragmas, connection_url
-from inventory_core.errors import DatabaseError, UnsupportedDatabaseError
+from inventory_core.errors import DatabaseError, OptionalDependencyError, UnsupportedDatabaseError
 from inventory_core.redaction import redact_url
 
 log = get_logger("inventory_core.db")
@@ -158,6 +158,10 @@ def make_engine(
     Returns:
         An engine whose connections have the PRAGMAs applied and whose transactions begin
         as ``BEGIN IMMEDIATE`` when the connection carries the write execution option.
+
+    Raises:
+        OptionalDependencyError: a PostgreSQL URL without its driver (the ``postgres``
+            extra) installed.
     """
     settings = settings or Settings.load()
     parsed = normalize_url(url)
@@ -175,12 +179,20 @@ def make_engine(
         engine = create_engine(parsed, **kwargs)
         _attach_sqlite_hooks(engine, settings, writes=access.writes)
     else:
-        engine = create_engine(
-            parsed,
-            pool_pre_ping=True,
-            pool_size=5,
-            max_overflow=max(10, settings.connection_leak_threshold * 2),
-        )
+        try:
+            engine = create_engine(
+                parsed,
+                pool_pre_ping=True,
+                pool_size=5,
+                max_overflow=max(10, settings.connection_leak_threshold * 2),
+            )
+        except ImportError as exc:
+            # SQLAlchemy imports the driver here; psycopg is the optional ``postgres`` extra.
+            raise OptionalDependencyError(
+                feature="A PostgreSQL database",
+                package=exc.name or "psycopg",
+                extra="postgres",
+            ) from exc
         _attach_postgresql_hooks(engine, writes=access.writes)
     _attach_pool_hooks(engine, tracker)
     _dispose_in_forked_children(engine, tracker)

@@ -23,7 +23,7 @@ from inventory_core.audit import coverage
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, InsufficientStockError, NotFoundError
 from inventory_core.ledger import bulk_lots, positions
-from inventory_core.ledger.checks import fold_on_hand
+from inventory_core.ledger.checks import fold_on_hand, require_storable
 from inventory_core.ledger.events import (
     INSERT_EVENT_ROWS,
     PENDING_ID,
@@ -150,6 +150,7 @@ def record_chunk(uow: UnitOfWork, chunk: Sequence[AnyEvent]) -> Counter[str]:
         NotFoundError: a SKU does not exist.
         ConflictError: two counts for one SKU and day, or an already received document.
         InsufficientStockError: on_hand of a SKU would go negative somewhere.
+        StockLimitError: on_hand of a SKU would end above what an INTEGER column stores.
     """
     skus = sorted({ev.sku for ev in chunk})
     start = min(ev.date for ev in chunk)
@@ -191,7 +192,9 @@ def record_chunk(uow: UnitOfWork, chunk: Sequence[AnyEvent]) -> Counter[str]:
                 decreases[step.transaction_id - PENDING_ID] = on_hand - after
             on_hand = after
         last = histories[sku][-1]
-        finals[sku] = Position(on_hand, last.date, EVENT_PRIORITY[last.event])
+        finals[sku] = Position(
+            require_storable(sku, on_hand, last.date), last.date, EVENT_PRIORITY[last.event]
+        )
     lots = bulk_lots.plan(uow, chunk, decreases, {sku: p.on_hand for sku, p in finals.items()})
     now = utc_now_iso()
     rows = [event_row(ev, now) for ev in chunk]

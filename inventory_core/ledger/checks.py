@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from inventory_core.errors import InsufficientStockError
+from inventory_core.errors import InsufficientStockError, StockLimitError
 from inventory_core.ledger.fold import LedgerEvent, apply_on_hand
+from inventory_core.ledger.rules import MAX_INT
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +54,17 @@ def require_non_negative(sku: str, start: int, events: Iterable[LedgerEvent]) ->
             sku=sku, date=outcome.first_negative, shortfall=outcome.max_deficit
         )
     return outcome
+
+
+def require_storable(sku: str, on_hand: int, day: date) -> int:
+    """Refuse a final on_hand that ``stock_positions.on_hand`` (INTEGER) could not store.
+
+    SQLite would store it and PostgreSQL would refuse the row; checking first keeps the
+    two backends alike and the error readable.
+
+    Raises:
+        StockLimitError: ``on_hand`` is above 2**31 - 1.
+    """
+    if on_hand > MAX_INT:
+        raise StockLimitError(sku=sku, on_hand=on_hand, date=day, limit=MAX_INT, field="qty")
+    return on_hand

@@ -21,7 +21,12 @@ from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, InsufficientStockError, NotFoundError
 from inventory_core.ledger import draws, lots, positions
-from inventory_core.ledger.checks import FoldOutcome, fold_on_hand, require_non_negative
+from inventory_core.ledger.checks import (
+    FoldOutcome,
+    fold_on_hand,
+    require_non_negative,
+    require_storable,
+)
 from inventory_core.ledger.fold import LedgerEvent, apply_on_hand
 from inventory_core.ledger.inputs import AnyEvent, EventIn
 from inventory_core.ledger.positions import Position
@@ -174,6 +179,7 @@ def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
         NotFoundError: unknown SKU (or lot).
         ConflictError: a second unreversed SNAPSHOT for the SKU and day.
         InsufficientStockError: on_hand would go negative on the event's date or later.
+        StockLimitError: on_hand would end above what an INTEGER column stores.
     """
     priority = EVENT_PRIORITY[ev.event]
     found = uow.run_prepared(_SKU_STATE, {"sku": ev.sku}).fetchone()
@@ -204,6 +210,7 @@ def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
         final = check(ev.sku, before, folded).final_on_hand
         last = folded[-1]
         tail = Position(final, last.date, EVENT_PRIORITY[last.event])
+    require_storable(ev.sku, final, tail.tail_date)
     tid = insert_event(uow, ev)
     if ev.event == EventType.SALE:
         add_sale(uow, ev.sku, ev.date, ev.qty)

@@ -8,51 +8,30 @@ naming the offending field (``qty``, ``lines[1].sku``, ``events[7].date``).
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import pydantic
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from inventory_core.errors import ValidationError
+from inventory_core.ledger.rules import (
+    DESCRIPTION_LENGTH,
+    MAX_CHUNK,
+    MAX_ID,
+    MAX_QTY,
+    NOTE_LENGTH,
+    REASON_LENGTH,
+    USER_LENGTH,
+    check_code,
+    check_date,
+    check_date_range,
+    check_text,
+)
 from inventory_core.models import EventType
-
-MAX_QTY = 1_000_000_000
-"""Largest quantity of one event: keeps every value inside PostgreSQL's 32-bit INTEGER."""
-
-MIN_DATE = date(1900, 1, 1)
-MAX_DATE = date(9999, 12, 30)
-
-
-def _code(value: str) -> str:
-    if not value:
-        raise ValueError("must not be empty")
-    if len(value) > 64:
-        raise ValueError(f"must be at most 64 characters (got {len(value)})")
-    if value != value.strip():
-        raise ValueError("must not start or end with spaces")
-    # Printable ASCII (the usual code) has none of these; only other text is looked at.
-    printable_ascii = value.isascii() and value.isprintable()
-    if not printable_ascii and any(
-        unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value
-    ):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-def _real_date(value: Any) -> Any:
-    # datetime is a subclass of date: accepting it would silently drop the time of day.
-    if isinstance(value, datetime):
-        raise ValueError("must be a date, not a datetime")
-    return value
-
-
-def _date_range(value: date) -> date:
-    if not MIN_DATE <= value <= MAX_DATE:
-        raise ValueError(f"must be between {MIN_DATE} and {MAX_DATE}")
-    return value
 
 
 def ean13_check_digit(first12: str) -> int:
@@ -69,12 +48,20 @@ def _ean13(value: str) -> str:
     return value
 
 
-Code = Annotated[str, pydantic.Strict(), AfterValidator(_code)]
-"""A SKU code or document id: 1-64 characters, no control characters, no outer spaces."""
-LedgerDate = Annotated[date, BeforeValidator(_real_date), AfterValidator(_date_range)]
+Code = Annotated[str, pydantic.Strict(), AfterValidator(check_code)]
+"""A SKU code or document id: NFC, 1-64 visible characters, no outer spaces (see rules)."""
+LedgerDate = Annotated[
+    date, BeforeValidator(check_date), pydantic.Strict(), AfterValidator(check_date_range)
+]
+"""A ``datetime.date`` (never a string, a number or a datetime) from 1900 to 9999."""
 Ean13 = Annotated[str, pydantic.Strict(), AfterValidator(_ean13)]
 PositiveQty = Annotated[int, pydantic.Strict(), Field(gt=0, le=MAX_QTY)]
-Text = Annotated[str, pydantic.Strict(), Field(max_length=500)]
+Id = Annotated[int, pydantic.Strict(), Field(ge=1, le=MAX_ID)]
+"""A row id: what PostgreSQL's INTEGER (SERIAL) column can hold."""
+Text = Annotated[str, pydantic.Strict(), Field(max_length=NOTE_LENGTH), AfterValidator(check_text)]
+Description = Annotated[
+    str, pydantic.Strict(), Field(max_length=DESCRIPTION_LENGTH), AfterValidator(check_text)
+]
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
 
@@ -85,7 +72,7 @@ class SkuIn(BaseModel):
     model_config = _STRICT
 
     sku: Code
-    description: Annotated[str, pydantic.Strict(), Field(max_length=200)] = ""
+    description: Description = ""
     ean: Ean13 | None = None
     pack_size: Annotated[int, pydantic.Strict(), Field(ge=1, le=MAX_QTY)] = 1
     moq: Annotated[int, pydantic.Strict(), Field(ge=0, le=MAX_QTY)] = 0
@@ -94,16 +81,29 @@ class SkuIn(BaseModel):
 
 
 class SkuChanges(BaseModel):
-    """The fields ``update_sku`` may change; only the ones given are written."""
+    """The fields ``update_sku`` may change; only the ones given are written.
+
+    ``None`` is a value only for ``ean`` (no EAN); the other columns are NOT NULL, so a
+    ``None`` given for them is refused here rather than by the database.
+    """
 
     model_config = _STRICT
 
-    description: Annotated[str, pydantic.Strict(), Field(max_length=200)] | None = None
+    description: Description | None = None
     ean: Ean13 | None = None
     pack_size: Annotated[int, pydantic.Strict(), Field(ge=1, le=MAX_QTY)] | None = None
     moq: Annotated[int, pydantic.Strict(), Field(ge=0, le=MAX_QTY)] | None = None
     lead_time_days: Annotated[int, pydantic.Strict(), Field(ge=0, le=3650)] | None = None
     active: pydantic.StrictBool | None = None
+
+    @pydantic.field_validator(
+        "description", "pack_size", "moq", "lead_time_days", "active", mode="before"
+    )
+    @classmethod
+    def _not_none(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be None (leave it out to keep the current value)")
+        return value
 
 
 class EventIn(BaseModel):
@@ -162,7 +162,7 @@ class ReceiptLineIn(BaseModel):
 
     sku: Code
     qty: PositiveQty
-    order_id: Annotated[int, pydantic.Strict(), Field(gt=0)] | None = None
+    order_id: Id | None = None
     expiry: LedgerDate | None = None
 
 
@@ -174,6 +174,25 @@ class ReceiptIn(BaseModel):
     document_id: Code
     lines: Annotated[list[ReceiptLineIn], Field(min_length=1, max_length=10_000)]
     on: LedgerDate
+
+    @pydantic.field_validator("lines")
+    @classmethod
+    def _sku_totals(cls, lines: list[ReceiptLineIn]) -> list[ReceiptLineIn]:
+        # receiving_logs keeps one row per SKU of the document with the total quantity.
+        over = _over_total((line.sku, line.qty) for line in lines)
+        if over is not None:
+            raise ValueError(f"the lines of {over} add up to more than {MAX_QTY:,} units")
+        return lines
+
+
+def _over_total(pairs: Iterable[tuple[str, int]]) -> str | None:
+    """The first key whose quantities add up past :data:`MAX_QTY`, or None."""
+    totals: dict[str, int] = defaultdict(int)
+    for key, qty in pairs:
+        totals[key] += qty
+        if totals[key] > MAX_QTY:
+            return str(key)
+    return None
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -206,6 +225,8 @@ def validation_error(exc: pydantic.ValidationError, prefix: str = "") -> Validat
         else:
             parts.append(("." if parts else "") + str(part))
     message = str(first["msg"]).removeprefix("Value error, ")
+    if str(first["type"]).endswith("_type") and "input" in first:
+        message += f", not {type(first['input']).__name__}"
     field = "".join(parts)
     if prefix and field:
         field = prefix + ("" if field.startswith("[") else ".") + field
@@ -241,40 +262,140 @@ AnyEvent = EventIn | PlannedEvent
 """What the bulk path writes: validated input, or events the library planned itself."""
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
 _EVENTS = pydantic.TypeAdapter(list[EventIn])
 _CODE = pydantic.TypeAdapter(Code)
 _DATE = pydantic.TypeAdapter(LedgerDate)
+_ID = pydantic.TypeAdapter(Id)
+_LIMIT = pydantic.TypeAdapter(Annotated[int, pydantic.Strict(), Field(ge=0, le=MAX_ID)])
+_CHUNK = pydantic.TypeAdapter(Annotated[int, pydantic.Strict(), Field(ge=1, le=MAX_CHUNK)])
 
 
-def validate_events(items: list[Any]) -> list[EventIn]:
-    """Validate a batch in one pydantic call; errors name ``events[i].field``."""
-    if all(isinstance(item, EventIn) for item in items):
-        return list(items)
-    raw = [item.model_dump() if isinstance(item, EventIn) else dict(item) for item in items]
+def _user_code(value: str) -> str:
+    return check_code(value, length=USER_LENGTH)
+
+
+_USER = pydantic.TypeAdapter(Annotated[str, pydantic.Strict(), AfterValidator(_user_code)])
+_REASON = pydantic.TypeAdapter(
+    Annotated[
+        str,
+        pydantic.Strict(),
+        Field(max_length=REASON_LENGTH),
+        AfterValidator(_not_blank),
+        AfterValidator(check_text),
+    ]
+)
+
+_EVENT_HINT = "must be a mapping of event fields (sku, event, qty, date...) or an EventIn"
+
+
+def validate_events(items: Any) -> list[EventIn]:
+    """Validate a batch in one pydantic call; errors name ``events[i].field``.
+
+    Raises:
+        ValidationError: ``events`` is not an iterable of mappings or :class:`EventIn`, an
+            event is bad, or the RECEIPT lines of one document and SKU add up past
+            :data:`MAX_QTY` (its ``receiving_logs`` row would not fit).
+    """
+    if isinstance(items, str | bytes | Mapping) or not hasattr(items, "__iter__"):
+        raise ValidationError(
+            f"must be a list of events, not {type(items).__name__}", field="events"
+        )
+    batch = list(items)
+    if not all(isinstance(item, EventIn) for item in batch):
+        raw: list[Any] = []
+        for index, item in enumerate(batch):
+            if isinstance(item, EventIn):
+                raw.append(item.model_dump())
+            elif isinstance(item, Mapping):
+                raw.append(dict(item))
+            else:
+                raise ValidationError(
+                    f"{_EVENT_HINT}, not {type(item).__name__}", field=f"events[{index}]"
+                )
+        try:
+            batch = _EVENTS.validate_python(raw)
+        except pydantic.ValidationError as exc:
+            raise validation_error(exc, "events") from exc
+    receipts = (
+        (f"{ev.document_id} / {ev.sku}", ev.qty)
+        for ev in batch
+        if ev.event == EventType.RECEIPT and ev.document_id is not None
+    )
+    over = _over_total(receipts)
+    if over is not None:
+        raise ValidationError(
+            f"the RECEIPT events of document and SKU {over} add up to more than {MAX_QTY:,}",
+            field="events",
+        )
+    return batch
+
+
+def _checked(adapter: pydantic.TypeAdapter[Any], value: Any, field: str) -> Any:
     try:
-        return _EVENTS.validate_python(raw)
+        return adapter.validate_python(value)
     except pydantic.ValidationError as exc:
-        raise validation_error(exc, "events") from exc
+        raise validation_error(exc, field) from exc
 
 
 def validate_date(value: Any, field: str) -> date:
-    """A ledger date, or :class:`ValidationError` naming ``field``."""
-    try:
-        return _DATE.validate_python(value)
-    except pydantic.ValidationError as exc:
-        raise validation_error(exc, field) from exc
+    """A ledger date (a ``datetime.date`` and nothing else), or :class:`ValidationError`."""
+    return _checked(_DATE, value, field)  # type: ignore[no-any-return]
 
 
 def validate_code(value: Any, field: str = "sku") -> str:
-    """A SKU code, or :class:`ValidationError` naming ``field``."""
-    try:
-        return _CODE.validate_python(value)
-    except pydantic.ValidationError as exc:
-        raise validation_error(exc, field) from exc
+    """A SKU code in its NFC form, or :class:`ValidationError` naming ``field``."""
+    return _checked(_CODE, value, field)  # type: ignore[no-any-return]
+
+
+def validate_id(value: Any, field: str) -> int:
+    """A row id (1 .. 2**31-1), or :class:`ValidationError` naming ``field``."""
+    return _checked(_ID, value, field)  # type: ignore[no-any-return]
+
+
+def validate_limit(value: Any, field: str = "limit") -> int:
+    """A row count (0 .. 2**31-1), or :class:`ValidationError` naming ``field``."""
+    return _checked(_LIMIT, value, field)  # type: ignore[no-any-return]
+
+
+def validate_chunk_size(value: Any) -> int:
+    """Events per unit of work in the bulk path (1 .. :data:`MAX_CHUNK`)."""
+    return _checked(_CHUNK, value, "chunk_size")  # type: ignore[no-any-return]
+
+
+def validate_user(value: Any) -> str:
+    """Who an audit row names: an identifier of 1-64 visible characters, NFC."""
+    return _checked(_USER, value, "user")  # type: ignore[no-any-return]
+
+
+def validate_reason(value: Any) -> str:
+    """The reason of a reversal: 1-500 characters of text, not only spaces."""
+    return _checked(_REASON, value, "reason")  # type: ignore[no-any-return]
+
+
+def validate_lines(lines: Any) -> list[Any]:
+    """The lines of a document as mappings, or :class:`ValidationError` naming ``lines``."""
+    if not isinstance(lines, list | tuple):
+        raise ValidationError(
+            f"must be a list of ReceiptLine, not {type(lines).__name__}", field="lines"
+        )
+    raw: list[Any] = []
+    for index, line in enumerate(lines):
+        if not isinstance(line, ReceiptLine | Mapping):
+            raise ValidationError(
+                f"must be a ReceiptLine, not {type(line).__name__}", field=f"lines[{index}]"
+            )
+        raw.append(line_values(line))
+    return raw
 
 
 def line_values(line: Any) -> Any:
     """The fields of a :class:`ReceiptLine` as a mapping (other values pass through)."""
     if isinstance(line, ReceiptLine):
         return {"sku": line.sku, "qty": line.qty, "order_id": line.order_id, "expiry": line.expiry}
-    return line
+    return dict(line) if isinstance(line, Mapping) else line

@@ -26,6 +26,7 @@ from inventory_core.errors import (
     ValidationError,
 )
 from inventory_core.ledger import draws, events, lots
+from inventory_core.ledger.checks import require_storable
 from inventory_core.ledger.inputs import AnyEvent, EventIn, ReceiptIn
 from inventory_core.ledger.readmodels import ReceiptResult
 from inventory_core.ledger.stock import event_literal, on_hand_before
@@ -154,6 +155,7 @@ def receive(uow: UnitOfWork, doc: ReceiptIn) -> ReceiptResult:
         NotFoundError: an unknown SKU or order.
         OverReceiptError: a line would take its order above the ordered quantity.
         ValidationError: an order line names a different SKU than its order.
+        StockLimitError: a SKU's on_hand would end above what an INTEGER column stores.
     """
     digest = document_hash(doc)
     previous = recorded(uow, doc.document_id)
@@ -213,13 +215,11 @@ def receive(uow: UnitOfWork, doc: ReceiptIn) -> ReceiptResult:
     # A lot received before a later, lower count is trimmed at once; the trim is booked
     # to the SKU's last line of the document.
     last_line = {line.sku: tid for line, tid in zip(doc.lines, tids, strict=True)}
-    for sku in dict.fromkeys(line.sku for line in doc.lines if line.expiry is not None):
-        lots.settle(
-            uow,
-            sku,
-            drawer=draws.Drawer(last_line[sku]),
-            final_on_hand=on_hand_before(uow, sku, END_OF_TIME),
-        )
+    with_lots = {line.sku for line in doc.lines if line.expiry is not None}
+    for sku in dict.fromkeys(line.sku for line in doc.lines):
+        final = require_storable(sku, on_hand_before(uow, sku, END_OF_TIME), doc.on)
+        if sku in with_lots:
+            lots.settle(uow, sku, drawer=draws.Drawer(last_line[sku]), final_on_hand=final)
     return ReceiptResult(
         document_id=doc.document_id,
         received_on=doc.on,

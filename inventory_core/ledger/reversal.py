@@ -26,6 +26,7 @@ from inventory_core.audit import coverage
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, LotConsumedError, NotFoundError
 from inventory_core.ledger import draws, events, lots
+from inventory_core.ledger.checks import require_storable
 from inventory_core.ledger.receiving import END_OF_TIME, change_received
 from inventory_core.ledger.stock import on_hand_before
 from inventory_core.models import (
@@ -63,6 +64,7 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
         LotConsumedError: a RECEIPT whose lot standing transactions drew from.
         InsufficientStockError: removing the event would make on_hand negative later.
         LotDrawsMismatchError: a lot it drew from was changed outside the library.
+        StockLimitError: removing a decrease would take on_hand past an INTEGER column.
     """
     row: Any = uow.execute(
         select(_t.c.sku, _t.c.event, _t.c.qty, _t.c.date).where(
@@ -108,6 +110,12 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
         .values(transaction_id=transaction_id, reason=reason, user=user, created_at=now)
         .returning(_r.c.reversal_id)
     ).scalar_one()
+    if done.event not in (EventType.ORDER, EventType.UNFULFILLED):
+        # Validation only: on_hand after the reversal must fit stock_positions.on_hand.
+        if outcome is not None:
+            require_storable(done.sku, outcome.final_on_hand, done.date)
+        else:
+            require_storable(done.sku, on_hand_before(uow, done.sku, END_OF_TIME), done.date)
     if done.event == EventType.SALE:
         events.add_sale(uow, done.sku, done.date, -done.qty)
     if done.event == EventType.RECEIPT:
