@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import sqlite3
+import string
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -121,3 +122,10 @@ def dump(path: Path) -> list[str]:
 def located(exc: Any) -> tuple[Any, Any, Any]:
     """The (file, row, column) an import error names in its context."""
     return exc.context.get("file"), exc.context.get("row"), exc.context.get("column")
+
+
+def placeholders_filled(exc: Any) -> bool:
+    """True when every ``{name}`` of the error's message and steps has a value in context."""
+    texts = [exc.template["en"], exc.template["it"], *exc.steps["en"], *exc.steps["it"]]
+    names = {name for text in texts for _, name, _, _ in string.Formatter().parse(text) if name}
+    return names <= {*exc.context, "detail"}

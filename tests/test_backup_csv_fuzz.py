@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from conftest import test_settings
-from csv_support import BOM, is_empty, parse, shop
+from csv_support import BOM, is_empty, parse, placeholders_filled, shop
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
@@ -201,7 +201,10 @@ def as_zip(folder: Path) -> Path:
 
 
 def assert_exact(db: Database, folder: Path, work: Path) -> None:
-    """Re-export ``db`` and compare every file, cell for cell, with the imported snapshot."""
+    """Re-export ``db`` and compare every file, row for row and cell for cell, with the snapshot.
+
+    Rows may come in another order (each carries its key): the export sorts them by key.
+    """
     again = export_csv(db, work / "again")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     for table, entry in manifest["tables"].items():
@@ -210,7 +213,8 @@ def assert_exact(db: Database, folder: Path, work: Path) -> None:
         if table == "audit_log":
             assert written[-1][2] == "import"
             written = written[:-1]
-        assert written == imported, table
+        assert written[:1] == imported[:1], table
+        assert sorted(written[1:]) == sorted(imported[1:]), table  # a table is a set of rows
 
 
 def _run(base: Path, tmp_path: Path, examples: int) -> Counter[str]:
@@ -245,7 +249,7 @@ def _run(base: Path, tmp_path: Path, examples: int) -> Counter[str]:
                 import_csv(db, snapshot)
             except SnapshotError as exc:
                 assert exc.code.startswith("BAK_"), exc
-                assert "{" not in exc.message and "{" not in " ".join(exc.recovery_steps)
+                assert placeholders_filled(exc), exc
                 assert {"file", "row", "column"} <= exc.context.keys(), exc.context
                 assert is_empty(db), exc
                 outcomes[exc.code] += 1
