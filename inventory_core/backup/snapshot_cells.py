@@ -136,57 +136,72 @@ def decode_cell(cell: str, column_type: Any) -> Any:
     return None if cell == "" else decoder(column_type)(cell)
 
 
+_FORMULA_FIRST = frozenset(start[0] for start in FORMULA_STARTS)
+
+
 @dataclass(frozen=True)
 class ColumnRule:
-    """How one column's cells are read and which values the target can hold."""
+    """How one column's cells are read, and which values the target can hold.
+
+    ``read(cell)`` returns the value or raises :class:`BadCell` with the reason, in words a
+    user can act on. It is a function built once per column with its checks baked in,
+    since it runs for every cell of the snapshot.
+    """
 
     name: str
-    decode: Callable[[str], Any]
-    nullable: bool
-    length: int | None
-    bounds: tuple[int, int] | None
-    text: bool
-    nul_allowed: bool
+    read: Callable[[str], Any]
 
     @classmethod
     def of(cls, column: Column[Any], dialect: str) -> ColumnRule:
         kind = column.type
+        nullable = bool(column.nullable)
+        decode = decoder(kind)
+        if decode is _text:
+            length = kind.length if isinstance(kind, String) else None
+            return cls(column.name, _text_reader(nullable, length, dialect == "postgresql"))
         bounds = None
         if isinstance(kind, Integer):
             bounds = INT64
             if dialect == "postgresql" and not isinstance(kind, BigInteger):
-                wide = SmallInteger if isinstance(kind, SmallInteger) else Integer
-                bounds = _POSTGRES_WIDTH[wide]
-        text = decoder(kind) is _text
-        return cls(
-            name=column.name,
-            decode=decoder(kind),
-            nullable=bool(column.nullable),
-            length=getattr(kind, "length", None) if isinstance(kind, String) else None,
-            bounds=bounds,
-            text=text,
-            nul_allowed=dialect != "postgresql",
-        )
+                bounds = _POSTGRES_WIDTH[
+                    SmallInteger if isinstance(kind, SmallInteger) else Integer
+                ]
+        return cls(column.name, _value_reader(decode, nullable, bounds))
 
-    def read(self, cell: str) -> Any:
-        """The value of ``cell`` for this column.
 
-        Raises:
-            BadCell: with the reason, in words a user can act on.
-        """
-        if cell == "":
-            if not self.nullable:
-                raise BadCell("the cell is empty (NULL) but the column requires a value")
-            return None
-        value = self.decode(cell)
-        if self.bounds is not None and not self.bounds[0] <= value <= self.bounds[1]:
-            raise BadCell(f"{show(cell)} is outside {self.bounds[0]}..{self.bounds[1]}")
-        if self.text:
-            if self.length is not None and len(value) > self.length:
-                raise BadCell(f"{len(value)} characters, the column holds at most {self.length}")
-            if not self.nul_allowed and "\x00" in value:
-                raise BadCell(f"{show(cell)} holds a NUL character, which PostgreSQL cannot store")
+def _empty(nullable: bool) -> None:
+    if not nullable:
+        raise BadCell("the cell is empty (NULL) but the column requires a value")
+
+
+def _value_reader(
+    decode: Callable[[str], Any], nullable: bool, bounds: tuple[int, int] | None
+) -> Callable[[str], Any]:
+    low, high = bounds or (0, 0)
+
+    def read(cell: str) -> Any:
+        if not cell:
+            return _empty(nullable)
+        value = decode(cell)
+        if bounds is not None and not low <= value <= high:
+            raise BadCell(f"{show(cell)} is outside {low}..{high}")
         return value
+
+    return read
+
+
+def _text_reader(nullable: bool, length: int | None, no_nul: bool) -> Callable[[str], Any]:
+    def read(cell: str) -> Any:
+        if not cell:
+            return _empty(nullable)
+        value = _text(cell) if cell[0] in _FORMULA_FIRST else cell
+        if length is not None and len(value) > length:
+            raise BadCell(f"{len(value)} characters, the column holds at most {length}")
+        if no_nul and "\x00" in value:
+            raise BadCell(f"{show(cell)} holds a NUL character, which PostgreSQL cannot store")
+        return value
+
+    return read
 
 
 _FIELD_LIMIT = threading.Lock()
@@ -295,13 +310,17 @@ def _values(
             path=path,
             **at(file, number, column),
         )
-    values: dict[str, Any] = {}
-    for rule, cell in zip(rules, cells, strict=True):
-        try:
-            values[rule.name] = rule.read(cell)
-        except BadCell as exc:
-            raise SnapshotCellError(str(exc), path=path, **at(file, number, rule.name)) from None
-    return values
+    try:
+        return {rule.name: rule.read(cell) for rule, cell in zip(rules, cells, strict=True)}
+    except BadCell:
+        # The fast path does not say which cell it refused: read them again, one by one.
+        for rule, cell in zip(rules, cells, strict=True):
+            try:
+                rule.read(cell)
+            except BadCell as exc:
+                where = at(file, number, rule.name)
+                raise SnapshotCellError(str(exc), path=path, **where) from None
+        raise
 
 
 __all__ = [
