@@ -198,6 +198,31 @@ def test_a_zip_with_a_huge_number_of_entries_is_refused(
     assert error.context["file"] == archive.name
 
 
+def test_a_damaged_or_ambiguous_zip_is_refused(
+    snap: Path, target: Database, tmp_path: Path
+) -> None:
+    """A zip entry whose bytes fail their CRC, or a name that appears twice, is a BAK_042."""
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        archive = _zip(snap, tmp_path / "twice.zip", {"skus.csv": b"sku\r\n"})
+    refused(target, archive, "BAK_042")
+    damaged = tmp_path / "damaged.zip"
+    _zip(snap, damaged)
+    data = bytearray(damaged.read_bytes())
+    start = data.index(b"sku,description")  # stored uncompressed: flip a byte of skus.csv
+    data[start + 1] ^= 0x01
+    damaged.write_bytes(bytes(data))
+    error = refused(target, damaged, "BAK_042")
+    assert error.context["file"] == "skus.csv"
+
+
+def test_a_path_that_is_neither_a_folder_nor_a_zip_is_refused(
+    snap: Path, target: Database
+) -> None:
+    """A CSV file given instead of its snapshot, or a missing path, is a BAK_020 naming it."""
+    assert located(refused(target, snap / "skus.csv", "BAK_020"))[0] == "skus.csv"
+    assert located(refused(target, snap / "nowhere", "BAK_020"))[0] == "nowhere"
+
+
 def test_a_receipt_with_3000_lines_round_trips(tmp_path: Path) -> None:
     """A legitimate export whose audit cell exceeds csv's 131,072 limit imports back exactly."""
     with Database.open(tmp_path / "src.db", settings=test_settings()) as src:
@@ -225,6 +250,7 @@ def _raw_skus(uow: UnitOfWork, codes: list[str]) -> None:
 
 CELLS = [
     ("transactions", 2, "qty", "abc", "BAK_044"),
+    ("transactions", 2, "qty", "9" * 5000, "BAK_044"),
     ("transactions", 2, "qty", str(2**70), "BAK_044"),
     ("transactions", 2, "qty", "-9223372036854775809", "BAK_044"),
     ("transactions", 2, "qty", "024", "BAK_044"),
@@ -344,6 +370,8 @@ MANIFESTS: list[tuple[str, Any]] = [
     ("two tables, one file", lambda m: m["tables"]["lots"].update(m["tables"]["skus"])),
     ("columns differ", lambda m: m["tables"]["skus"].update(columns=["sku"])),
     ("format unknown", lambda m: m.update(format=2)),
+    ("format is true", lambda m: m.update(format=True)),
+    ("format is a float", lambda m: m.update(format=1.0)),
     ("empty object", lambda m: m.clear()),
     ("no revision", lambda m: m.pop("schema_revision")),
 ]

@@ -2,13 +2,14 @@
 
 The export writes each value in one form (see :func:`~inventory_core.backup.csv_snapshot.
 encode_cell`): integers as plain digits (``-7``, never ``07``, ``+7``, `` 7`` or ``7.0``),
-floats as Python's shortest ``repr``, dates as ``YYYY-MM-DD``, booleans as ``1``/``0``, the
-empty cell for NULL, and text with one leading ``'`` exactly when it starts like a formula
-(or is empty). A cell in any other form did not come from the export, so the import refuses
-it rather than guess: ``int("١٢")`` or ``date.fromisoformat("20260101")`` would accept what
-a person typed into a spreadsheet. Values must also fit their column on the target (length,
-NOT NULL, integer width; PostgreSQL stores no NUL in text), so that a bad cell is reported
-at its file, row and column instead of as a driver error somewhere in a batch.
+floats as Python's shortest ``repr`` (a ``Numeric`` as its ``Decimal`` text), dates as
+``YYYY-MM-DD``, booleans as ``1``/``0``, the empty cell for NULL, and text with one leading
+``'`` exactly when it starts like a formula (or is empty). A cell in any other form did not
+come from the export, so the import refuses it rather than guess: ``int("١٢")`` or
+``date.fromisoformat("20260101")`` would accept what a person typed into a spreadsheet.
+Values must also fit their column on the target (length, NOT NULL, integer width;
+PostgreSQL stores no NUL in text), so that a bad cell is reported at its file, row and
+column instead of as a driver error somewhere in a batch.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row 2.
 """
@@ -24,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import (
@@ -53,6 +55,7 @@ NOWHERE = "-"
 _INTEGER = re.compile(r"0|-?[1-9][0-9]*")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SHOWN = 40
+_DIGITS = 20  # len(str(-(2**63)))
 
 INT64 = (-(2**63), 2**63 - 1)
 _POSTGRES_WIDTH = {SmallInteger: (-(2**15), 2**15 - 1), Integer: (-(2**31), 2**31 - 1)}
@@ -75,6 +78,10 @@ def show(cell: str) -> str:
 def _integer(cell: str) -> int:
     if not _INTEGER.fullmatch(cell):
         raise BadCell(f"{show(cell)} is not an integer as the export writes it (plain digits)")
+    if len(cell) > _DIGITS:
+        # Wider than any column; int() of a very long one would even fail on its own
+        # (Python limits int() to 4,300 digits).
+        raise BadCell(f"{show(cell)} has {len(cell)} digits, wider than any integer column")
     return int(cell)
 
 
@@ -84,6 +91,16 @@ def _float(cell: str) -> float:
     except ValueError:
         raise BadCell(f"{show(cell)} is not a number") from None
     if not math.isfinite(value) or repr(value) != cell:
+        raise BadCell(f"{show(cell)} is not a finite number as the export writes it")
+    return value
+
+
+def _decimal(cell: str) -> Decimal:
+    try:
+        value = Decimal(cell)
+    except InvalidOperation:
+        raise BadCell(f"{show(cell)} is not a number") from None
+    if not value.is_finite() or str(value) != cell:
         raise BadCell(f"{show(cell)} is not a finite number as the export writes it")
     return value
 
@@ -120,8 +137,10 @@ def decoder(column_type: Any) -> Callable[[str], Any]:
         return _boolean
     if isinstance(column_type, Integer):
         return _integer
-    if isinstance(column_type, Float | Numeric):
+    if isinstance(column_type, Float):
         return _float
+    if isinstance(column_type, Numeric):
+        return _decimal
     if isinstance(column_type, Date):
         return _date
     return _text

@@ -47,6 +47,7 @@ MAX_MANIFEST_BYTES = 1 << 20
 FORMAT = 1
 TABLE_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,123}\.csv")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_TOO_LARGE = "too large to read into memory"
 _END = b"PK\x05\x06"
 _END64_LOCATOR = b"PK\x06\x07"
 
@@ -149,7 +150,10 @@ class SnapshotSource:
         with os.fdopen(handle, "rb") as stream:
             if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
                 raise SnapshotPathError("it is not a regular file", path=self.where, **at(name))
-            data = stream.read(-1 if limit is None else limit + 1)
+            try:
+                data = stream.read(-1 if limit is None else limit + 1)
+            except MemoryError:
+                raise SnapshotError(_TOO_LARGE, path=self.where, **at(name)) from None
         if limit is not None and len(data) > limit:
             raise SnapshotManifestError(
                 f"larger than {limit} bytes", path=self.where, **at(name, NOWHERE, NOWHERE)
@@ -167,6 +171,9 @@ class SnapshotSource:
         try:
             with self.archive.open(info) as stream:
                 return stream.read()
+        except MemoryError:
+            detail = f"{_TOO_LARGE} ({info.file_size} bytes once decompressed)"
+            raise SnapshotArchiveError(detail, path=self.where, **at(name)) from None
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as exc:
             raise SnapshotArchiveError(str(exc), path=self.where, **at(name)) from exc
         except (zlib.error, OSError, ValueError) as exc:
@@ -239,8 +246,9 @@ def read_manifest(source: SnapshotSource, tables: list[Table]) -> Manifest:
 
     if not isinstance(data, dict):
         raise _bad("(whole file)", f"a JSON {type(data).__name__}, not an object", source)
-    if data.get("format") != FORMAT or isinstance(data.get("format"), bool):
-        raise _bad("format", f"format {show(str(data.get('format')))} is not {FORMAT}", source)
+    found = data.get("format")
+    if type(found) is not int or found != FORMAT:
+        raise _bad("format", f"format {show(str(found))} is not {FORMAT}", source)
     revision = data.get("schema_revision")
     if not isinstance(revision, str):
         raise _bad("schema_revision", "missing or not text", source)
