@@ -215,9 +215,7 @@ def test_a_damaged_or_ambiguous_zip_is_refused(
     assert error.context["file"] == "skus.csv"
 
 
-def test_a_path_that_is_neither_a_folder_nor_a_zip_is_refused(
-    snap: Path, target: Database
-) -> None:
+def test_a_path_that_is_neither_a_folder_nor_a_zip_is_refused(snap: Path, target: Database) -> None:
     """A CSV file given instead of its snapshot, or a missing path, is a BAK_020 naming it."""
     assert located(refused(target, snap / "skus.csv", "BAK_020"))[0] == "skus.csv"
     assert located(refused(target, snap / "nowhere", "BAK_020"))[0] == "nowhere"
