@@ -356,6 +356,25 @@ def test_a_lone_surrogate_is_refused(snap: Path, target: Database) -> None:
     assert located(error) == ("skus.csv", 3, "description")
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        (b"\nSKU000,", b"\n\x80KU000,", (2, "sku")),  # first byte of a row, after the BOM
+        (b"\xef\xbb\xbfsku", b"\xef\xbb\xbfs\x80ku", (1, "sku")),  # just behind the BOM
+    ],
+)
+def test_a_bad_byte_is_located_exactly_behind_a_bom(
+    snap: Path, target: Database, old: bytes, new: bytes, where: tuple[int, str]
+) -> None:
+    """The cell of a bad byte is counted from the file's start, the BOM included."""
+    data = (snap / "skus.csv").read_bytes()
+    assert old in data
+    (snap / "skus.csv").write_bytes(data.replace(old, new, 1))
+    forge(snap)
+    error = refused(target, snap, "BAK_043")
+    assert located(error) == ("skus.csv", *where)
+
+
 MANIFESTS: list[tuple[str, Any]] = [
     ("tables is a list", lambda m: m.update(tables=list(m["tables"]))),
     ("entry without file", lambda m: m["tables"]["skus"].pop("file")),

@@ -16,6 +16,7 @@ Rows are numbered as a spreadsheet shows them: the header is row 1, the first da
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
@@ -41,7 +42,7 @@ from sqlalchemy import (
     Table,
 )
 
-from inventory_core.backup.csv_snapshot import ENCODING, FORMULA_STARTS
+from inventory_core.backup.csv_snapshot import FORMULA_STARTS
 from inventory_core.errors import (
     SnapshotCellError,
     SnapshotEncodingError,
@@ -259,13 +260,17 @@ def decode_text(payload: bytes, file: str, columns: list[str], path: str) -> str
         SnapshotEncodingError: the bytes are not UTF-8 (a latin-1 or UTF-16 re-save, an
             encoded lone surrogate).
     """
+    # The BOM is stripped here, not by the utf-8-sig codec: that codec reports the position
+    # of a bad byte counted after the BOM it removed, three bytes short.
+    bom = len(codecs.BOM_UTF8) if payload.startswith(codecs.BOM_UTF8) else 0
+    body = memoryview(payload)[bom:]
     try:
-        return payload.decode(ENCODING)
+        return str(body, "utf-8")
     except UnicodeDecodeError as exc:
-        before = payload[: exc.start].decode(ENCODING)
-        row, column = _cell_of(columns, before)
+        row, column = _cell_of(columns, str(body[: exc.start], "utf-8"))
+        offset = bom + exc.start
         raise SnapshotEncodingError(
-            f"byte {exc.start} ({payload[exc.start : exc.start + 1]!r}): {exc.reason}",
+            f"byte {offset} ({payload[offset : offset + 1]!r}): {exc.reason}",
             path=path,
             **at(file, row, column),
         ) from exc
