@@ -110,7 +110,7 @@ def import_csv(
             )
 
     def load(uow: UnitOfWork) -> dict[str, int]:
-        _require_empty(uow)
+        _require_empty(uow, where)
         counts: dict[str, int] = {}
         for table in _tables():
             entry = manifest.tables[table.name]
@@ -138,14 +138,14 @@ def import_csv(
     return db.run(load, operation="import")
 
 
-def _require_empty(uow: UnitOfWork) -> None:
+def _require_empty(uow: UnitOfWork, where: str) -> None:
     busy = []
     for table in [*_tables(), *(metadata.tables[name] for name in sorted(DERIVED_TABLES))]:
         rows = int(uow.execute(select(func.count()).select_from(table)).scalar_one())
         if rows:
             busy.append(f"{table.name}: {rows} rows")
     if busy:
-        raise SnapshotTargetNotEmptyError(", ".join(busy))
+        raise SnapshotTargetNotEmptyError(", ".join(busy), path=where, **at(NOWHERE))
 
 
 def _insert_all(
