@@ -1277,6 +1277,203 @@ class BackupFolderUnsafeError(BackupError):
     runbook = "runbook.md#unsafe-files"
 
 
+class SnapshotManifestError(SnapshotError):
+    """A CSV snapshot's manifest.json is not the JSON object the export writes."""
+
+    code = "BAK_040"
+    template = {
+        "en": "The manifest of the CSV snapshot '{path}' cannot be used ({file}, row {row}, "
+        "key {column}): {detail}",
+        "it": "Il manifest dello snapshot CSV '{path}' non è utilizzabile ({file}, riga {row}, "
+        "chiave {column}): {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was imported.",
+            "The manifest is written by 'inventory-core export' and never edited by hand: "
+            "export again from the source database.",
+        ),
+        "it": (
+            "Non è stato importato nulla.",
+            "Il manifest è scritto da 'inventory-core export' e non si modifica a mano: "
+            "esporta di nuovo dal database di origine.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class SnapshotPathError(SnapshotError):
+    """A CSV snapshot names a file outside itself, or something that is not a plain file in it."""
+
+    code = "BAK_041"
+    template = {
+        "en": "The CSV snapshot '{path}' names '{file}' (row {row}, column {column}), which the "
+        "import does not read: {detail}",
+        "it": "Lo snapshot CSV '{path}' indica '{file}' (riga {row}, colonna {column}), che "
+        "l'importazione non legge: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was imported, and nothing outside the snapshot was read.",
+            "A snapshot names only plain file names inside its own folder or zip: use an "
+            "untouched snapshot made by 'inventory-core export'.",
+        ),
+        "it": (
+            "Non è stato importato nulla e non è stato letto nulla fuori dallo snapshot.",
+            "Uno snapshot indica solo nomi di file semplici dentro la propria cartella o zip: "
+            "usa uno snapshot intatto creato da 'inventory-core export'.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class SnapshotArchiveError(SnapshotError):
+    """A CSV snapshot zip cannot be read safely: damaged, encrypted or with too many entries."""
+
+    code = "BAK_042"
+    template = {
+        "en": "The zip '{file}' of the CSV snapshot '{path}' cannot be read safely (row {row}, "
+        "column {column}): {detail}",
+        "it": "Lo zip '{file}' dello snapshot CSV '{path}' non si può leggere in sicurezza "
+        "(riga {row}, colonna {column}): {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was imported.",
+            "Copy the zip again from where it was made, or export again with "
+            "'inventory-core export FOLDER --zip'.",
+        ),
+        "it": (
+            "Non è stato importato nulla.",
+            "Copia di nuovo lo zip dall'origine, oppure esporta di nuovo con "
+            "'inventory-core export CARTELLA --zip'.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class SnapshotEncodingError(SnapshotError):
+    """A CSV file of a snapshot is not UTF-8 text (it was saved again in another encoding)."""
+
+    code = "BAK_043"
+    template = {
+        "en": "In the CSV snapshot '{path}', {file} row {row}, column {column} is not UTF-8 "
+        "text: {detail}",
+        "it": "Nello snapshot CSV '{path}', {file} riga {row}, colonna {column} non è testo "
+        "UTF-8: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was imported.",
+            "The file was saved again in another encoding (latin-1, UTF-16...), for example "
+            "by a spreadsheet: export again from the source database.",
+        ),
+        "it": (
+            "Non è stato importato nulla.",
+            "Il file è stato salvato di nuovo con un'altra codifica (latin-1, UTF-16...), per "
+            "esempio da un foglio di calcolo: esporta di nuovo dal database di origine.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class SnapshotCellError(SnapshotError):
+    """A cell of a CSV snapshot is not a value of its column, written as the export writes it."""
+
+    code = "BAK_044"
+    template = {
+        "en": "In the CSV snapshot '{path}', {file} row {row}, column {column}: {detail}",
+        "it": "Nello snapshot CSV '{path}', {file} riga {row}, colonna {column}: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was imported.",
+            "The cell was changed after the export (numbers, dates and quoted text are "
+            "written in one exact form): export again from the source database.",
+        ),
+        "it": (
+            "Non è stato importato nulla.",
+            "La cella è stata modificata dopo l'esportazione (numeri, date e testo tra apici "
+            "sono scritti in un'unica forma esatta): esporta di nuovo dal database di origine.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class SnapshotRowError(SnapshotError):
+    """A row of a CSV snapshot has the wrong number of cells, or the schema rejects it."""
+
+    code = "BAK_045"
+    template = {
+        "en": "In the CSV snapshot '{path}', {file} row {row}, column {column}: {detail}",
+        "it": "Nello snapshot CSV '{path}', {file} riga {row}, colonna {column}: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was imported.",
+            "Rows were added, cut or duplicated after the export: export again from the "
+            "source database.",
+        ),
+        "it": (
+            "Non è stato importato nulla.",
+            "Sono state aggiunte, tagliate o duplicate righe dopo l'esportazione: esporta di "
+            "nuovo dal database di origine.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class SnapshotHeaderError(SnapshotMismatchError):
+    """A CSV file's first row does not name its table's columns, in order."""
+
+    code = "BAK_046"
+    template = {
+        "en": "In the CSV snapshot '{path}', {file} row {row}, column {column}: {detail}",
+        "it": "Nello snapshot CSV '{path}', {file} riga {row}, colonna {column}: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was imported.",
+            "The snapshot comes from another schema revision or its header was edited: "
+            "export again from a source database at this revision.",
+        ),
+        "it": (
+            "Non è stato importato nulla.",
+            "Lo snapshot viene da un'altra revisione dello schema o la sua intestazione è "
+            "stata modificata: esporta di nuovo da un database di origine a questa revisione.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class SnapshotUnhealthyError(SnapshotError):
+    """A CSV snapshot's data fails the full check or the audit chain walk; nothing is kept."""
+
+    code = "BAK_047"
+    template = {
+        "en": "The CSV snapshot '{path}' is not a faithful snapshot and was not imported: "
+        "{detail} (first finding: {file} row {row}, column {column})",
+        "it": "Lo snapshot CSV '{path}' non è uno snapshot fedele e non è stato importato: "
+        "{detail} (primo problema: {file} riga {row}, colonna {column})",
+    }
+    steps = {
+        "en": (
+            "Nothing was imported: the import was rolled back before it committed.",
+            "Check the source database with 'inventory-core --db SOURCE check --full -v'; if "
+            "it is healthy, export it again and import the new snapshot.",
+            "Files changed after the export with a recomputed manifest are refused on purpose.",
+        ),
+        "it": (
+            "Non è stato importato nulla: l'importazione è stata annullata prima del commit.",
+            "Controlla il database di origine con 'inventory-core --db ORIGINE check --full "
+            "-v'; se è sano, esportalo di nuovo e importa il nuovo snapshot.",
+            "I file modificati dopo l'esportazione con il manifest ricalcolato sono rifiutati "
+            "di proposito.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
 class AuditError(InventoryError):
     """The audit trail is broken or could not be written."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import tempfile
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -20,7 +21,8 @@ from sqlalchemy import insert
 from inventory_core import Database
 from inventory_core.audit.trail import Operation, append
 from inventory_core.backup import export_csv, import_csv
-from inventory_core.backup.csv_snapshot import decode_cell, encode_cell
+from inventory_core.backup.csv_snapshot import encode_cell
+from inventory_core.backup.snapshot_cells import decode_cell
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import (
     SnapshotError,
@@ -66,6 +68,8 @@ def _awkward_data(db: Database, texts: list[str]) -> None:
         for i, value in enumerate(texts):
             code = f"{value[:50]}#{i}"
             uow.execute(insert(Sku).values(sku=code, description=value[:200], ean=None))
+            count = {"date": date(2026, 1, 1 + i % 28), "sku": code, "event": "SNAPSHOT"}
+            uow.execute(insert(Transaction).values(qty=1000, priority=0, **count))
             uow.execute(
                 insert(Transaction).values(
                     date=date(2026, 1, 1 + i % 28),
@@ -107,8 +111,7 @@ def test_round_trip_reproduces_every_table_exactly(
     texts: list[str], template: Path, tmp_path: Path
 ) -> None:
     """Awkward text (quotes, newlines, separators, non-Latin, leading = and ') round-trips."""
-    work = Path(tmp_path / f"rt{abs(hash(tuple(texts)))}")
-    work.mkdir()
+    work = Path(tempfile.mkdtemp(dir=tmp_path))
     shutil.copy(template, work / "src.db")
     shutil.copy(template, work / "dst.db")
     with Database.open(work / "src.db", settings=test_settings()) as src:
@@ -118,6 +121,36 @@ def test_round_trip_reproduces_every_table_exactly(
     with Database.open(work / "dst.db", settings=test_settings()) as dst:
         counts = import_csv(dst, snapshot)
         assert counts["skus"] == len(texts)
+        _compare(expected, all_rows(dst))
+    shutil.rmtree(work)
+
+
+HUGE = st.builds(
+    lambda char, size, tail: char * size + tail,
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    st.integers(131_072, 600_000),
+    TEXT,
+)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=st.lists(HUGE, min_size=1, max_size=3), zipped=st.booleans())
+def test_round_trip_with_cells_larger_than_the_csv_field_limit(
+    values: list[str], zipped: bool, template: Path, tmp_path: Path
+) -> None:
+    """Cells past csv's 131,072-character default limit (settings, audit details) round-trip."""
+    work = Path(tempfile.mkdtemp(dir=tmp_path))
+    shutil.copy(template, work / "src.db")
+    shutil.copy(template, work / "dst.db")
+    csv.field_size_limit(131_072)  # the default, as in a fresh process
+    with Database.open(work / "src.db", settings=test_settings()) as src:
+        _awkward_data(src, values)
+        expected = all_rows(src)
+        snapshot = export_csv(src, work / "snap", zip=zipped)
+    with Database.open(work / "dst.db", settings=test_settings()) as dst:
+        import_csv(dst, snapshot)
         _compare(expected, all_rows(dst))
     shutil.rmtree(work)
 

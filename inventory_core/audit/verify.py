@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from sqlalchemy import func, select
 
 from inventory_core.audit import coverage
 from inventory_core.audit.trail import GENESIS_HASH, chain_hash
+from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import (
     AuditChainBrokenError,
     AuditManifestError,
@@ -125,7 +127,7 @@ def load_manifest(against: Manifest) -> tuple[str, int | None]:
 
 
 def verify(
-    db: Database,
+    db: Database | UnitOfWork,
     against: Manifest | None = None,
     *,
     progress: Callable[[int], None] | None = None,
@@ -139,7 +141,9 @@ def verify(
     ``lots`` covered by exactly one audit row whose digest matches.
 
     Args:
-        db: the database to check.
+        db: the database to check (walked in a read unit of work of its own), or a unit of
+            work to walk in: a CSV import checks the rows it is about to commit, inside its
+            own transaction, before the COMMIT.
         against: a backup manifest (path or dict) with ``audit_head_hash`` and, ideally,
             ``audit_rows``: the chain must still hold that head at that position.
         progress: called with the number of rows checked every 10,000 rows.
@@ -169,16 +173,19 @@ def verify(
         AuditLog.hash,
     )
     stmt = select(*columns).order_by(AuditLog.audit_id)
-    with db.read() as uow, translate_db_errors(**db_context(db)):
+    with _reading(db) as uow, translate_db_errors(**db_context(db)):
         batches: Iterator[Sequence[Any]]
-        if db.dialect == "sqlite":
+        if uow.dialect == "sqlite":
             # pysqlite steps through the rows lazily, so its plain cursor streams already;
             # reading it directly skips building a Row per row (a third of the time of a
             # million-row walk). The columns are text and floats, which need no conversion.
             result = uow.connection.execute(stmt)
             batches = iter(lambda: result.cursor.fetchmany(STREAM_BATCH), [])
         else:
-            result = uow.connection.execution_options(yield_per=STREAM_BATCH).execute(stmt)
+            # A statement option, not a connection one: Connection.execution_options changes
+            # the connection itself, and a unit of work shared with a caller (an import)
+            # would then send its later statements through server-side cursors too.
+            result = uow.connection.execute(stmt.execution_options(yield_per=STREAM_BATCH))
             batches = result.partitions()
         for batch in batches:
             report = walk.feed(batch)
@@ -217,8 +224,20 @@ def _sku_in_details(sku: str | None, details: str) -> bool:
     return isinstance(body, dict) and body.get("sku") == sku
 
 
-def db_context(db: Database) -> dict[str, Any]:
+@contextmanager
+def _reading(target: Database | UnitOfWork) -> Iterator[UnitOfWork]:
+    """``target`` itself when it is a unit of work, else a read unit of work on it."""
+    if isinstance(target, UnitOfWork):
+        yield target
+        return
+    with target.read() as uow:
+        yield uow
+
+
+def db_context(db: Database | UnitOfWork) -> dict[str, Any]:
     """Facts to attach to a translated driver error: where the database is."""
+    if isinstance(db, UnitOfWork):
+        return {}
     return {"path": str(db.path) if db.path else db.display_url}
 
 

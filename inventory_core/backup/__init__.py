@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from inventory_core.backup.bundle import debug_bundle
 from inventory_core.backup.catalog import BackupInfo
-from inventory_core.backup.csv_snapshot import export_csv, import_csv
+from inventory_core.backup.csv_import import import_csv
+from inventory_core.backup.csv_snapshot import export_csv
 from inventory_core.backup.journal import recover_interrupted_restore
 from inventory_core.backup.manifest import Manifest
 from inventory_core.backup.restore import (

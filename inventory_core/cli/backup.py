@@ -203,7 +203,12 @@ def import_cmd(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="Snapshot folder or zip made by 'export'.")],
 ) -> None:
-    """Import a CSV snapshot into an empty, migrated database (checked against its manifest)."""
+    """Import a CSV snapshot into an empty, migrated database, all of it or nothing.
+
+    The snapshot is checked against its manifest, read cell by cell in the exact form the
+    export writes, and checked like 'check --full' (invariants, audit chain) before it
+    commits; anything else is refused with a BAK_ code naming the file, row and column.
+    """
     with open_db(ctx, need_schema=True) as db, _bar("Importing") as (bar, task):
         counts = import_csv(db, path, progress=lambda t, n: bar.advance(task))
     console.print(f"Imported {sum(counts.values())} rows into {len(counts)} tables.")

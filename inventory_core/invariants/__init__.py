@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from inventory_core.invariants.base import Invariant, InvariantResult, QueryInvariant, Severity
 from inventory_core.invariants.registry import INVARIANTS, NAMES, by_name
-from inventory_core.invariants.report import HealthReport, HealthStatus, check_all
+from inventory_core.invariants.report import HealthReport, HealthStatus, check_all, check_unit
 from inventory_core.invariants.startup import startup_check
 
 __all__ = [
@@ -23,5 +23,6 @@ __all__ = [
     "Severity",
     "by_name",
     "check_all",
+    "check_unit",
     "startup_check",
 ]

@@ -22,6 +22,7 @@ from inventory_core.invariants.sqlite_checks import FULL_KEY
 
 if TYPE_CHECKING:
     from inventory_core.db.database import Database
+    from inventory_core.db.uow import UnitOfWork
 
 log = get_logger("inventory_core.invariants")
 
@@ -183,6 +184,29 @@ def run_checks(
             raise
 
 
+def check_unit(
+    uow: UnitOfWork, invariants: Iterable[Invariant] = INVARIANTS, *, full: bool = True
+) -> tuple[InvariantResult, ...]:
+    """Run the checks inside ``uow``, on the rows it holds, committed or not.
+
+    A CSV import calls this on its own write unit of work just before COMMIT: the checks
+    (every registered invariant, the audit chain walk among them; full mode by default, as
+    ``check --full``) see the imported rows, and a finding lets the caller roll them all
+    back. Each check runs inside a SAVEPOINT that is always rolled back: a query that fails
+    (reported as a failed result) cannot abort the transaction for the checks after it, as
+    PostgreSQL would, and no check can leave a change behind.
+    """
+    uow.info[FULL_KEY] = full
+    results = []
+    for invariant in invariants:
+        savepoint = uow.connection.begin_nested()
+        try:
+            results.append(invariant.check(uow))
+        finally:
+            savepoint.rollback()
+    return tuple(results)
+
+
 def check_all(
     db: Database,
     full: bool = False,
@@ -234,6 +258,7 @@ __all__ = [
     "HealthReport",
     "HealthStatus",
     "check_all",
+    "check_unit",
     "default_workers",
     "run_checks",
     "select_invariants",
