@@ -105,12 +105,16 @@ def test_an_edited_audit_row_with_a_recomputed_sha256_is_refused(
 def test_a_deleted_ledger_row_with_a_recomputed_sha256_is_refused(
     snap: Path, target: Database
 ) -> None:
-    """A SALE row deleted from the ledger (its day's demand row left behind) is not imported."""
+    """A ledger row deleted (nothing else refers to it) is not imported: its seal is missing."""
     rows = read_table(snap, "transactions")
-    sale = next(r for r in rows[1:] if r[3] == "SALE" and r[2] == "SKU001" and r[4] == "3")
-    write_table(snap, "transactions", [r for r in rows if r is not sale])
+    referred = set()  # rows other tables point at: deleting those breaks a foreign key first
+    for table in ("lot_draws", "lots", "order_logs", "order_receipts", "transaction_reversals"):
+        other = read_table(snap, table)
+        referred |= {r[other[0].index("transaction_id")] for r in other[1:]}
+    free = [r for r in rows[1:] if r[0] not in referred]
+    write_table(snap, "transactions", [r for r in rows if r is not free[0]])
     error = refused(target, snap, "BAK_047")
-    assert "demand_history" in error.context["failures"]
+    assert "ledger_coverage" in error.context["failures"]
 
 
 def test_a_refused_import_leaves_the_file_logically_identical(
@@ -423,10 +427,9 @@ def test_a_missing_file_is_refused_naming_it(snap: Path, target: Database) -> No
     assert error.context["file"] == "lots.csv"
 
 
-def test_a_nul_byte_in_text_is_exact_on_sqlite_and_refused_on_postgresql(
-    snap: Path, any_url: str
-) -> None:
-    """SQLite keeps a NUL inside text, so it imports unchanged; PostgreSQL cannot: BAK_044."""
+def test_a_nul_byte_in_a_sealed_note_is_refused_on_both(snap: Path, any_url: str) -> None:
+    """A NUL put into a sealed note: PostgreSQL cannot store it (BAK_044); SQLite can, and
+    the ledger seal then refuses the edited row (BAK_047)."""
     rows = read_table(snap, "transactions")
     rows[2][rows[0].index("note")] = "a\x00b"
     write_table(snap, "transactions", rows)
@@ -436,10 +439,10 @@ def test_a_nul_byte_in_text_is_exact_on_sqlite_and_refused_on_postgresql(
             error = refused(db, snap, "BAK_044")
             assert located(error) == ("transactions.csv", 3, "note")
             return
-        import_csv(db, snap)
+        error = refused(db, snap, "BAK_047")
+        assert "ledger_coverage" in error.context["failures"]
         with db.read() as uow:
-            note = uow.execute(text("SELECT note FROM transactions WHERE transaction_id = 2"))
-            assert note.scalar_one() == "a\x00b"
+            assert uow.execute(text("SELECT count(*) FROM transactions")).scalar_one() == 0
 
 
 @pytest.mark.postgres

@@ -174,14 +174,14 @@ def test_coverage_survives_a_csv_round_trip(db: Database, tmp_path: object) -> N
     """Seals are data: a snapshot exported and imported elsewhere still verifies."""
     from pathlib import Path
 
-    from inventory_core.backup import csv_snapshot
+    from inventory_core.backup import csv_import, csv_snapshot
 
     shop(db)
     folder = Path(str(tmp_path)) / "snap"
     csv_snapshot.export_csv(db, folder)
     target = Database.open(Path(str(tmp_path)) / "copy.db", settings=test_settings())
     target.upgrade()
-    csv_snapshot.import_csv(target, folder)
+    csv_import.import_csv(target, folder)
     report = audit.verify(target)
     assert report.ok, report.reason
     target.close()

@@ -552,7 +552,9 @@ def _stream(uow: UnitOfWork, stmt: Any) -> Iterator[Sequence[Any]]:
         cursor = result.cursor
         yield from iter(lambda: cursor.fetchmany(STREAM_BATCH), [])
         return
-    result = uow.connection.execution_options(yield_per=STREAM_BATCH).execute(stmt)
+    # A statement option: a connection option would send the caller's later statements
+    # (an import's, in the same unit of work) through server-side cursors too.
+    result = uow.connection.execute(stmt.execution_options(yield_per=STREAM_BATCH))
     for batch in result.partitions():
         yield [tuple(row) for row in batch]
 
