@@ -158,10 +158,12 @@ def test_restore_brings_back_the_backup_and_keeps_the_database_usable(
     assert isinstance(result, RestoreResult)
     rows = all_rows(service.db)
     for table, content in expected.items():
-        if table != "audit_log":
+        if table not in ("audit_log", "database_identity"):
             assert rows[table] == content, table
     assert rows["audit_log"][: len(expected["audit_log"]) - 1] == expected["audit_log"][:-1]
     assert rows["audit_log"][-1][2] == "restore"
+    assert rows["database_identity"][0][:3] == expected["database_identity"][0][:3]
+    assert path.name in rows["database_identity"][0][3]
     assert result.safety_backup.exists() and service.verify(result.safety_backup) == []
     add_sku(service.db, "AFTER")
     assert service.db.path is not None
@@ -180,43 +182,62 @@ def test_safety_backup_restores_what_was_there_before(service: BackupService) ->
     assert "KEEPME" in skus
 
 
-def test_failure_after_the_swap_puts_the_old_database_back_byte_for_byte(
-    service: BackupService, monkeypatch: pytest.MonkeyPatch
+def checkpointed_sha(path: Path) -> str:
+    """The sha256 of the main file once every committed page is in it (WAL checkpointed)."""
+    conn = sqlite3.connect(path)
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        conn.close()
+    assert busy == 0
+    return sha256(path)
+
+
+@pytest.mark.parametrize("step", ["restore-safety-taken", "restore-replaced", "restore-before-commit"])
+def test_failure_inside_the_restore_transaction_leaves_the_live_file_byte_for_byte(
+    service: BackupService, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
-    """A failure after the new file is in place rolls back to the identical old file."""
+    """A failure after the lock was taken rolls back: same bytes, same rows, still writable."""
     path = service.backup("manual")
     add_sku(service.db, "OLDONLY")
     db = service.db
-    db.close()
     assert db.path is not None
-    before = sha256(db.path)
-    reopened = Database.open(db.path, settings=test_settings())
-    service = BackupService(reopened, service.directory)
-    monkeypatch.setenv("INVENTORY_CORE_TEST_FAULT", "enospc:restore-swapped")
+    before, inode = checkpointed_sha(db.path), os.stat(db.path).st_ino
+    monkeypatch.setenv("INVENTORY_CORE_TEST_FAULT", f"enospc:{step}")
     with pytest.raises(RestoreRolledBackError) as raised:
         service.restore(path)
     monkeypatch.delenv("INVENTORY_CORE_TEST_FAULT")
     assert raised.value.code == "BAK_019"
-    assert sha256(db.path) == before
-    assert "OLDONLY" in [r[0] for r in all_rows(reopened)["skus"]]
-    add_sku(reopened, "STILL-WRITABLE")
-    reopened.close()
+    assert checkpointed_sha(db.path) == before and os.stat(db.path).st_ino == inode
+    assert "OLDONLY" in [r[0] for r in all_rows(db)["skus"]]
+    safety = Path(raised.value.context["safety_backup"])
+    assert service.verify(safety) == []
+    add_sku(db, "STILL-WRITABLE")
+    assert not [p for p in db.path.parent.iterdir() if ".restore" in p.name]
 
 
-def test_restore_refuses_while_another_connection_holds_the_wal(service: BackupService) -> None:
-    """A reader holding a snapshot blocks the checkpoint: the restore refuses, nothing changes."""
+def test_a_reader_keeps_its_snapshot_then_sees_the_restored_database(
+    service: BackupService,
+) -> None:
+    """An open read transaction does not stop the restore; its next one reads the backup."""
     path = service.backup("manual")
     add_sku(service.db, "PENDING")
     assert service.db.path is not None
-    reader = sqlite3.connect(service.db.path)
+    inode = os.stat(service.db.path).st_ino
+    reader = sqlite3.connect(service.db.path, isolation_level=None)
     reader.execute("BEGIN")
-    reader.execute("SELECT count(*) FROM skus").fetchone()
+    assert reader.execute("SELECT count(*) FROM skus").fetchone()[0] == 4
     try:
-        with pytest.raises(RestoreError):
-            service.restore(path)
+        result = service.restore(path)
+        assert reader.execute("SELECT count(*) FROM skus").fetchone()[0] == 4
+        reader.execute("COMMIT")
+        assert reader.execute("SELECT count(*) FROM skus").fetchone()[0] == 3
     finally:
         reader.close()
-    assert "PENDING" in [r[0] for r in all_rows(service.db)["skus"]]
+    # the backup's own BACKUP row (written after the copy) and PENDING's ADD_SKU row
+    assert isinstance(result, RestoreResult) and result.writes_discarded == 2
+    assert os.stat(service.db.path).st_ino == inode
+    assert "PENDING" not in [r[0] for r in all_rows(service.db)["skus"]]
 
 
 @pytest.mark.postgres

@@ -23,7 +23,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import func, select
 
@@ -37,9 +37,35 @@ from inventory_core.models import AuditLog
 
 if TYPE_CHECKING:
     from inventory_core.db.database import Database
+    from inventory_core.db.uow import UnitOfWork
 
 STREAM_BATCH = 10_000
 Manifest = Mapping[str, Any] | str | Path
+
+
+class ChainSource(Protocol):
+    """What the walk reads from: an open :class:`Database`, or a backup file opened
+    read-only (:class:`inventory_core.backup.claims.BackupFile`), so that a backup's
+    chain is checked by the very same walk as the live one."""
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        ...
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None for a server database."""
+        ...
+
+    @property
+    def display_url(self) -> str:
+        """Where the database is, without a password."""
+        ...
+
+    def read(self) -> UnitOfWork:
+        """A read-only unit of work."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -112,7 +138,7 @@ def load_manifest(against: Manifest) -> tuple[str, int | None]:
 
 
 def verify(
-    db: Database,
+    db: ChainSource,
     against: Manifest | None = None,
     *,
     progress: Callable[[int], None] | None = None,
@@ -120,7 +146,7 @@ def verify(
     """Walk the audit chain in ``audit_id`` order and report the first broken row and why.
 
     Args:
-        db: the database to check.
+        db: the database to check, or a backup file opened read-only.
         against: a backup manifest (path or dict) with ``audit_head_hash`` and, ideally,
             ``audit_rows``: the chain must still hold that head at that position.
         progress: called with the number of rows checked every 10,000 rows.
@@ -166,7 +192,7 @@ def verify(
     return walk.finish()
 
 
-def db_context(db: Database) -> dict[str, Any]:
+def db_context(db: ChainSource) -> dict[str, Any]:
     """Facts to attach to a translated driver error: where the database is."""
     return {"path": str(db.path) if db.path else db.display_url}
 

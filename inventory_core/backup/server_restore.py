@@ -1,0 +1,227 @@
+"""Restoring a PostgreSQL database without losing a write: the audit lock held throughout.
+
+Every write of the library appends its audit row, and every append first takes the audit
+chain's advisory lock (``pg_advisory_xact_lock(PG_AUDIT_LOCK_KEY)``, see
+:mod:`inventory_core.audit.trail`), then commits. So while one session holds that lock at
+session level, no library write can commit anywhere. The restore takes it before the safety
+dump and keeps it until the restored database has passed its checks and recorded the
+restore:
+
+- every write committed before the lock is in the safety dump (``pg_dump`` starts its
+  snapshot after the lock was granted, and the lock is granted only once every append in
+  flight has committed);
+- no write commits while the lock is held;
+- every write committed after it is applied to the restored database.
+
+A writer waiting for the lock has already inserted its ledger rows, so it holds locks on
+the tables that ``pg_restore --clean`` must drop: left waiting, it would wait for the
+restore while the restore waits for it, and neither server would see the cycle (it goes
+through this process). So a watchdog cancels the statement of every session that waits
+for the lock (``pg_cancel_backend``): its transaction rolls back and its caller gets
+:class:`~inventory_core.errors.WriteCancelledError`, a write that was never acknowledged.
+
+Because nothing else can commit meanwhile, a restore that fails its checks after
+``pg_restore`` committed can still be undone exactly: the safety dump goes back in before
+the lock is released. What is *not* covered: sessions that write without the library (they
+take no audit lock), and a long read transaction, which only makes ``pg_restore`` wait.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, func, insert, select, text, update
+
+from inventory_core.audit.context import current_user
+from inventory_core.audit.logs import get_logger
+from inventory_core.audit.trail import GENESIS_HASH, PG_AUDIT_LOCK_KEY, Operation, audit_row
+from inventory_core.backup import postgres
+from inventory_core.backup.checks import check_backup
+from inventory_core.backup.claims import chain_error_live, claim_errors, live_identity
+from inventory_core.backup.manifest import read_manifest
+from inventory_core.db import migrations
+from inventory_core.errors import (
+    InventoryError,
+    RestoreBackupChangedError,
+    RestoreRolledBackError,
+)
+from inventory_core.models import AuditLog, DatabaseIdentity
+
+if TYPE_CHECKING:
+    from inventory_core.backup.restore import RestorePlan, RestoreResult
+    from inventory_core.backup.service import BackupService
+    from inventory_core.db.database import Database
+
+log = get_logger("inventory_core.backup")
+
+WATCH_INTERVAL_S = 0.05
+_LOCK = text("SELECT pg_advisory_lock(:key)")
+_UNLOCK = text("SELECT pg_advisory_unlock(:key)")
+_CANCEL_WAITERS = text(
+    "SELECT pg_cancel_backend(l.pid) FROM pg_locks l "
+    "WHERE l.locktype = 'advisory' AND NOT l.granted AND l.objsubid = 1 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key"
+)
+
+
+class WritersHeld:
+    """Hold the audit-chain lock at session level and cancel whoever waits for it."""
+
+    def __init__(self, db: Database) -> None:
+        self._engine = db.engine
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.cancelled = 0
+
+    def __enter__(self) -> WritersHeld:
+        self.connection: Connection = self._engine.connect()
+        self.connection.execute(_LOCK, {"key": PG_AUDIT_LOCK_KEY})
+        self.connection.commit()  # the session lock outlives the transaction
+        self._thread = threading.Thread(target=self._watch, name="restore-watchdog", daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        with self._engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            while not self._stop.wait(WATCH_INTERVAL_S):
+                found = conn.execute(_CANCEL_WAITERS, {"key": PG_AUDIT_LOCK_KEY}).all()
+                self.cancelled += len(found)
+
+    def record(self, details: dict[str, Any], pins: str) -> None:
+        """The ``restore`` audit row and ``last_restore``, on the session holding the lock."""
+        conn = self.connection
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_AUDIT_LOCK_KEY})
+        head = conn.execute(
+            text("SELECT hash FROM audit_log ORDER BY audit_id DESC LIMIT 1")
+        ).scalar_one_or_none()
+        row = audit_row(
+            head or GENESIS_HASH, Operation.RESTORE, user=current_user(), details=details
+        )
+        conn.execute(insert(AuditLog).values(**row))
+        conn.execute(
+            update(DatabaseIdentity).where(DatabaseIdentity.id == 1).values(last_restore=pins)
+        )
+        conn.commit()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        try:
+            if self.connection.in_transaction():
+                self.connection.rollback()
+            self.connection.execute(_UNLOCK, {"key": PG_AUDIT_LOCK_KEY})
+            self.connection.commit()
+        finally:
+            self.connection.close()
+
+
+def restore_server(
+    service: BackupService,
+    path: Path,
+    *,
+    allow_other_database: bool = False,
+    plan: RestorePlan | None = None,
+) -> RestoreResult:
+    """``pg_restore`` of ``path`` with every library writer held off (module docstring).
+
+    Raises:
+        RestoreError: the backup is not valid; nothing was changed.
+        RestoreRolledBackError: the restored database failed a check; the safety dump was
+            put back before any writer could commit.
+    """
+    import json
+
+    from inventory_core.backup.restore import RestoreResult, _plan
+
+    db = service.db
+    identity = live_identity(db)
+    checked = check_backup(path, live=identity, allow_other_database=allow_other_database)
+    if plan is not None and plan.sha256 and plan.sha256 != checked.sha256:
+        raise RestoreBackupChangedError(path=str(path), actual=checked.sha256, expected=plan.sha256)
+    steps = plan or _plan(service, checked, identity)
+    with WritersHeld(db) as held:
+        safety = service.backup("pre-restore", record=False)
+        safety_manifest = read_manifest(safety)
+        facts = checked.facts
+        assert facts is not None  # read from the dump by check_backup
+        writes = _writes_after(db, facts.audit_rows, facts.audit_head_hash)
+        try:
+            postgres.restore(db.url, path)
+            _check_restored(db, checked.path, checked.manifest)
+            if steps.upgrade_after:
+                migrations.upgrade(db.engine, "head")
+            db.startup_check(full=False)
+            details = {
+                "backup": path.name,
+                "backup_sha256": checked.sha256,
+                "safety_backup": safety.name,
+                "safety_backup_sha256": safety_manifest.sha256 if safety_manifest else None,
+                "writes_discarded": writes,
+            }
+            pins = json.dumps(
+                {
+                    "backup": path.name,
+                    "backup_sha256": checked.sha256,
+                    "safety_backup": safety.name,
+                    "safety_sha256": details["safety_backup_sha256"],
+                },
+                sort_keys=True,
+            )
+            held.record(details, pins)
+        except BaseException as exc:
+            postgres.restore(db.url, safety)
+            log.warning("restore_rolled_back", url=db.display_url, safety_backup=str(safety))
+            if not isinstance(exc, Exception):
+                raise
+            detail = exc.message if isinstance(exc, InventoryError) else str(exc)
+            raise RestoreRolledBackError(detail, path=str(path), safety_backup=str(safety)) from exc
+    service.apply_retention()
+    log.info("restore_done", backup=str(path), safety_backup=str(safety), cancelled=held.cancelled)
+    return RestoreResult(
+        backup=path,
+        safety_backup=safety,
+        revision=db.revision(),
+        upgraded=steps.upgrade_after,
+        tables=steps.tables,
+        writes_discarded=writes,
+    )
+
+
+def _writes_after(db: Database, backup_rows: int, backup_head: str | None) -> int:
+    """Audit rows (writes) of the live database after the backup's head: discarded.
+
+    When the live chain does not continue the backup's (another database, or a backup of a
+    branch a previous restore discarded), every live row is counted.
+    """
+    with db.read() as uow:
+        rows = int(uow.execute(select(func.count()).select_from(AuditLog)).scalar_one())
+        if backup_rows == 0 or backup_head is None:
+            return rows
+        at = uow.execute(
+            select(AuditLog.hash).order_by(AuditLog.audit_id).offset(backup_rows - 1).limit(1)
+        ).scalar_one_or_none()
+    return rows - backup_rows if at == backup_head else rows
+
+
+def _check_restored(db: Database, path: Path, manifest: Any) -> None:
+    """The restored database holds what the manifest claims, and its chain verifies."""
+    from inventory_core.backup.claims import server_facts
+
+    facts = server_facts(db)
+    wrong = claim_errors(path, manifest, facts, size=manifest.size, dialect="postgresql")
+    if wrong:
+        raise wrong[0]
+    broken = chain_error_live(db, path, manifest)
+    if broken is not None:
+        raise broken
