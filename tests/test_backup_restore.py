@@ -193,7 +193,10 @@ def checkpointed_sha(path: Path) -> str:
     return sha256(path)
 
 
-@pytest.mark.parametrize("step", ["restore-safety-taken", "restore-replaced", "restore-before-commit"])
+IN_TRANSACTION = ["restore-safety-taken", "restore-replaced", "restore-before-commit"]
+
+
+@pytest.mark.parametrize("step", IN_TRANSACTION)
 def test_failure_inside_the_restore_transaction_leaves_the_live_file_byte_for_byte(
     service: BackupService, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
