@@ -19,6 +19,7 @@ from typing import Any
 from inventory_core import Database, Inventory
 
 DAY = date(2026, 3, 2)
+READ_DAY = date(2026, 3, 3)
 STOCK = 1_000_000_000
 
 
@@ -35,8 +36,9 @@ def sale_writer(
 ) -> None:
     """Sell one unit at a time until ``stop`` is set, logging each acknowledged sale's note.
 
-    Errors are logged too (``ERR <code>``): a write that raised was not acknowledged, so it
-    may be missing anywhere. The inode of the file the writer's connection holds open is
+    After each sale it reads the SKU's stock through its per-thread read connection. Errors
+    are logged too (``ERR <code>``): a write that raised was not acknowledged, so it may be
+    missing anywhere. The inode of the file the writer's connection holds open is
     written to ``inode_path`` at the start and again at the end.
     """
     from conftest import test_settings
@@ -62,6 +64,10 @@ def sale_writer(
                 log.write(note + "\n")
                 with acked.get_lock():
                     acked.value += 1
+                try:  # a one-statement read on this thread's own kept connection
+                    inv.stock(sku, asof=READ_DAY)
+                except Exception as exc:
+                    log.write(f"ERR read {type(exc).__name__} {getattr(exc, 'code', '')}\n")
                 if pause:
                     time.sleep(pause)
         finally:
@@ -103,3 +109,29 @@ def wait_for(counter: Any, target: int, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"the writers acknowledged {counter.value} < {target} writes")
         time.sleep(0.005)
+
+
+def sku_writer(url: str, go: Any, delay: float, stop: Any, log_path: str) -> None:
+    """Once ``go`` is set (and ``delay`` passed), add SKUs ``X0``, ``X1``... until ``stop``,
+    logging each acknowledged code."""
+    from conftest import test_settings
+
+    db = Database.open(url, settings=test_settings(busy_timeout_ms=10_000, retry_attempts=50))
+    inv = Inventory(db, user="sku-writer")
+    go.wait(60)
+    time.sleep(delay)
+    n = 0
+    with open(log_path, "a", encoding="utf-8", buffering=1) as log:
+        try:
+            while not stop.is_set() and n < 200:
+                code = f"X{n}"
+                n += 1
+                try:
+                    inv.add_sku(code, "from the writer")
+                except Exception as exc:
+                    log.write(f"ERR {type(exc).__name__} {getattr(exc, 'code', '')}\n")
+                    continue
+                log.write(code + "\n")
+                time.sleep(0.005)
+        finally:
+            db.close()

@@ -80,13 +80,11 @@ BackupService(db, sys.argv[2]).restore(sys.argv[3])
 """
 
 KILL_POINTS = [
-    ("restore-prepared", "old"),
-    ("restore-staged", "old"),
-    ("restore-linked", "old"),
-    ("restore-swapped", "old"),
-    ("restore-reopened", "old"),
-    ("restore-before-done", "old"),
-    ("restore-done", "new"),
+    ("restore-locked", "old"),
+    ("restore-safety-taken", "old"),
+    ("restore-replaced", "old"),
+    ("restore-before-commit", "old"),
+    ("restore-committed", "new"),
 ]
 
 

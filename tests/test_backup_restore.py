@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from backup_support import add_sku, all_rows, seed, sha256
+from backup_support import add_sku, all_rows, checkpointed_sha, seed, sha256
 from conftest import test_settings
 
 from inventory_core import Database
@@ -180,17 +180,6 @@ def test_safety_backup_restores_what_was_there_before(service: BackupService) ->
     service.restore(result.safety_backup)
     skus = [r[0] for r in all_rows(service.db)["skus"]]
     assert "KEEPME" in skus
-
-
-def checkpointed_sha(path: Path) -> str:
-    """The sha256 of the main file once every committed page is in it (WAL checkpointed)."""
-    conn = sqlite3.connect(path)
-    try:
-        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-    finally:
-        conn.close()
-    assert busy == 0
-    return sha256(path)
 
 
 IN_TRANSACTION = ["restore-safety-taken", "restore-replaced", "restore-before-commit"]
