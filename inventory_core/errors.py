@@ -477,6 +477,29 @@ class SerializationConflictError(DatabaseError):
     runbook = "runbook.md#postgresql-serialization-errors"
 
 
+class WriteCancelledError(DatabaseError):
+    """The server cancelled a write before it committed (a restore holding off the writers)."""
+
+    code = "DB_030"
+    template = {
+        "en": "The server cancelled this write before it committed: {detail}",
+        "it": "Il server ha annullato questa scrittura prima del commit: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing of it was written.",
+            "A restore (or an administrator) was holding the writers off: when it is over, "
+            "check the data and run the write again if it is still needed.",
+        ),
+        "it": (
+            "Non ne è stato scritto nulla.",
+            "Un ripristino (o un amministratore) teneva ferme le scritture: quando è finito, "
+            "controlla i dati e ripeti la scrittura se serve ancora.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
 class UnsupportedDatabaseError(DatabaseError):
     """The URL names a database this library does not support."""
 
@@ -1321,6 +1344,8 @@ _PG_SQLSTATE_MAP: dict[str, type[InventoryError]] = {
     "40001": SerializationConflictError,
     "40P01": SerializationConflictError,
     "55P03": DatabaseLockedError,
+    "57014": WriteCancelledError,
+    "57P01": WriteCancelledError,
     "42P01": NotMigratedError,
     "53100": DiskFullError,
     "25006": ReadOnlyDatabaseError,

@@ -45,10 +45,9 @@ def sale_writer(
 
     db = Database.open(url, settings=test_settings(busy_timeout_ms=10_000, retry_attempts=50))
     inv = Inventory(db, user=f"writer-{sku}")
-    assert db.path is not None
     live = db.path
     with open(inode_path, "w", encoding="utf-8") as handle:
-        handle.write(f"{os.stat(live).st_ino}\n")
+        handle.write(f"{os.stat(live).st_ino if live else '-'}\n")
     n = 0
     with open(log_path, "a", encoding="utf-8", buffering=1) as log:
         try:
@@ -73,7 +72,7 @@ def sale_writer(
         finally:
             db.close()
     with open(inode_path, "a", encoding="utf-8") as handle:
-        handle.write(f"{os.stat(live).st_ino}\n")
+        handle.write(f"{os.stat(live).st_ino if live else '-'}\n")
 
 
 def acknowledged(log_path: Path) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,7 @@ from inventory_core.errors import (
     RestoreError,
     RestoreManifestMismatchError,
     RestoreOtherDatabaseError,
+    RestoreRolledBackError,
 )
 
 OLD_REVISION = "0002_stock_positions"
@@ -241,3 +242,83 @@ def test_cli_verify_and_restore_refuse_tampered_and_foreign_backups(
     )
     assert accepted.exit_code == 0, accepted.output
     assert "another database" in accepted.output
+
+
+@pytest.fixture
+def pg_service(pg_url: str, tmp_path: Path) -> Iterator[BackupService]:
+    """A service over a seeded PostgreSQL database."""
+    database = Database.open(pg_url, settings=test_settings())
+    database.upgrade()
+    seed(database, skus=2, events_per_sku=2)
+    yield BackupService(database, tmp_path / "pg")
+    database.close()
+
+
+PG_TAMPERED: list[tuple[str, Callable[[Path], None]]] = [
+    ("lying-row-counts", _lying_counts),
+    ("wrong-head-hash", _wrong_head),
+    ("wrong-schema-revision", _wrong_revision),
+    ("wrong-identity-claim", _wrong_identity),
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("spoil", [t[1] for t in PG_TAMPERED], ids=[t[0] for t in PG_TAMPERED])
+def test_postgresql_dump_claims_are_read_from_the_dump(
+    pg_service: BackupService, spoil: Callable[[Path], None]
+) -> None:
+    """A dump whose manifest lies (sha256 recomputed) is refused before pg_restore runs."""
+    dump = pg_service.backup("manual")
+    spoil(dump)
+    add_sku(pg_service.db, "KEPT")
+    assert [p.code for p in pg_service.verify(dump)][:1] == ["BAK_050"]
+    with pytest.raises(RestoreManifestMismatchError):
+        pg_service.restore(dump)
+    assert "KEPT" in [r[0] for r in all_rows(pg_service.db)["skus"]]
+
+
+@pytest.mark.postgres
+def test_postgresql_dump_of_another_database_is_refused(
+    pg_service: BackupService, pg_server: str, tmp_path: Path
+) -> None:
+    """Another PostgreSQL database's dump carries its identity and is refused (BAK_052)."""
+    from conftest import fresh_pg_database
+
+    with fresh_pg_database(pg_server) as other_url:
+        other = Database.open(other_url, settings=test_settings())
+        other.upgrade()
+        seed(other, skus=1, events_per_sku=1)
+        foreign = BackupService(other, tmp_path / "other").backup("other")
+        other.close()
+    assert [p.code for p in pg_service.verify(foreign)] == ["BAK_052"]
+    with pytest.raises(RestoreOtherDatabaseError):
+        pg_service.restore(foreign)
+
+
+@pytest.mark.postgres
+def test_postgresql_restore_with_a_broken_chain_puts_the_safety_dump_back(
+    pg_service: BackupService,
+) -> None:
+    """A dump whose audit chain does not verify is caught after pg_restore and undone."""
+    from sqlalchemy import text
+
+    db = pg_service.db
+    with db.unit_of_work() as uow:
+        uow.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+        uow.execute(text('UPDATE audit_log SET "user" = :u WHERE audit_id = 2'), {"u": "forger"})
+        uow.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+        uow.commit()
+    forged = pg_service.backup("forged")
+    with db.unit_of_work() as uow:
+        uow.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+        uow.execute(text('UPDATE audit_log SET "user" = :u WHERE audit_id = 2'), {"u": "tester"})
+        uow.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+        uow.commit()
+    add_sku(db, "LATER")
+    with pytest.raises(RestoreRolledBackError) as raised:
+        pg_service.restore(forged)
+    assert "BAK_051" in str(raised.value.__cause__)
+    assert "LATER" in [r[0] for r in all_rows(db)["skus"]]
+    from inventory_core.audit.verify import verify
+
+    assert verify(db).ok

@@ -19,6 +19,9 @@ restore while the restore waits for it, and neither server would see the cycle (
 through this process). So a watchdog cancels the statement of every session that waits
 for the lock (``pg_cancel_backend``): its transaction rolls back and its caller gets
 :class:`~inventory_core.errors.WriteCancelledError`, a write that was never acknowledged.
+Once ``pg_restore`` has committed, every session whose transaction began before is
+terminated too: a SERIALIZABLE snapshot taken before the restore would see the new tables
+empty.
 
 Because nothing else can commit meanwhile, a restore that fails its checks after
 ``pg_restore`` committed can still be undone exactly: the safety dump goes back in before
@@ -66,6 +69,12 @@ _CANCEL_WAITERS = text(
     "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
     "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key"
 )
+_END_STALE = text(
+    "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a "
+    "WHERE a.datname = current_database() AND a.backend_type = 'client backend' "
+    "AND a.pid NOT IN (pg_backend_pid(), :watchdog) AND a.xact_start IS NOT NULL "
+    "AND a.xact_start < clock_timestamp()"
+)
 
 
 class WritersHeld:
@@ -75,6 +84,8 @@ class WritersHeld:
         self._engine = db.engine
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._watchdog_pid = 0
         self.cancelled = 0
 
     def __enter__(self) -> WritersHeld:
@@ -83,14 +94,28 @@ class WritersHeld:
         self.connection.commit()  # the session lock outlives the transaction
         self._thread = threading.Thread(target=self._watch, name="restore-watchdog", daemon=True)
         self._thread.start()
+        self._started.wait(30)
         return self
 
     def _watch(self) -> None:
         with self._engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            self._watchdog_pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            self._started.set()
             while not self._stop.wait(WATCH_INTERVAL_S):
                 found = conn.execute(_CANCEL_WAITERS, {"key": PG_AUDIT_LOCK_KEY}).all()
                 self.cancelled += len(found)
+
+    def end_stale_transactions(self) -> int:
+        """Terminate every session whose transaction began before ``pg_restore`` returned.
+
+        A SERIALIZABLE writer that took its snapshot before the restore committed and then
+        waited for a table lock would see the new tables as empty; terminated, it rolls
+        back instead. Sessions with no transaction open are not touched.
+        """
+        found = self.connection.execute(_END_STALE, {"watchdog": self._watchdog_pid}).all()
+        self.connection.commit()
+        return len(found)
 
     def record(self, details: dict[str, Any], pins: str) -> None:
         """The ``restore`` audit row and ``last_restore``, on the session holding the lock."""
@@ -158,6 +183,7 @@ def restore_server(
         writes = _writes_after(db, facts.audit_rows, facts.audit_head_hash)
         try:
             postgres.restore(db.url, path)
+            held.end_stale_transactions()
             _check_restored(db, checked.path, checked.manifest)
             if steps.upgrade_after:
                 migrations.upgrade(db.engine, "head")
