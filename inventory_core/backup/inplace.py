@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,8 @@ class Replaced:
     writes_discarded: int
     ledger_rows_discarded: int
     rows: dict[str, int]
+    locked_s: float
+    """How long other writers had to wait: from the lock to the commit."""
 
 
 def quote(name: str) -> str:
@@ -92,12 +94,13 @@ def replace_live(
     try:
         conn.execute("PRAGMA foreign_keys=OFF")
         conn.execute("ATTACH DATABASE ? AS staged", (f"{staged.as_uri()}?mode=ro",))
-        started = datetime.now(UTC)
+        started = time.monotonic()
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            waited = round((datetime.now(UTC) - started).total_seconds(), 1)
+            waited = round(time.monotonic() - started, 1)
             raise RestoreBusyError(str(exc), path=str(live), waited_s=waited) from exc
+        locked = time.monotonic()
         try:
             fault_point("restore-locked")
             safety = take_safety()
@@ -110,6 +113,7 @@ def replace_live(
             _record(conn, safety, details, user)
             fault_point("restore-before-commit")
             conn.execute("COMMIT")
+            locked_s = time.monotonic() - locked
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -118,7 +122,7 @@ def replace_live(
         conn.execute("DETACH DATABASE staged")
     finally:
         conn.close()
-    return Replaced(safety, writes, ledger, rows)
+    return Replaced(safety, writes, ledger, rows, round(locked_s, 3))
 
 
 def _objects(conn: sqlite3.Connection, schema: str) -> list[tuple[str, str, str, str | None]]:

@@ -115,6 +115,8 @@ class RestoreResult:
     tables: tuple[TableDiff, ...]
     writes_discarded: int = 0
     ledger_rows_discarded: int = 0
+    locked_s: float = 0.0
+    """How long the restore held the write lock (other writers waited that long)."""
 
 
 def live_counts(db: Database) -> dict[str, int]:
@@ -216,6 +218,7 @@ def restore(
         safety_backup=str(replaced.safety_backup),
         writes_discarded=replaced.writes_discarded,
         ledger_rows_discarded=replaced.ledger_rows_discarded,
+        locked_s=replaced.locked_s,
     )
     return RestoreResult(
         backup=path,
@@ -225,6 +228,7 @@ def restore(
         tables=steps.tables,
         writes_discarded=replaced.writes_discarded,
         ledger_rows_discarded=replaced.ledger_rows_discarded,
+        locked_s=replaced.locked_s,
     )
 
 

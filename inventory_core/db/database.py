@@ -368,19 +368,6 @@ class Database:
         service.apply_retention()
         return target
 
-    def _reopen(self) -> None:
-        """Replace the engine by a fresh one (after a restore swapped the file under it).
-
-        The old engine's pooled connections point at the replaced file's inode; a new
-        engine opens the new file and applies the PRAGMAs to it. Disposing the old engine
-        also closes the per-thread connections of :meth:`fetch`; new ones follow the new
-        engine.
-        """
-        self.engine.dispose()
-        self.engine = make_engine(self.url, self.settings, self.tracker)
-        self._threads = self._thread_connections()
-        self._writer = self._writer_connection()
-
     def startup_check(self, *, full: bool = False) -> None:
         """Run the start-up checks (the schema revision is checked in :meth:`open`).
 
