@@ -108,12 +108,16 @@ def main() -> None:
         build(live, args.size_mb)
         print(f"build: {time.perf_counter() - started:.1f} s", file=sys.stderr)
         size = live.stat().st_size
-        db = Database.open(live, settings=Settings.load(backup_dir=folder / "b"))
-        service = BackupService(db, folder / "b", retention=RetentionPolicy(keep_last=2))
         scratch = folder / "scratch.db"
 
         def file_copy() -> None:
             shutil.copyfile(live, scratch)
+
+        # Before the database is opened: closing a descriptor of our own on the live file
+        # would drop the POSIX locks of this process's connections (see db/preflight.py).
+        copy_s, _ = timed(file_copy, args.repeat)
+        db = Database.open(live, settings=Settings.load(backup_dir=folder / "b"))
+        service = BackupService(db, folder / "b", retention=RetentionPolicy(keep_last=2))
 
         def raw_backup() -> Any:
             scratch.unlink(missing_ok=True)
@@ -125,7 +129,6 @@ def main() -> None:
             service.apply_retention()
             return path
 
-        copy_s, _ = timed(file_copy, args.repeat)
         raw_s, _ = timed(raw_backup, args.repeat)
         backup_s, _ = timed(full_backup, args.repeat)
 

@@ -227,3 +227,29 @@ def test_postgresql_restore_beside_writers_loses_no_acknowledged_write(
     failures = {e.split()[1] for log in logs for e in errors(log)}
     assert failures <= {"WriteCancelledError", "NotFoundError", "InsufficientStockError"}
     assert len(in_live - in_backup) >= 2 * WRITERS
+
+
+def test_a_second_handle_on_the_file_keeps_this_process_locks(tmp_path: Path) -> None:
+    """Opening the file twice in one process must not let another process delete its -shm.
+
+    POSIX locks belong to the process and any ``close`` of the file drops them; had the
+    second ``Database.open`` read the header through its own descriptor, the other
+    process's last connection would find no lock, checkpoint, and delete ``-wal`` and
+    ``-shm`` still in use here: from then on the two would not exclude each other, and a
+    restore could not hold that process's writes off.
+    """
+    live = tmp_path / "inventory.db"
+    first = Database.open(live, settings=test_settings())
+    first.upgrade()
+    prepare_shop(first, 1)
+    shm = live.with_name(live.name + "-shm")
+    inode = os.stat(shm).st_ino
+    second = Database.open(live, settings=test_settings())
+    script = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+        "c.execute('SELECT count(*) FROM skus').fetchone(); c.close()"
+    )
+    subprocess.run([sys.executable, "-c", script, str(live)], check=True)
+    assert shm.exists() and os.stat(shm).st_ino == inode
+    second.close()
+    first.close()

@@ -44,7 +44,7 @@ from typing import Any
 
 from inventory_core.audit.trail import GENESIS_HASH, Operation, audit_row
 from inventory_core.backup.files import fault_point
-from inventory_core.errors import RestoreBusyError, RestoreError
+from inventory_core.errors import RestoreBusyError, RestoreError, translate
 
 LEDGER_TABLE = "transactions"
 AUDIT_TABLE = "audit_log"
@@ -98,6 +98,8 @@ def replace_live(
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in (sqlite3.SQLITE_BUSY, 0):
+                raise translate(exc, path=str(live)) from exc
             waited = round(time.monotonic() - started, 1)
             raise RestoreBusyError(str(exc), path=str(live), waited_s=waited) from exc
         locked = time.monotonic()

@@ -129,7 +129,7 @@ class Database:
             from inventory_core.backup.journal import recover_interrupted_restore
 
             recover_interrupted_restore(path)
-            state = inspect_sqlite_file(path)
+            state = inspect_sqlite_file(path, open_here=str(path) in _WRITER_LOCKS)
             if not state.exists and not create:
                 raise DatabaseNotFoundError(path=str(path))
             revision, empty = state.revision, state.is_empty

@@ -40,8 +40,16 @@ class FileState:
         return not self.exists or self.size == 0 or self.user_tables == 0
 
 
-def inspect_sqlite_file(path: Path) -> FileState:
+def inspect_sqlite_file(path: Path, *, open_here: bool = False) -> FileState:
     """Look at ``path`` without writing to it.
+
+    Args:
+        path: the file.
+        open_here: this process already has SQLite connections to it. The raw header is
+            then not read: closing a descriptor of our own on the file would drop every
+            POSIX lock this process's connections hold on it (locks belong to the
+            process, and any ``close`` releases them), and another process's last
+            connection would then delete the ``-wal`` and ``-shm`` still in use here.
 
     Raises:
         PathIsDirectoryError: the path is a folder.
@@ -58,11 +66,12 @@ def inspect_sqlite_file(path: Path) -> FileState:
     if size == 0:
         _require_writable(path)
         return FileState(path, exists=True, size=0, user_tables=0, revision=None)
-    with path.open("rb") as handle:
-        header = handle.read(100)
-    if len(header) < 100 or not header.startswith(SQLITE_HEADER):
-        raise NotADatabaseError(path=str(path))
-    _check_length(path, header, size)
+    if not open_here:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+        if len(header) < 100 or not header.startswith(SQLITE_HEADER):
+            raise NotADatabaseError(path=str(path))
+        _check_length(path, header, size)
     _require_writable(path)
     tables, revision = _read_schema(path)
     if revision is None and tables > 0:
