@@ -241,7 +241,7 @@ def _replace(
     taken: list[Path] = []
 
     def take_safety() -> Path:
-        taken.append(service.backup("pre-restore", record=False))
+        taken.append(service.backup("pre-restore", record=False, quick_check=True))
         return taken[-1]
 
     def record(safety: Path, writes: int, ledger: int) -> tuple[dict[str, Any], str]:
@@ -267,6 +267,7 @@ def _replace(
             db.path,
             staged,
             timeout_s=db.settings.writer_lock_timeout_s,
+            cache_kib=db.settings.cache_size_kib,
             take_safety=take_safety,
             record=record,
         )

@@ -103,7 +103,12 @@ class BackupService:
     # -- taking a backup ------------------------------------------------------------------
 
     def backup(
-        self, reason: str = "manual", *, progress: Progress | None = None, record: bool = True
+        self,
+        reason: str = "manual",
+        *,
+        progress: Progress | None = None,
+        record: bool = True,
+        quick_check: bool = False,
     ) -> Path:
         """Take a verified backup and record it in the audit trail.
 
@@ -111,8 +116,11 @@ class BackupService:
             reason: why (``manual``, ``open``, ``pre-migration``...); part of the file name.
             progress: called with ``(pages_done, pages_total)`` during the copy.
             record: append a BACKUP row to the audit trail. The safety backup of a restore
-                does not: the live file must keep its bytes in case the restore rolls back,
-                and the restore's own audit row names the safety backup instead.
+                does not: it is taken inside the restore's transaction, whose own audit row
+                names it.
+            quick_check: check the copy with ``quick_check`` rather than
+                ``integrity_check`` (the safety backup of a restore, taken while other
+                writers wait; ``verify`` runs the full check on it later).
 
         Returns:
             The path of the new backup (its manifest is ``<path>.manifest.json``).
@@ -130,7 +138,7 @@ class BackupService:
         tmp = target.with_name(f".{target.name}.tmp")
         try:
             if self.db.path is not None:
-                method, facts = self._copy_sqlite(tmp, progress)
+                method, facts = self._copy_sqlite(tmp, progress, quick_check)
             else:
                 facts = self._server_facts()
                 create_private(tmp)
@@ -177,7 +185,9 @@ class BackupService:
         )
         return target
 
-    def _copy_sqlite(self, tmp: Path, progress: Progress | None) -> tuple[str, dict[str, Any]]:
+    def _copy_sqlite(
+        self, tmp: Path, progress: Progress | None, quick_check: bool = False
+    ) -> tuple[str, dict[str, Any]]:
         assert self.db.path is not None
         create_private(tmp)
         fault_point("backup-copy")
@@ -195,7 +205,7 @@ class BackupService:
             wrong = schema_error(conn, tmp)
             if wrong is not None:
                 raise BackupError(f"the copy is not a usable database: {wrong.message}")
-            problems = content_problems(conn)
+            problems = content_problems(conn, quick=quick_check)
             if problems:
                 raise BackupError("the copy failed its checks: " + "; ".join(problems))
             facts = sqlite_facts(conn)
