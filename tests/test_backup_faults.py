@@ -193,3 +193,25 @@ def test_backup_on_a_full_disk_raises_and_leaves_nothing(tmp_path: Path) -> None
         if mounted:
             subprocess.run(["umount", str(small)], check=True)
         db.close()
+
+
+@pytest.mark.parametrize(
+    ("step", "expected"), [("prepare", "old"), ("swap", "old"), ("done", "new")]
+)
+def test_a_journal_left_by_the_file_swapping_restore_is_finished_at_open(
+    tmp_path: Path, step: str, expected: str
+) -> None:
+    """A 0.1.0 restore killed mid-swap left its journal: the next open still finishes it."""
+    from inventory_core.backup.files import sidecars
+    from inventory_core.backup.journal import old_path, write_journal
+
+    live, _folder, backup = _prepare(tmp_path)
+    os.link(live, old_path(live))
+    write_journal(live, step, backup, tmp_path / "b" / "safety.db")
+    if step != "prepare":
+        staged = live.with_name(live.name + ".restore-new")
+        staged.write_bytes(backup.read_bytes())
+        for sidecar in sidecars(live):
+            sidecar.unlink(missing_ok=True)
+        os.replace(staged, live)
+    assert _state_after_crash(live) == expected

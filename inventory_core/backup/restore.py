@@ -44,7 +44,7 @@ from inventory_core.backup.damaged import restore_damaged
 from inventory_core.backup.inplace import Replaced, replace_live
 from inventory_core.backup.journal import recover_interrupted_restore
 from inventory_core.backup.manifest import read_manifest
-from inventory_core.backup.staging import stage
+from inventory_core.backup.staging import clean_stale, stage
 from inventory_core.db import migrations
 from inventory_core.errors import InventoryError, RestoreError, RestoreRolledBackError
 
@@ -196,7 +196,7 @@ def restore(
         from inventory_core.backup.server_restore import restore_server
 
         return restore_server(service, path, allow_other_database=allow_other_database, plan=plan)
-    recover_interrupted_restore(db.path)
+    clean_stale(db.path)  # a journal of an older restore was finished when db was opened
     identity = live_identity(db)
     staged = stage(
         path,
