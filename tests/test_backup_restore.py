@@ -1,4 +1,4 @@
-"""Restore: verification first, a dry-run plan, the swap, and rollback on any failure."""
+"""Restore: verification first, a dry-run plan, one transaction, and rollback on any failure."""
 
 from __future__ import annotations
 

@@ -253,3 +253,47 @@ def test_a_second_handle_on_the_file_keeps_this_process_locks(tmp_path: Path) ->
     assert shm.exists() and os.stat(shm).st_ino == inode
     second.close()
     first.close()
+
+
+HOLDER = """
+import sys, time
+from inventory_core import Database
+db = Database.open(sys.argv[1], check=None)
+db.revision()
+print("open", flush=True)
+sys.stdin.readline()
+db.close()
+"""
+
+
+def test_a_damaged_file_is_not_swapped_while_another_process_has_it_open(
+    tmp_path: Path,
+) -> None:
+    """restore_damaged refuses (BAK_055) while a program is connected, and works once it left."""
+    from inventory_core.backup import restore_damaged
+    from inventory_core.errors import RestoreDatabaseInUseError
+
+    live = tmp_path / "inventory.db"
+    with Database.open(live, settings=test_settings()) as db:
+        db.upgrade()
+        prepare_shop(db, 1)
+        backup = BackupService(db, tmp_path / "b").backup("good")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(live)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        inode = os.stat(live).st_ino
+        with pytest.raises(RestoreDatabaseInUseError) as raised:
+            restore_damaged(live, backup, test_settings())
+        assert raised.value.code == "BAK_055" and os.stat(live).st_ino == inode
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        holder.wait(30)
+    aside = restore_damaged(live, backup, test_settings())
+    assert aside.exists() and os.stat(live).st_ino != inode
