@@ -322,3 +322,30 @@ def test_postgresql_restore_with_a_broken_chain_puts_the_safety_dump_back(
     from inventory_core.audit.verify import verify
 
     assert verify(db).ok
+
+
+@pytest.mark.postgres
+def test_postgresql_dump_from_before_identities_is_upgraded_and_keeps_the_live_identity(
+    pg_service: BackupService,
+) -> None:
+    """A revision-0002 dump restores on PostgreSQL: upgraded, the live identity kept."""
+    from inventory_core.db.engine import ConnectionTracker
+
+    db = pg_service.db
+    migrations.downgrade(db.engine, OLD_REVISION)
+    old = Database(
+        db.url, make_engine(db.url, test_settings()), test_settings(), ConnectionTracker(5)
+    )
+    try:
+        dump = BackupService(old, pg_service.directory).backup("old", record=False)
+    finally:
+        old.engine.dispose()
+    migrations.upgrade(db.engine, "head")
+    identity = all_rows(db)["database_identity"][0][1]
+    add_sku(db, "NEWER")
+    assert pg_service.verify(dump) == []
+    result = pg_service.restore(dump)
+    assert isinstance(result, RestoreResult) and result.upgraded
+    assert db.revision() == migrations.head_revision()
+    assert all_rows(db)["database_identity"][0][1] == identity
+    assert "NEWER" not in [r[0] for r in all_rows(db)["skus"]]

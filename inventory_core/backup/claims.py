@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.pool import NullPool
 
 from inventory_core.backup.manifest import FORMAT, Manifest, sqlite_facts
@@ -181,14 +181,20 @@ def dump_file_facts(path: Path) -> FileFacts:
 
 
 def server_facts(db: Database) -> FileFacts:
-    """The same facts, read from an open database (one read transaction)."""
+    """The same facts, read from an open database (one read transaction).
+
+    Only the tables that exist are counted: a database just restored from a dump of an
+    older revision lacks the newer ones until it is upgraded.
+    """
     from inventory_core.db import migrations
     from inventory_core.models import AuditLog, DatabaseIdentity, metadata
 
     with db.read() as uow:
+        present = set(inspect(uow.connection).get_table_names())
         counts = {
             name: int(uow.execute(select(func.count()).select_from(table)).scalar_one())
             for name, table in sorted(metadata.tables.items())
+            if name in present
         }
         head = uow.execute(
             select(AuditLog.hash).order_by(AuditLog.audit_id.desc()).limit(1)
@@ -197,9 +203,11 @@ def server_facts(db: Database) -> FileFacts:
             select(AuditLog.hash).order_by(AuditLog.audit_id).limit(1)
         ).scalar_one_or_none()
         revision = migrations.current_revision(uow.connection)
-        database_id = uow.execute(
-            select(DatabaseIdentity.database_id).where(DatabaseIdentity.id == 1)
-        ).scalar_one_or_none()
+        database_id = None
+        if DatabaseIdentity.__tablename__ in present:
+            database_id = uow.execute(
+                select(DatabaseIdentity.database_id).where(DatabaseIdentity.id == 1)
+            ).scalar_one_or_none()
     return FileFacts(revision, counts, head, counts.get("audit_log", 0), database_id, first)
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, func, insert, inspect, select, text, update
 
 from inventory_core.audit.context import current_user
 from inventory_core.audit.logs import get_logger
@@ -106,6 +106,21 @@ class WritersHeld:
                 found = conn.execute(_CANCEL_WAITERS, {"key": PG_AUDIT_LOCK_KEY}).all()
                 self.cancelled += len(found)
 
+    def drop_tables_missing_from(self, dumped: dict[str, int]) -> list[str]:
+        """Drop the library's tables the dump does not hold (a dump of an older revision).
+
+        ``pg_restore --clean`` drops only what the dump contains, so a table added by a
+        later migration would survive the restore and make the upgrade that follows fail.
+        """
+        from inventory_core.models import metadata
+
+        present = set(inspect(self.connection).get_table_names())
+        extra = sorted(name for name in metadata.tables if name in present and name not in dumped)
+        for name in extra:
+            self.connection.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
+        self.connection.commit()
+        return extra
+
     def end_stale_transactions(self) -> int:
         """Terminate every session whose transaction began before ``pg_restore`` returned.
 
@@ -117,8 +132,9 @@ class WritersHeld:
         self.connection.commit()
         return len(found)
 
-    def record(self, details: dict[str, Any], pins: str) -> None:
-        """The ``restore`` audit row and ``last_restore``, on the session holding the lock."""
+    def record(self, details: dict[str, Any], pins: str, database_id: str | None) -> None:
+        """The ``restore`` audit row and ``last_restore`` (and, for a dump older than
+        identities, the live identity), on the session holding the lock."""
         conn = self.connection
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_AUDIT_LOCK_KEY})
         head = conn.execute(
@@ -128,9 +144,10 @@ class WritersHeld:
             head or GENESIS_HASH, Operation.RESTORE, user=current_user(), details=details
         )
         conn.execute(insert(AuditLog).values(**row))
-        conn.execute(
-            update(DatabaseIdentity).where(DatabaseIdentity.id == 1).values(last_restore=pins)
-        )
+        values: dict[str, Any] = {"last_restore": pins}
+        if database_id is not None:
+            values["database_id"] = database_id
+        conn.execute(update(DatabaseIdentity).where(DatabaseIdentity.id == 1).values(**values))
         conn.commit()
 
     def __exit__(
@@ -182,6 +199,7 @@ def restore_server(
         assert facts is not None  # read from the dump by check_backup
         writes = _writes_after(db, facts.audit_rows, facts.audit_head_hash)
         try:
+            held.drop_tables_missing_from(facts.row_counts)
             postgres.restore(db.url, path)
             held.end_stale_transactions()
             _check_restored(db, checked.path, checked.manifest)
@@ -204,7 +222,8 @@ def restore_server(
                 },
                 sort_keys=True,
             )
-            held.record(details, pins)
+            adopt = identity.database_id if facts.database_id is None else None
+            held.record(details, pins, adopt)
         except BaseException as exc:
             postgres.restore(db.url, safety)
             log.warning("restore_rolled_back", url=db.display_url, safety_backup=str(safety))
