@@ -57,7 +57,8 @@ def sale_writer(
                 try:
                     inv.sell(sku, 1, on=DAY, note=note)
                 except Exception as exc:  # not acknowledged: recorded, never counted
-                    log.write(f"ERR {type(exc).__name__} {getattr(exc, 'code', '')}\n")
+                    detail = str(exc).replace("\n", " ")[:200]
+                    log.write(f"ERR {type(exc).__name__} {getattr(exc, 'code', '')} {detail}\n")
                     time.sleep(0.01)
                     continue
                 log.write(note + "\n")

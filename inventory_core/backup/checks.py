@@ -54,7 +54,7 @@ class Checked:
 
 @dataclass(frozen=True)
 class Findings:
-    """The outcome of :func:`backup_errors`: the problems, and the facts read on the way."""
+    """The outcome of :func:`examine`: the problems, and the facts read on the way."""
 
     errors: list[RestoreError]
     sha256: str | None = None
@@ -62,6 +62,19 @@ class Findings:
 
 
 def backup_errors(
+    path: Path, *, live: Identity | None = None, allow_other_database: bool = False
+) -> list[RestoreError]:
+    """Every reason ``path`` cannot be restored (empty when it is a good backup).
+
+    Args:
+        path: the backup; its manifest sits next to it.
+        live: the identity of the database it would be restored over (None: not checked).
+        allow_other_database: accept a backup of another database.
+    """
+    return examine(path, live=live, allow_other_database=allow_other_database).errors
+
+
+def examine(
     path: Path,
     *,
     live: Identity | None = None,
@@ -69,7 +82,7 @@ def backup_errors(
     source: Path | None = None,
     sha256: str | None = None,
 ) -> Findings:
-    """Every reason ``path`` cannot be restored (no errors when it is a good backup).
+    """Every reason ``path`` cannot be restored, and the facts read from it on the way.
 
     Args:
         path: the backup, as named in errors; its manifest sits next to it.
@@ -183,7 +196,7 @@ def check_backup(
     Raises:
         RestoreError: the first problem found, as its own subclass and code.
     """
-    found = backup_errors(
+    found = examine(
         path,
         live=live,
         allow_other_database=allow_other_database,

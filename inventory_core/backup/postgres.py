@@ -51,6 +51,11 @@ def dump(url: URL, target: Path) -> None:
     _run([tool, "--format=custom", "--no-owner", f"--file={target}", dsn], env, "pg_dump")
 
 
+RESTORE_APPLICATION = "inventory_core_restore"
+"""``application_name`` of ``pg_restore`` sessions (a restore spares them, see
+:mod:`inventory_core.backup.server_restore`)."""
+
+
 def restore(url: URL, source: Path) -> None:
     """``pg_restore --clean --if-exists`` of ``source`` into the database at ``url``.
 
@@ -59,6 +64,7 @@ def restore(url: URL, source: Path) -> None:
     """
     tool = _tool("pg_restore")
     dsn, env = _libpq(url)
+    env["PGAPPNAME"] = RESTORE_APPLICATION
     _run(
         [
             tool,

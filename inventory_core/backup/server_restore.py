@@ -19,9 +19,12 @@ restore while the restore waits for it, and neither server would see the cycle (
 through this process). So a watchdog cancels the statement of every session that waits
 for the lock (``pg_cancel_backend``): its transaction rolls back and its caller gets
 :class:`~inventory_core.errors.WriteCancelledError`, a write that was never acknowledged.
-Once ``pg_restore`` has committed, every session whose transaction began before is
-terminated too: a SERIALIZABLE snapshot taken before the restore would see the new tables
-empty.
+While ``pg_restore`` runs, every other session inside a transaction is ended (its statement
+cancelled, or the session terminated when it sits idle inside the transaction): one
+that locked a table ``pg_restore`` has yet to drop, then waited for one it dropped, would
+make the server break the deadlock by aborting either of them, possibly ``pg_restore``.
+Once ``pg_restore`` has committed, every session whose transaction began before is ended
+too: a SERIALIZABLE snapshot taken before the restore would see the new tables empty.
 
 Because nothing else can commit meanwhile, a restore that fails its checks after
 ``pg_restore`` committed can still be undone exactly: the safety dump goes back in before
@@ -70,10 +73,13 @@ _CANCEL_WAITERS = text(
     "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key"
 )
 _END_STALE = text(
-    "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a "
+    # A running statement is cancelled (its transaction is then aborted, the session
+    # lives on); a session idle inside its transaction can only be terminated.
+    "SELECT CASE WHEN a.state = 'active' THEN pg_cancel_backend(a.pid) "
+    "ELSE pg_terminate_backend(a.pid) END FROM pg_stat_activity a "
     "WHERE a.datname = current_database() AND a.backend_type = 'client backend' "
-    "AND a.pid NOT IN (pg_backend_pid(), :watchdog) AND a.xact_start IS NOT NULL "
-    "AND a.xact_start < clock_timestamp()"
+    "AND a.pid NOT IN (pg_backend_pid(), :watchdog, :holder) AND a.xact_start IS NOT NULL "
+    "AND a.xact_start < clock_timestamp() AND a.application_name <> :tool"
 )
 
 
@@ -86,11 +92,17 @@ class WritersHeld:
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
         self._watchdog_pid = 0
+        self._holder_pid = 0
+        self.clearing = threading.Event()
+        """Set while ``pg_restore`` runs: every session in a transaction is terminated."""
         self.cancelled = 0
 
     def __enter__(self) -> WritersHeld:
         self.connection: Connection = self._engine.connect()
         self.connection.execute(_LOCK, {"key": PG_AUDIT_LOCK_KEY})
+        self._holder_pid = int(
+            self.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        )
         self.connection.commit()  # the session lock outlives the transaction
         self._thread = threading.Thread(target=self._watch, name="restore-watchdog", daemon=True)
         self._thread.start()
@@ -103,8 +115,10 @@ class WritersHeld:
             self._watchdog_pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
             self._started.set()
             while not self._stop.wait(WATCH_INTERVAL_S):
-                found = conn.execute(_CANCEL_WAITERS, {"key": PG_AUDIT_LOCK_KEY}).all()
-                self.cancelled += len(found)
+                found = len(conn.execute(_CANCEL_WAITERS, {"key": PG_AUDIT_LOCK_KEY}).all())
+                if self.clearing.is_set():
+                    found += len(conn.execute(_END_STALE, self._stale_params()).all())
+                self.cancelled += found
 
     def drop_tables_missing_from(self, dumped: dict[str, int]) -> list[str]:
         """Drop the library's tables the dump does not hold (a dump of an older revision).
@@ -122,15 +136,22 @@ class WritersHeld:
         return extra
 
     def end_stale_transactions(self) -> int:
-        """Terminate every session whose transaction began before ``pg_restore`` returned.
+        """End every session whose transaction began before ``pg_restore`` returned.
 
         A SERIALIZABLE writer that took its snapshot before the restore committed and then
         waited for a table lock would see the new tables as empty; terminated, it rolls
         back instead. Sessions with no transaction open are not touched.
         """
-        found = self.connection.execute(_END_STALE, {"watchdog": self._watchdog_pid}).all()
+        found = self.connection.execute(_END_STALE, self._stale_params()).all()
         self.connection.commit()
         return len(found)
+
+    def _stale_params(self) -> dict[str, Any]:
+        return {
+            "watchdog": self._watchdog_pid,
+            "holder": self._holder_pid,
+            "tool": postgres.RESTORE_APPLICATION,
+        }
 
     def record(self, details: dict[str, Any], pins: str, database_id: str | None) -> None:
         """The ``restore`` audit row and ``last_restore`` (and, for a dump older than
@@ -200,7 +221,11 @@ def restore_server(
         writes = _writes_after(db, facts.audit_rows, facts.audit_head_hash)
         try:
             held.drop_tables_missing_from(facts.row_counts)
-            postgres.restore(db.url, path)
+            held.clearing.set()
+            try:
+                postgres.restore(db.url, path)
+            finally:
+                held.clearing.clear()
             held.end_stale_transactions()
             _check_restored(db, checked.path, checked.manifest)
             if steps.upgrade_after:
@@ -225,7 +250,9 @@ def restore_server(
             adopt = identity.database_id if facts.database_id is None else None
             held.record(details, pins, adopt)
         except BaseException as exc:
+            held.clearing.set()
             postgres.restore(db.url, safety)
+            held.clearing.clear()
             log.warning("restore_rolled_back", url=db.display_url, safety_backup=str(safety))
             if not isinstance(exc, Exception):
                 raise

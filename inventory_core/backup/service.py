@@ -263,7 +263,7 @@ class BackupService:
         found = backup_errors(
             Path(path), live=live_identity(self.db), allow_other_database=allow_other_database
         )
-        return [Problem(e.code, e.message) for e in found.errors]
+        return [Problem(e.code, e.message) for e in found]
 
     def pinned(self) -> builtins.list[tuple[str, str | None]]:
         """``(file name, sha256)`` of the backups retention must keep: the backup the last
