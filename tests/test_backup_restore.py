@@ -258,3 +258,31 @@ def test_copy_of_backup_elsewhere_still_verifies(service: BackupService, tmp_pat
     shutil.copy2(path, elsewhere / path.name)
     shutil.copy2(manifest_path(path), elsewhere / manifest_path(path).name)
     assert service.verify(elsewhere / path.name) == []
+
+
+def test_a_writer_holding_the_lock_makes_the_restore_give_up_cleanly(tmp_path: Path) -> None:
+    """A lock held past the timeout raises RestoreBusyError (BAK_053); nothing changes."""
+    from inventory_core.errors import RestoreBusyError
+
+    path = tmp_path / "inventory.db"
+    db = Database.open(path, settings=test_settings(writer_lock_timeout_s=0.5))
+    db.upgrade()
+    seed(db)
+    service = BackupService(db, tmp_path / "backups")
+    good = service.backup("manual")
+    add_sku(db, "KEPT")
+    before = checkpointed_sha(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(RestoreBusyError) as raised:
+            service.restore(good)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert raised.value.code == "BAK_053" and raised.value.recovery_steps
+    assert checkpointed_sha(path) == before
+    assert [b.reason for b in service.list()] == ["manual"]
+    result = service.restore(good)
+    assert isinstance(result, RestoreResult)
+    db.close()

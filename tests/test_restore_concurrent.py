@@ -116,10 +116,12 @@ def restore_beside_writers(tmp_path: Path, pause: float, via: str) -> Outcome:
     # the safety backup holds the sales before the lock, the live database those after;
     # the backup's own BACKUP audit row (written after its copy) is discarded too
     assert not in_live & (in_safety - in_backup)
-    assert discarded == len(in_safety - in_backup) + 1
+    assert discarded == len(in_safety - in_backup) + 1, (discarded, len(in_safety - in_backup))
     with Database.open(live, settings=test_settings()) as check:
-        assert verify_chain(check).ok
-        assert check_all(check).status is HealthStatus.HEALTHY
+        chain = verify_chain(check)
+        assert chain.ok, chain
+        report = check_all(check)
+        assert report.status is HealthStatus.HEALTHY, [r.name for r in report.failures]
     return Outcome(
         acked=len(notes),
         lost=len(lost),
@@ -135,8 +137,9 @@ def test_api_restore_beside_writers_loses_no_acknowledged_write(
 ) -> None:
     """Every sale acknowledged to a writer process is in the live database or the safety backup."""
     outcome = restore_beside_writers(tmp_path, pause, "api")
-    assert outcome.lost == 0 and outcome.errors == []
-    assert outcome.before >= 2 * WRITERS and outcome.after >= 2 * WRITERS
+    assert outcome.lost == 0, outcome
+    assert outcome.errors == [], outcome
+    assert outcome.before >= 2 * WRITERS and outcome.after >= 2 * WRITERS, outcome
 
 
 @pytest.mark.parametrize("pause", [0.0, 0.2])
@@ -145,8 +148,9 @@ def test_cli_restore_beside_writers_loses_no_acknowledged_write(
 ) -> None:
     """The same through 'inventory-core restore --yes' in another process."""
     outcome = restore_beside_writers(tmp_path, pause, "cli")
-    assert outcome.lost == 0 and outcome.errors == []
-    assert outcome.before >= 2 * WRITERS and outcome.after >= 2 * WRITERS
+    assert outcome.lost == 0, outcome
+    assert outcome.errors == [], outcome
+    assert outcome.before >= 2 * WRITERS and outcome.after >= 2 * WRITERS, outcome
 
 
 @pytest.mark.slow

@@ -47,6 +47,7 @@ from inventory_core.backup.files import fault_point
 from inventory_core.errors import RestoreBusyError, RestoreError, translate
 
 LEDGER_TABLE = "transactions"
+LOCK_POLL_S = 0.002
 AUDIT_TABLE = "audit_log"
 
 
@@ -92,7 +93,7 @@ def replace_live(
         RestoreBusyError: the write lock was not free within ``timeout_s``.
         RestoreError: a check failed before the commit; nothing was changed.
     """
-    conn = sqlite3.connect(live.as_uri(), uri=True, isolation_level=None, timeout=timeout_s)
+    conn = sqlite3.connect(live.as_uri(), uri=True, isolation_level=None, timeout=0)
     try:
         conn.execute("PRAGMA foreign_keys=OFF")
         # The whole database passes through this one transaction: a cache that holds it
@@ -100,14 +101,7 @@ def replace_live(
         conn.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute("ATTACH DATABASE ? AS staged", (f"{staged.as_uri()}?mode=ro",))
-        started = time.monotonic()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in (sqlite3.SQLITE_BUSY, 0):
-                raise translate(exc, path=str(live)) from exc
-            waited = round(time.monotonic() - started, 1)
-            raise RestoreBusyError(str(exc), path=str(live), waited_s=waited) from exc
+        _begin_immediate(conn, live, timeout_s)
         locked = time.monotonic()
         try:
             fault_point("restore-locked")
@@ -131,6 +125,30 @@ def replace_live(
     finally:
         conn.close()
     return Replaced(safety, writes, ledger, rows, round(locked_s, 3))
+
+
+def _begin_immediate(conn: sqlite3.Connection, live: Path, timeout_s: float) -> None:
+    """``BEGIN IMMEDIATE``, tried every few milliseconds until ``timeout_s``.
+
+    SQLite's own busy handler sleeps longer and longer between tries (up to 100 ms), and a
+    writer that commits back to back frees the lock only between two of its units: polled
+    that slowly, the restore could wait for the whole timeout.
+
+    Raises:
+        RestoreBusyError: the lock was never free.
+    """
+    started = time.monotonic()
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in (sqlite3.SQLITE_BUSY, 0):
+                raise translate(exc, path=str(live)) from exc
+            waited = time.monotonic() - started
+            if waited >= timeout_s:
+                raise RestoreBusyError(str(exc), path=str(live), waited_s=round(waited, 1)) from exc
+            time.sleep(LOCK_POLL_S)
 
 
 def _objects(conn: sqlite3.Connection, schema: str) -> list[tuple[str, str, str, str | None]]:
