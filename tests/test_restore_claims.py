@@ -33,7 +33,7 @@ from inventory_core.errors import (
     RestoreRolledBackError,
 )
 
-OLD_REVISION = "0002_stock_positions"
+OLD_REVISION = "0004_ledger_coverage"  # the revision before database identities
 
 
 @pytest.fixture
@@ -194,7 +194,7 @@ def _as_old_backup(path: Path) -> None:
 def test_a_backup_from_before_identities_is_upgraded_and_keeps_the_live_identity(
     service: BackupService,
 ) -> None:
-    """A revision-0002 backup restores: upgraded on its copy, the live identity kept."""
+    """A backup from before identities restores: upgraded on its copy, the live identity kept."""
     path = service.backup("old")
     _as_old_backup(path)
     identity = all_rows(service.db)["database_identity"][0][1]
