@@ -1474,6 +1474,177 @@ class SnapshotUnhealthyError(SnapshotError):
     runbook = "runbook.md#restore"
 
 
+class WriteCancelledError(DatabaseError):
+    """The server cancelled a write before it committed (a restore holding off the writers)."""
+
+    code = "DB_030"
+    template = {
+        "en": "The server cancelled this write before it committed: {detail}",
+        "it": "Il server ha annullato questa scrittura prima del commit: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing of it was written.",
+            "A restore (or an administrator) was holding the writers off: when it is over, "
+            "check the data and run the write again if it is still needed.",
+        ),
+        "it": (
+            "Non ne è stato scritto nulla.",
+            "Un ripristino (o un amministratore) teneva ferme le scritture: quando è finito, "
+            "controlla i dati e ripeti la scrittura se serve ancora.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestoreManifestMismatchError(RestoreError):
+    """The backup's file contradicts a claim of its manifest (rows, revision, head, identity)."""
+
+    code = "BAK_050"
+    template = {
+        "en": "The backup '{path}' does not hold what its manifest says: {detail}",
+        "it": "Il backup '{path}' non contiene ciò che dice il suo manifest: {detail}",
+    }
+    steps = {
+        "en": (
+            "The live database was not changed.",
+            "The file or its manifest was edited after the backup was taken: do not use it.",
+            "Restore another backup that verifies ('inventory-core verify PATH').",
+        ),
+        "it": (
+            "Il database in uso non è stato modificato.",
+            "Il file o il suo manifest sono stati modificati dopo il backup: non usarlo.",
+            "Ripristina un altro backup che supera la verifica ('inventory-core verify PATH').",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestoreAuditChainError(RestoreError):
+    """The audit chain inside the backup is broken: a row in it was edited, added or removed."""
+
+    code = "BAK_051"
+    template = {
+        "en": "The audit trail inside the backup '{path}' does not verify: {detail}",
+        "it": "Il registro di audit dentro il backup '{path}' non supera la verifica: {detail}",
+    }
+    steps = {
+        "en": (
+            "The live database was not changed.",
+            "The history in this backup was falsified after it was taken: keep the file for "
+            "the investigation and do not restore it.",
+            "Restore an older backup whose chain verifies ('inventory-core verify PATH').",
+        ),
+        "it": (
+            "Il database in uso non è stato modificato.",
+            "La storia in questo backup è stata falsificata dopo il backup: conserva il file "
+            "per l'indagine e non ripristinarlo.",
+            "Ripristina un backup più vecchio la cui catena è valida "
+            "('inventory-core verify PATH').",
+        ),
+    }
+    runbook = "runbook.md#audit-chain-broken"
+
+
+class RestoreOtherDatabaseError(RestoreError):
+    """The backup is of another database than the one it would be restored over."""
+
+    code = "BAK_052"
+    template = {
+        "en": "The backup '{path}' is of another database ({found}), not of this one ({expected}).",
+        "it": "Il backup '{path}' è di un altro database ({found}), non di questo ({expected}).",
+    }
+    steps = {
+        "en": (
+            "The live database was not changed.",
+            "Check that --db and the backup folder belong to the same shop.",
+            "To replace this database with the other one on purpose (a new machine, a new "
+            "empty file), pass --other-database (allow_other_database=True).",
+        ),
+        "it": (
+            "Il database in uso non è stato modificato.",
+            "Controlla che --db e la cartella dei backup siano dello stesso negozio.",
+            "Per sostituire di proposito questo database con l'altro (una nuova macchina, un "
+            "nuovo file vuoto), aggiungi --other-database (allow_other_database=True).",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestoreBusyError(RestoreError):
+    """Other writers kept the live database locked, so the restore could not begin."""
+
+    code = "BAK_053"
+    template = {
+        "en": "The database '{path}' stayed locked by other writers for {waited_s} s; the "
+        "restore did not start.",
+        "it": "Il database '{path}' è rimasto bloccato da altri processi in scrittura per "
+        "{waited_s} s; il ripristino non è iniziato.",
+    }
+    steps = {
+        "en": (
+            "The live database was not changed.",
+            "Run the restore again when the long write (an import, a maintenance run) is over.",
+        ),
+        "it": (
+            "Il database in uso non è stato modificato.",
+            "Ripeti il ripristino quando la scrittura lunga (un import, una manutenzione) è "
+            "finita.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestoreBackupChangedError(RestoreError):
+    """The backup changed between the plan the operator confirmed and the restore."""
+
+    code = "BAK_054"
+    template = {
+        "en": "The backup '{path}' changed after its plan was shown (sha256 {actual}, the "
+        "plan was made for {expected}).",
+        "it": "Il backup '{path}' è cambiato dopo che il piano è stato mostrato (sha256 "
+        "{actual}, il piano era per {expected}).",
+    }
+    steps = {
+        "en": (
+            "The live database was not changed.",
+            "Find out who is writing into the backup folder, then run the restore again "
+            "and read the new plan.",
+        ),
+        "it": (
+            "Il database in uso non è stato modificato.",
+            "Scopri chi scrive nella cartella dei backup, poi ripeti il ripristino e leggi "
+            "il nuovo piano.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
+class RestoreDatabaseInUseError(RestoreError):
+    """A damaged database cannot be swapped out while another program still has it open."""
+
+    code = "BAK_055"
+    template = {
+        "en": "Another program still has the database '{live}' open; a damaged file is "
+        "replaced only when nothing uses it.",
+        "it": "Un altro programma ha ancora aperto il database '{live}'; un file danneggiato "
+        "si sostituisce solo quando nessuno lo usa.",
+    }
+    steps = {
+        "en": (
+            "Nothing was changed.",
+            "Stop every program using the database (its writes would go to the replaced "
+            "file and be lost), then run the restore again.",
+        ),
+        "it": (
+            "Non è stato modificato nulla.",
+            "Ferma ogni programma che usa il database (le sue scritture finirebbero nel file "
+            "sostituito e andrebbero perse), poi ripeti il ripristino.",
+        ),
+    }
+    runbook = "runbook.md#restore"
+
+
 class AuditError(InventoryError):
     """The audit trail is broken or could not be written."""
 

@@ -60,6 +60,17 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def checkpointed_sha(path: Path) -> str:
+    """The sha256 of the main file once every committed page is in it (WAL checkpointed)."""
+    conn = sqlite3.connect(path)
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        conn.close()
+    assert busy == 0
+    return sha256(path)
+
+
 def sqlite_rows(path: Path, table: str) -> list[tuple[Any, ...]]:
     """Every row of ``table`` in an SQLite file, through a separate raw connection."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)

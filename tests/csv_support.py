@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from inventory_core import Database, Inventory, ReceiptLine
+from inventory_core.backup.csv_snapshot import FILE_TABLES
 from inventory_core.models import metadata
 
 BOM = "\ufeff"
@@ -106,8 +107,8 @@ def row_counts(db: Database) -> dict[str, int]:
 
 
 def is_empty(db: Database) -> bool:
-    """True when no table of the schema holds a row."""
-    return not any(row_counts(db).values())
+    """True when no ledger table holds a row (the identity row every migrated file has aside)."""
+    return not any(n for table, n in row_counts(db).items() if table not in FILE_TABLES)
 
 
 def dump(path: Path) -> list[str]:

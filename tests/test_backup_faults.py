@@ -80,13 +80,11 @@ BackupService(db, sys.argv[2]).restore(sys.argv[3])
 """
 
 KILL_POINTS = [
-    ("restore-prepared", "old"),
-    ("restore-staged", "old"),
-    ("restore-linked", "old"),
-    ("restore-swapped", "old"),
-    ("restore-reopened", "old"),
-    ("restore-before-done", "old"),
-    ("restore-done", "new"),
+    ("restore-locked", "old"),
+    ("restore-safety-taken", "old"),
+    ("restore-replaced", "old"),
+    ("restore-before-commit", "old"),
+    ("restore-committed", "new"),
 ]
 
 
@@ -195,3 +193,98 @@ def test_backup_on_a_full_disk_raises_and_leaves_nothing(tmp_path: Path) -> None
         if mounted:
             subprocess.run(["umount", str(small)], check=True)
         db.close()
+
+
+@pytest.mark.parametrize(
+    ("step", "expected"), [("prepare", "old"), ("swap", "old"), ("done", "new")]
+)
+def test_a_journal_left_by_the_file_swapping_restore_is_finished_at_open(
+    tmp_path: Path, step: str, expected: str
+) -> None:
+    """A 0.1.0 restore killed mid-swap left its journal: the next open still finishes it."""
+    from inventory_core.backup.files import sidecars
+    from inventory_core.backup.journal import old_path, write_journal
+
+    live, _folder, backup = _prepare(tmp_path)
+    os.link(live, old_path(live))
+    write_journal(live, step, backup, tmp_path / "b" / "safety.db")
+    if step != "prepare":
+        staged = live.with_name(live.name + ".restore-new")
+        staged.write_bytes(backup.read_bytes())
+        for sidecar in sidecars(live):
+            sidecar.unlink(missing_ok=True)
+        os.replace(staged, live)
+    assert _state_after_crash(live) == expected
+
+
+def _kill_restore_beside_writers(tmp_path: Path, fault: str | None, delay: float) -> None:
+    """kill -9 a restoring process while two writers sell: no acknowledged sale is lost."""
+    import multiprocessing
+
+    from restore_support import acknowledged, prepare_shop, sale_notes, sale_writer, wait_for
+
+    live = tmp_path / "inventory.db"
+    url = f"sqlite:///{live}"
+    with Database.open(url, settings=test_settings()) as db:
+        db.upgrade()
+        prepare_shop(db, 2)
+        backup = BackupService(db, tmp_path / "b").backup("good")
+    ctx = multiprocessing.get_context("spawn")
+    stop, acked = ctx.Event(), ctx.Value("i", 0)
+    logs = [tmp_path / f"w{n}.log" for n in range(2)]
+    procs = [
+        ctx.Process(
+            target=sale_writer,
+            args=(url, f"W{n}", 0.01, stop, acked, str(logs[n]), str(tmp_path / f"w{n}.ino")),
+        )
+        for n in range(2)
+    ]
+    for proc in procs:
+        proc.start()
+    try:
+        wait_for(acked, 4)
+        restoring = _run_restore(live, tmp_path / "b", backup, fault)
+        if fault is None:
+            time.sleep(delay)
+            restoring.send_signal(signal.SIGKILL)
+        restoring.communicate(timeout=60)
+        wait_for(acked, acked.value + 4, timeout=120)
+    finally:
+        stop.set()
+        for proc in procs:
+            proc.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    kept = sale_notes(live)
+    for safety in (tmp_path / "b").glob("*_pre-restore.db"):
+        kept |= sale_notes(safety)
+    lost = [n for log in logs for n in acknowledged(log) if n not in kept]
+    assert lost == []
+    _state_after_crash_is_whole(live)
+
+
+def _state_after_crash_is_whole(live: Path) -> None:
+    with Database.open(live, settings=test_settings(), check="full"):
+        conn = sqlite3.connect(f"file:{live}?mode=ro", uri=True)
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        finally:
+            conn.close()
+    assert not [p for p in live.parent.iterdir() if ".restore" in p.name]
+
+
+@pytest.mark.parametrize("step", ["restore-replaced", "restore-committed"])
+def test_restore_killed_beside_writers_loses_no_acknowledged_write(
+    tmp_path: Path, step: str
+) -> None:
+    """Killed inside or just after its transaction, with writers waiting: nothing lost."""
+    _kill_restore_beside_writers(tmp_path, step, 0.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed_value", range(8))
+def test_restore_killed_beside_writers_after_a_random_delay(
+    tmp_path: Path, seed_value: int
+) -> None:
+    """The same, killed after a random delay."""
+    delay = random.Random(seed_value).uniform(0.2, 2.0)
+    _kill_restore_beside_writers(tmp_path, None, delay)

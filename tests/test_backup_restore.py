@@ -1,4 +1,4 @@
-"""Restore: verification first, a dry-run plan, the swap, and rollback on any failure."""
+"""Restore: verification first, a dry-run plan, one transaction, and rollback on any failure."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from backup_support import add_sku, all_rows, seed, sha256
+from backup_support import add_sku, all_rows, checkpointed_sha, seed, sha256
 from conftest import test_settings
 
 from inventory_core import Database
@@ -158,10 +158,12 @@ def test_restore_brings_back_the_backup_and_keeps_the_database_usable(
     assert isinstance(result, RestoreResult)
     rows = all_rows(service.db)
     for table, content in expected.items():
-        if table != "audit_log":
+        if table not in ("audit_log", "database_identity"):
             assert rows[table] == content, table
     assert rows["audit_log"][: len(expected["audit_log"]) - 1] == expected["audit_log"][:-1]
     assert rows["audit_log"][-1][2] == "restore"
+    assert rows["database_identity"][0][:3] == expected["database_identity"][0][:3]
+    assert path.name in rows["database_identity"][0][3]
     assert result.safety_backup.exists() and service.verify(result.safety_backup) == []
     add_sku(service.db, "AFTER")
     assert service.db.path is not None
@@ -180,43 +182,54 @@ def test_safety_backup_restores_what_was_there_before(service: BackupService) ->
     assert "KEEPME" in skus
 
 
-def test_failure_after_the_swap_puts_the_old_database_back_byte_for_byte(
-    service: BackupService, monkeypatch: pytest.MonkeyPatch
+IN_TRANSACTION = ["restore-safety-taken", "restore-replaced", "restore-before-commit"]
+
+
+@pytest.mark.parametrize("step", IN_TRANSACTION)
+def test_failure_inside_the_restore_transaction_leaves_the_live_file_byte_for_byte(
+    service: BackupService, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
-    """A failure after the new file is in place rolls back to the identical old file."""
+    """A failure after the lock was taken rolls back: same bytes, same rows, still writable."""
     path = service.backup("manual")
     add_sku(service.db, "OLDONLY")
     db = service.db
-    db.close()
     assert db.path is not None
-    before = sha256(db.path)
-    reopened = Database.open(db.path, settings=test_settings())
-    service = BackupService(reopened, service.directory)
-    monkeypatch.setenv("INVENTORY_CORE_TEST_FAULT", "enospc:restore-swapped")
+    before, inode = checkpointed_sha(db.path), os.stat(db.path).st_ino
+    monkeypatch.setenv("INVENTORY_CORE_TEST_FAULT", f"enospc:{step}")
     with pytest.raises(RestoreRolledBackError) as raised:
         service.restore(path)
     monkeypatch.delenv("INVENTORY_CORE_TEST_FAULT")
     assert raised.value.code == "BAK_019"
-    assert sha256(db.path) == before
-    assert "OLDONLY" in [r[0] for r in all_rows(reopened)["skus"]]
-    add_sku(reopened, "STILL-WRITABLE")
-    reopened.close()
+    assert checkpointed_sha(db.path) == before and os.stat(db.path).st_ino == inode
+    assert "OLDONLY" in [r[0] for r in all_rows(db)["skus"]]
+    safety = Path(raised.value.context["safety_backup"])
+    assert service.verify(safety) == []
+    add_sku(db, "STILL-WRITABLE")
+    assert not [p for p in db.path.parent.iterdir() if ".restore" in p.name]
 
 
-def test_restore_refuses_while_another_connection_holds_the_wal(service: BackupService) -> None:
-    """A reader holding a snapshot blocks the checkpoint: the restore refuses, nothing changes."""
+def test_a_reader_keeps_its_snapshot_then_sees_the_restored_database(
+    service: BackupService,
+) -> None:
+    """An open read transaction does not stop the restore; its next one reads the backup."""
     path = service.backup("manual")
     add_sku(service.db, "PENDING")
     assert service.db.path is not None
-    reader = sqlite3.connect(service.db.path)
+    inode = os.stat(service.db.path).st_ino
+    reader = sqlite3.connect(service.db.path, isolation_level=None)
     reader.execute("BEGIN")
-    reader.execute("SELECT count(*) FROM skus").fetchone()
+    assert reader.execute("SELECT count(*) FROM skus").fetchone()[0] == 4
     try:
-        with pytest.raises(RestoreError):
-            service.restore(path)
+        result = service.restore(path)
+        assert reader.execute("SELECT count(*) FROM skus").fetchone()[0] == 4
+        reader.execute("COMMIT")
+        assert reader.execute("SELECT count(*) FROM skus").fetchone()[0] == 3
     finally:
         reader.close()
-    assert "PENDING" in [r[0] for r in all_rows(service.db)["skus"]]
+    # the backup's own BACKUP row (written after the copy) and PENDING's ADD_SKU row
+    assert isinstance(result, RestoreResult) and result.writes_discarded == 2
+    assert os.stat(service.db.path).st_ino == inode
+    assert "PENDING" not in [r[0] for r in all_rows(service.db)["skus"]]
 
 
 @pytest.mark.postgres
@@ -245,3 +258,31 @@ def test_copy_of_backup_elsewhere_still_verifies(service: BackupService, tmp_pat
     shutil.copy2(path, elsewhere / path.name)
     shutil.copy2(manifest_path(path), elsewhere / manifest_path(path).name)
     assert service.verify(elsewhere / path.name) == []
+
+
+def test_a_writer_holding_the_lock_makes_the_restore_give_up_cleanly(tmp_path: Path) -> None:
+    """A lock held past the timeout raises RestoreBusyError (BAK_053); nothing changes."""
+    from inventory_core.errors import RestoreBusyError
+
+    path = tmp_path / "inventory.db"
+    db = Database.open(path, settings=test_settings(writer_lock_timeout_s=0.5))
+    db.upgrade()
+    seed(db)
+    service = BackupService(db, tmp_path / "backups")
+    good = service.backup("manual")
+    add_sku(db, "KEPT")
+    before = checkpointed_sha(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(RestoreBusyError) as raised:
+            service.restore(good)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert raised.value.code == "BAK_053" and raised.value.recovery_steps
+    assert checkpointed_sha(path) == before
+    assert [b.reason for b in service.list()] == ["manual"]
+    result = service.restore(good)
+    assert isinstance(result, RestoreResult)
+    db.close()

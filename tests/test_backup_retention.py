@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inventory_core import Database
-from inventory_core.backup import BackupService, RetentionPolicy
+from inventory_core.backup import BackupService, RestoreResult, RetentionPolicy
 from inventory_core.backup.manifest import manifest_path
 
 
@@ -108,3 +109,58 @@ def test_apply_retention_deletes_backup_and_manifest_together(db: Database, tmp_
     for gone in paths[:2]:
         assert not gone.exists() and not manifest_path(gone).exists()
     assert [e.path for e in service.list()] == [paths[3], paths[2]]
+
+
+def _restore_row(db: Database) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from inventory_core.models import AuditLog
+
+    with db.read() as uow:
+        details = uow.execute(
+            select(AuditLog.details)
+            .where(AuditLog.operation == "restore")
+            .order_by(AuditLog.audit_id.desc())
+            .limit(1)
+        ).scalar_one()
+    found: dict[str, str] = json.loads(details)
+    return found
+
+
+def test_restoring_the_oldest_of_ten_backups_keeps_it_and_its_safety_backup(
+    db: Database, tmp_path: Path
+) -> None:
+    """Retention after (and long after) a restore keeps the backup restored and the safety one."""
+    seed(db, skus=1, events_per_sku=1)
+    service = BackupService(db, tmp_path / "b")  # the default policy: keep_last=10
+    paths = [service.backup(f"r{i}") for i in range(10)]
+    result = service.restore(paths[0])
+    assert isinstance(result, RestoreResult)
+    row = _restore_row(db)
+    kept = {paths[0], result.safety_backup}
+    for path in kept:
+        assert path.exists() and manifest_path(path).exists()
+    assert (service.directory / row["backup"]) in kept
+    assert (service.directory / row["safety_backup"]) in kept
+    for i in range(12):
+        service.backup(f"later{i}")
+        service.apply_retention()
+    listed = {info.path for info in service.list()}
+    assert kept <= listed and len(listed) == 12
+    assert not paths[1].exists()
+
+
+def test_the_pins_move_to_the_next_restore(db: Database, tmp_path: Path) -> None:
+    """Only the last restore's two files are pinned: the earlier ones may be pruned again."""
+    seed(db, skus=1, events_per_sku=1)
+    policy = RetentionPolicy(keep_last=2, daily=0, weekly=0, monthly=0)
+    service = BackupService(db, tmp_path / "b", retention=policy)
+    first = service.backup("first")
+    for i in range(3):
+        service.backup(f"fill{i}")
+    one = service.restore(first)
+    assert isinstance(one, RestoreResult) and first.exists() and one.safety_backup.exists()
+    two = service.restore(one.safety_backup)
+    assert isinstance(two, RestoreResult)
+    assert one.safety_backup.exists() and two.safety_backup.exists()
+    assert not first.exists()

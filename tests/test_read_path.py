@@ -107,7 +107,7 @@ def test_reads_after_close_raise_the_closed_error(db: Database) -> None:
 
 
 def test_reads_after_a_restore_see_the_restored_file(db: Database, tmp_path: Path) -> None:
-    """Kept connections are dropped by a restore: every thread then reads the restored file."""
+    """Kept connections stay open across a restore and every thread reads the restored data."""
     inv = Inventory(db, user="tester")
     inv.add_sku("BIRRA")
     service = BackupService(db, tmp_path / "backups")

@@ -250,7 +250,8 @@ def test_pg_dump_and_pg_restore_never_get_the_password_on_their_command_line(
     assert "pg_dump" in tools and "pg_restore" in tools
     for call in calls:
         assert SECRET not in json.dumps(call["argv"]), call["argv"]
-        if "--list" not in call["argv"]:  # pg_restore --list only reads the file
+        reads_file_only = "--list" in call["argv"] or "--data-only" in call["argv"]
+        if not reads_file_only:  # pg_restore --list / --data-only --file=- only read the dump
             assert call["PGPASSWORD"] == SECRET
     assert secret_db.revision() is not None
 

@@ -77,7 +77,7 @@ def test_write_units_from_many_threads_take_turns_on_the_kept_connection(db: Dat
 
 
 def test_disposing_the_engine_closes_the_kept_connection(db: Database) -> None:
-    """engine.dispose() (what a restore calls) closes it; the next unit connects afresh."""
+    """engine.dispose() closes it; the next unit connects afresh."""
     db.run(_mark)
     old = db.run(_driver)
     db.engine.dispose()

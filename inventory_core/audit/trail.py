@@ -193,6 +193,38 @@ def head_hash(uow: UnitOfWork) -> str:
     return (row[0] if row else None) or GENESIS_HASH
 
 
+def audit_row(
+    prev_hash: str,
+    operation: Operation | str,
+    *,
+    user: str,
+    sku: str | None = None,
+    details: dict[str, Any] | None = None,
+    duration_ms: float = 0.0,
+    ledger: str = "{}",
+) -> dict[str, Any]:
+    """The next audit row after ``prev_hash``, every column filled in and hashed (``ledger``:
+    the seal of the ledger rows its unit of work wrote, see :mod:`inventory_core.audit.coverage`).
+
+    :func:`append` inserts it through a unit of work; a restore inserts it on its own
+    connection, inside the transaction that replaces the database's content.
+    """
+    body = dict(details or {})
+    if sku is not None:
+        body.setdefault("sku", sku)
+    row: dict[str, Any] = {
+        "timestamp": utc_now_iso(),
+        "operation": str(Operation(operation).value),
+        "user": user,
+        "details": canonical_json(body),
+        "run_id": current_run_id(),
+        "duration_ms": round(float(duration_ms), 3),
+        "sku": sku,
+        "ledger": ledger,
+    }
+    return {**row, "prev_hash": prev_hash, "hash": row_hash(prev_hash, row)}
+
+
 def append(
     uow: UnitOfWork,
     operation: Operation | str,
@@ -214,22 +246,17 @@ def append(
     """
     if uow.dialect == "postgresql":
         uow.execute(_PG_LOCK, {"key": PG_AUDIT_LOCK_KEY})
-    prev = head_hash(uow)
-    body = dict(details or {})
-    if sku is not None:
-        body.setdefault("sku", sku)
-    row: dict[str, Any] = {
-        "timestamp": utc_now_iso(),
-        "operation": str(Operation(operation).value),
-        "user": user,
-        "details": canonical_json(body),
-        "run_id": current_run_id(),
-        "duration_ms": round(float(duration_ms), 3),
-        "sku": sku,
-        "ledger": coverage.collect(uow),
-    }
-    digest = row_hash(prev, row)
-    uow.run_prepared(_INSERT, {**row, "prev_hash": prev, "hash": digest})
+    row = audit_row(
+        head_hash(uow),
+        operation,
+        user=user,
+        sku=sku,
+        details=details,
+        duration_ms=duration_ms,
+        ledger=coverage.collect(uow),
+    )
+    digest: str = row["hash"]
+    uow.run_prepared(_INSERT, row)
     uow.info["audit_head"] = digest
 
     def _log_committed() -> None:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import func, select
 
@@ -41,9 +41,35 @@ from inventory_core.models import AuditLog
 
 if TYPE_CHECKING:
     from inventory_core.db.database import Database
+    from inventory_core.db.uow import UnitOfWork
 
 STREAM_BATCH = 10_000
 Manifest = Mapping[str, Any] | str | Path
+
+
+class ChainSource(Protocol):
+    """What the walk reads from: an open :class:`Database`, or a backup file opened
+    read-only (:class:`inventory_core.backup.claims.BackupFile`), so that a backup's
+    chain is checked by the very same walk as the live one."""
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        ...
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None for a server database."""
+        ...
+
+    @property
+    def display_url(self) -> str:
+        """Where the database is, without a password."""
+        ...
+
+    def read(self) -> UnitOfWork:
+        """A read-only unit of work."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -127,7 +153,7 @@ def load_manifest(against: Manifest) -> tuple[str, int | None]:
 
 
 def verify(
-    db: Database | UnitOfWork,
+    db: ChainSource | UnitOfWork,
     against: Manifest | None = None,
     *,
     progress: Callable[[int], None] | None = None,
@@ -141,9 +167,9 @@ def verify(
     ``lots`` covered by exactly one audit row whose digest matches.
 
     Args:
-        db: the database to check (walked in a read unit of work of its own), or a unit of
-            work to walk in: a CSV import checks the rows it is about to commit, inside its
-            own transaction, before the COMMIT.
+        db: the database to check (walked in a read unit of work of its own), a backup
+            file opened read-only, or a unit of work to walk in: a CSV import checks the
+            rows it is about to commit, inside its own transaction, before the COMMIT.
         against: a backup manifest (path or dict) with ``audit_head_hash`` and, ideally,
             ``audit_rows``: the chain must still hold that head at that position.
         progress: called with the number of rows checked every 10,000 rows.
@@ -225,7 +251,7 @@ def _sku_in_details(sku: str | None, details: str) -> bool:
 
 
 @contextmanager
-def _reading(target: Database | UnitOfWork) -> Iterator[UnitOfWork]:
+def _reading(target: ChainSource | UnitOfWork) -> Iterator[UnitOfWork]:
     """``target`` itself when it is a unit of work, else a read unit of work on it."""
     if isinstance(target, UnitOfWork):
         yield target
@@ -234,7 +260,7 @@ def _reading(target: Database | UnitOfWork) -> Iterator[UnitOfWork]:
         yield uow
 
 
-def db_context(db: Database | UnitOfWork) -> dict[str, Any]:
+def db_context(db: ChainSource | UnitOfWork) -> dict[str, Any]:
     """Facts to attach to a translated driver error: where the database is."""
     if isinstance(db, UnitOfWork):
         return {}

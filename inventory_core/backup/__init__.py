@@ -15,14 +15,10 @@ from inventory_core.backup.bundle import debug_bundle
 from inventory_core.backup.catalog import BackupInfo
 from inventory_core.backup.csv_import import import_csv
 from inventory_core.backup.csv_snapshot import export_csv
+from inventory_core.backup.damaged import restore_damaged
 from inventory_core.backup.journal import recover_interrupted_restore
 from inventory_core.backup.manifest import Manifest
-from inventory_core.backup.restore import (
-    RestorePlan,
-    RestoreResult,
-    TableDiff,
-    restore_damaged,
-)
+from inventory_core.backup.restore import RestorePlan, RestoreResult, TableDiff
 from inventory_core.backup.retention import RetentionPolicy
 from inventory_core.backup.service import BackupService, Problem
 

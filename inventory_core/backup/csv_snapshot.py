@@ -64,12 +64,15 @@ manifest.json lists the schema revision, the row count and the sha256 of every f
 
 DERIVED_TABLES = frozenset({"stock_positions"})
 """Caches the library rebuilds from the ledger on the next write: not part of a snapshot."""
+FILE_TABLES = frozenset({"database_identity"})
+"""Facts of the database file itself (its identity): an imported database keeps its own."""
 
 
 def _tables() -> list[Table]:
     from inventory_core.models import metadata
 
-    return [t for t in metadata.sorted_tables if t.name not in DERIVED_TABLES]
+    skipped = DERIVED_TABLES | FILE_TABLES
+    return [t for t in metadata.sorted_tables if t.name not in skipped]
 
 
 def encode_cell(value: Any, is_text: bool) -> str:

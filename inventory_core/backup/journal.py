@@ -1,9 +1,13 @@
-"""The restore journal: the step a restore reached, and finishing it after a crash.
+"""The restore journal: the step a file swap reached, and finishing it after a crash.
 
-A restore records each step in ``<db>.restore.json`` *before* acting on it and keeps the old
-database as the hard link ``<db>.restore-old`` until the new one has passed every check, so
-:func:`recover_interrupted_restore` can always leave one whole database: a ``done`` journal
-keeps the new one, anything else puts the old one back.
+A file swap records each step in ``<db>.restore.json`` *before* acting on it and keeps the
+old database as the hard link ``<db>.restore-old`` until the new one has passed every
+check, so :func:`recover_interrupted_restore` can always leave one whole database: a
+``done`` journal keeps the new one, anything else puts the old one back. Only
+:func:`~inventory_core.backup.damaged.restore_damaged` swaps files today; every restore
+of 0.1.0 did too, and a journal one of them left behind (the library upgraded over a
+crashed restore) is finished the same way. It also removes the private copies a
+killed restore left (:func:`~inventory_core.backup.staging.clean_stale`).
 """
 
 from __future__ import annotations
@@ -60,6 +64,9 @@ def recover_interrupted_restore(live: Path) -> str | None:
         ``"kept-new"`` when the restore had passed its checks, ``"kept-old"`` when the old
         database was put back (or never left), None when no restore was under way.
     """
+    from inventory_core.backup.staging import clean_stale
+
+    clean_stale(live)
     journal = journal_path(live)
     if not journal.exists():
         remove_stale(new_path(live))

@@ -2,7 +2,10 @@
 
 The manifest is what makes a backup checkable later: its sha256 proves the bytes did not
 change, its row counts and audit-chain head prove *what* was saved (the head hash, stored
-outside the database, also catches a rewritten audit chain).
+outside the database, also catches a rewritten audit chain), and ``database_id`` says which
+database it is a backup of. ``verify`` compares every one of these claims with the file
+(:mod:`inventory_core.backup.claims`); manifests written before ``database_id`` existed
+read it as None.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class Manifest(BaseModel):
     row_counts: dict[str, int]
     audit_head_hash: str | None
     audit_rows: int
+    database_id: str | None = None
     reason: str
     run_id: str
     created_at: str
@@ -85,7 +89,8 @@ def library_version() -> str:
 
 
 def sqlite_facts(conn: sqlite3.Connection) -> dict[str, Any]:
-    """Schema revision, row counts per table and the audit-chain head of an SQLite file."""
+    """Schema revision, row counts per table, the audit-chain head and the database identity
+    of an SQLite file."""
     tables = sorted(str(row[0]) for row in conn.execute(SQLITE_TABLE_SQL))
     counts = {
         name: int(conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]) for name in tables
@@ -98,10 +103,15 @@ def sqlite_facts(conn: sqlite3.Connection) -> dict[str, Any]:
     if "audit_log" in tables:
         row = conn.execute("SELECT hash FROM audit_log ORDER BY audit_id DESC LIMIT 1").fetchone()
         head = None if row is None else str(row[0])
+    database_id = None
+    if "database_identity" in tables:
+        row = conn.execute("SELECT database_id FROM database_identity WHERE id = 1").fetchone()
+        database_id = None if row is None else str(row[0])
     counts.pop("alembic_version", None)
     return {
         "schema_revision": revision,
         "row_counts": counts,
         "audit_head_hash": head,
         "audit_rows": counts.get("audit_log", 0),
+        "database_id": database_id,
     }

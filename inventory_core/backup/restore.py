@@ -1,73 +1,55 @@
-"""Restoring a backup over the live database: verify, plan, swap, check, or put it all back.
+"""Restoring a backup over the live database: check, plan, replace in one transaction.
 
-The SQLite sequence survives a ``kill -9`` at any step because every step is recorded in a
-journal file next to the database (``<db>.restore.json``) *before* it happens, and the old
-database is kept as a hard link (``<db>.restore-old``, no copy) until the new one has passed
-every check:
+The promise: a restore never loses a write acknowledged to any process. Every write
+committed before the restore took the database's write lock is in the safety backup; every
+write committed after it is applied to the restored database; and nothing commits in
+between, because the restore holds the lock from before the safety backup until its own
+commit. On SQLite (:mod:`inventory_core.backup.inplace`) the content is replaced inside one
+write transaction on the live file, so every connection of every process sees the
+restored database at its next transaction, and no process ever writes into a replaced
+file; on PostgreSQL (:mod:`inventory_core.backup.server_restore`) the restore holds the
+lock every library write takes for its audit row across the safety dump and ``pg_restore``.
 
-1. verify the backup (manifest sha256, header, schema, ``integrity_check``);
-2. take a safety backup of the live database;
-3. journal ``prepare``; copy the backup next to the live file (``<db>.restore-new``), fsync;
-4. dispose the engine, checkpoint the WAL (refused if another program holds the file);
-5. hard-link the live file to ``restore-old``; journal ``swap``;
-6. remove the stale ``-wal``/``-shm``, ``os.replace`` the new file in, fsync the folder;
-7. check it (the staged copy's sha256 against the manifest, schema revision, start-up
-   checks; an older revision is upgraded), record the RESTORE audit row; journal ``done``;
-8. drop ``restore-old`` and the journal.
+The SQLite sequence:
 
-:func:`recover_interrupted_restore` (called by ``Database.open`` and by :func:`restore`)
-finishes a journal left by a crash: ``done`` keeps the new database; anything else puts the
-old one back from ``restore-old``. Either way the result is a whole database, never a mix.
+1. stage the backup as a private copy and check *that copy*: sha256, ``integrity_check``,
+   schema, every manifest claim, the backup's own audit chain, its database identity
+   (:mod:`inventory_core.backup.staging`); upgrade it when its schema revision is older;
+2. take this process's writer lock, then SQLite's write lock (``BEGIN IMMEDIATE``);
+3. the safety backup, the replacement, the checks and the ``restore`` audit row, one
+   transaction; ``COMMIT`` or ``ROLLBACK``;
+4. delete the copy; apply retention (which keeps the backup restored and the safety backup:
+   the restore pinned both in ``database_identity.last_restore``).
+
+:func:`recover_interrupted_restore` still finishes a journal that a restore of an older
+version of the library left behind, and :func:`restore_damaged` (a file that no longer
+opens) keeps the file swap.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from inventory_core.audit.context import current_user
 from inventory_core.audit.logs import get_logger
-from inventory_core.audit.trail import Operation
-from inventory_core.backup import postgres
 from inventory_core.backup.catalog import new_backup_path
-from inventory_core.backup.checks import check_backup
-from inventory_core.backup.files import (
-    copy_durably,
-    fault_point,
-    fsync_dir,
-    remove_quietly,
-    sha256_file,
-    sidecars,
-)
-from inventory_core.backup.journal import (
-    finish,
-    new_path,
-    old_path,
-    recover_interrupted_restore,
-    write_journal,
-)
+from inventory_core.backup.checks import Checked, check_backup
+from inventory_core.backup.claims import Identity, live_identity
+from inventory_core.backup.damaged import restore_damaged
+from inventory_core.backup.inplace import Replaced, replace_live
+from inventory_core.backup.journal import recover_interrupted_restore
 from inventory_core.backup.manifest import read_manifest
-from inventory_core.backup.sqlite_copy import (
-    open_readonly,
-    schema_error,
-)
+from inventory_core.backup.staging import clean_stale, stage
 from inventory_core.db import migrations
-from inventory_core.db.preflight import inspect_sqlite_file
-from inventory_core.errors import (
-    InventoryError,
-    RestoreError,
-    RestoreRolledBackError,
-)
+from inventory_core.errors import InventoryError, RestoreError, RestoreRolledBackError
 
 if TYPE_CHECKING:
     from inventory_core.backup.service import BackupService
-    from inventory_core.config import Settings
     from inventory_core.db.database import Database
 
 log = get_logger("inventory_core.backup")
@@ -75,7 +57,7 @@ log = get_logger("inventory_core.backup")
 
 @dataclass(frozen=True)
 class TableDiff:
-    """Row count of one table now and after the restore."""
+    """Row count of one table now and after the restore (read from the backup itself)."""
 
     table: str
     now: int
@@ -89,7 +71,12 @@ class TableDiff:
 
 @dataclass(frozen=True)
 class RestorePlan:
-    """What a restore would do (``restore(path, dry_run=True)``); nothing was changed."""
+    """What a restore would do (``restore(path, dry_run=True)``); nothing was changed.
+
+    ``tables`` counts the rows of the backup file itself (on PostgreSQL, where a dump
+    cannot be read without restoring it, the manifest's counts, checked after the restore).
+    ``sha256`` is the backup's: a restore given this plan refuses a backup that changed.
+    """
 
     backup: Path
     revision_now: str | None
@@ -97,23 +84,39 @@ class RestorePlan:
     upgrade_after: bool
     tables: tuple[TableDiff, ...]
     safety_backup: Path
+    sha256: str = ""
+    database_now: str | None = None
+    database_backup: str | None = None
+    audit_rows_backup: int = 0
+
+    @property
+    def other_database(self) -> bool:
+        """True when the backup carries another database's identity."""
+        return (
+            self.database_now is not None
+            and self.database_backup is not None
+            and self.database_now != self.database_backup
+        )
 
 
 @dataclass(frozen=True)
 class RestoreResult:
-    """What a completed restore did."""
+    """What a completed restore did.
+
+    ``writes_discarded`` counts the audit rows (one per write) of the database as it was
+    that the restored one does not hold, and ``ledger_rows_discarded`` its ledger rows:
+    they are in ``safety_backup``, and nowhere else.
+    """
 
     backup: Path
     safety_backup: Path
     revision: str | None
     upgraded: bool
     tables: tuple[TableDiff, ...]
-
-
-# -- checking a backup ----------------------------------------------------------------------
-
-
-# -- planning -------------------------------------------------------------------------------
+    writes_discarded: int = 0
+    ledger_rows_discarded: int = 0
+    locked_s: float = 0.0
+    """How long the restore held the write lock (other writers waited that long)."""
 
 
 def live_counts(db: Database) -> dict[str, int]:
@@ -127,215 +130,167 @@ def live_counts(db: Database) -> dict[str, int]:
         }
 
 
-def plan_restore(service: BackupService, path: Path) -> RestorePlan:
-    """Verify ``path`` and describe the restore without changing anything."""
-    manifest = check_backup(path)
+def _plan(service: BackupService, checked: Checked, identity: Identity) -> RestorePlan:
+    counts = checked.facts.row_counts if checked.facts else checked.manifest.row_counts
     now = live_counts(service.db)
     tables = tuple(
-        TableDiff(name, now.get(name, 0), manifest.row_counts.get(name, 0))
-        for name in sorted(set(now) | set(manifest.row_counts))
+        TableDiff(name, now.get(name, 0), counts.get(name, 0))
+        for name in sorted(set(now) | set(counts))
     )
     suffix = ".db" if service.db.path is not None else ".dump"
     safety = new_backup_path(
         service.directory, service.stem, "pre-restore", suffix, datetime.now(UTC)
     )
+    facts = checked.facts
     return RestorePlan(
-        backup=path,
+        backup=checked.path,
         revision_now=service.db.revision(),
-        revision_backup=manifest.schema_revision,
-        upgrade_after=manifest.schema_revision != migrations.head_revision(),
+        revision_backup=facts.schema_revision if facts else checked.manifest.schema_revision,
+        upgrade_after=checked.manifest.schema_revision != migrations.head_revision(),
         tables=tables,
         safety_backup=safety,
+        sha256=checked.sha256,
+        database_now=identity.database_id,
+        database_backup=facts.database_id if facts else checked.manifest.database_id,
+        audit_rows_backup=facts.audit_rows if facts else checked.manifest.audit_rows,
     )
 
 
-# -- the restore ----------------------------------------------------------------------------
-
-
-def restore(service: BackupService, path: Path) -> RestoreResult:
-    """Restore ``path`` over the live database, rolling back on any failure.
+def plan_restore(
+    service: BackupService, path: Path, *, allow_other_database: bool = False
+) -> RestorePlan:
+    """Check ``path`` and describe the restore without changing anything.
 
     Raises:
-        RestoreError: the backup is not valid (the live database was not touched).
-        RestoreRolledBackError: the restored database failed a check; the previous one is
-            back in place byte for byte.
+        RestoreError: the backup fails a check (the same checks as :func:`restore`).
+    """
+    identity = live_identity(service.db)
+    checked = check_backup(path, live=identity, allow_other_database=allow_other_database)
+    return _plan(service, checked, identity)
+
+
+def restore(
+    service: BackupService,
+    path: Path,
+    *,
+    allow_other_database: bool = False,
+    plan: RestorePlan | None = None,
+) -> RestoreResult:
+    """Restore ``path`` over the live database without losing any acknowledged write.
+
+    Args:
+        service: the backup service of the live database (safety backup, retention).
+        path: the backup to restore.
+        allow_other_database: accept a backup whose identity is another database's.
+        plan: the plan the operator confirmed; a backup whose sha256 changed since is
+            refused.
+
+    Raises:
+        RestoreError: the backup is not valid, or the lock was not free
+            (:class:`~inventory_core.errors.RestoreBusyError`); nothing was changed.
+        RestoreRolledBackError: a check failed inside the restore's transaction, which was
+            rolled back: the live database is as it was (a safety backup was taken).
     """
     db = service.db
-    if db.path is not None:
-        recover_interrupted_restore(db.path)
-    plan = plan_restore(service, path)
-    safety = service.backup("pre-restore", record=False)
-    swapped: list[bool] = []
+    if db.path is None:
+        from inventory_core.backup.server_restore import restore_server
+
+        return restore_server(service, path, allow_other_database=allow_other_database, plan=plan)
+    clean_stale(db.path)  # a journal of an older restore was finished when db was opened
+    identity = live_identity(db)
+    staged = stage(
+        path,
+        db.path,
+        db.settings,
+        identity=identity,
+        allow_other_database=allow_other_database,
+        expected_sha256=plan.sha256 if plan and plan.sha256 else None,
+    )
     try:
-        if db.path is not None:
-            _swap_sqlite(db, path, plan, swapped)
-        else:
-            swapped.append(True)
-            _restore_server(db, path)
-        if plan.upgrade_after:
-            migrations.upgrade(db.engine, "head")
-        db.startup_check(full=False)
-        db.run(lambda uow: _audit_restore(uow, path, safety), operation="restore")
-        if db.path is not None:
-            fault_point("restore-before-done")
-            write_journal(db.path, "done", path, safety)
-    except BaseException as exc:
-        _roll_back(db, safety, swapped=bool(swapped))
-        if not isinstance(exc, Exception) or (isinstance(exc, InventoryError) and not swapped):
-            raise
-        detail = exc.message if isinstance(exc, InventoryError) else str(exc)
-        raise RestoreRolledBackError(detail, path=str(path), safety_backup=str(safety)) from exc
-    if db.path is not None:
-        fault_point("restore-done")
-        finish(db.path)
+        steps = plan or _plan(service, staged.checked, identity)
+        replaced = _replace(service, staged.path, staged.checked, identity)
+    finally:
+        staged.close()
     service.apply_retention()
-    log.info("restore_done", backup=str(path), safety_backup=str(safety))
-    return RestoreResult(path, safety, db.revision(), plan.upgrade_after, plan.tables)
-
-
-def _roll_back(db: Database, safety: Path, *, swapped: bool) -> None:
-    """Put the previous database back (SQLite: from the hard link; PostgreSQL: the dump)."""
-    db.engine.dispose()
-    if db.path is not None:
-        outcome = recover_interrupted_restore(db.path)
-        log.warning("restore_rolled_back", path=str(db.path), outcome=outcome)
-    elif swapped:
-        postgres.restore(db.url, safety)
-        log.warning("restore_rolled_back", url=db.display_url, safety_backup=str(safety))
-    db._reopen()
-
-
-def _audit_restore(uow: object, path: Path, safety: Path) -> None:
-    from inventory_core.audit.trail import append
-    from inventory_core.db.uow import UnitOfWork
-
-    assert isinstance(uow, UnitOfWork)
-    append(
-        uow,
-        Operation.RESTORE,
-        user=current_user(),
-        details={"backup": path.name, "safety_backup": safety.name},
+    log.info(
+        "restore_done",
+        backup=str(path),
+        safety_backup=str(replaced.safety_backup),
+        writes_discarded=replaced.writes_discarded,
+        ledger_rows_discarded=replaced.ledger_rows_discarded,
+        locked_s=replaced.locked_s,
+    )
+    return RestoreResult(
+        backup=path,
+        safety_backup=replaced.safety_backup,
+        revision=db.revision(),
+        upgraded=staged.upgraded,
+        tables=steps.tables,
+        writes_discarded=replaced.writes_discarded,
+        ledger_rows_discarded=replaced.ledger_rows_discarded,
+        locked_s=replaced.locked_s,
     )
 
 
-def _swap_sqlite(db: Database, backup: Path, plan: RestorePlan, swapped: list[bool]) -> None:
-    live = db.path
-    assert live is not None
-    new, old = new_path(live), old_path(live)
-    write_journal(live, "prepare", backup, plan.safety_backup)
-    fault_point("restore-prepared")
-    copy_durably(backup, new)
-    manifest = read_manifest(backup)
-    if manifest is None or sha256_file(new) != manifest.sha256:
-        raise RestoreError("the staged copy differs from the backup", path=str(backup))
-    fault_point("restore-staged")
-    db.engine.dispose()
-    _checkpoint(live)
-    remove_quietly(old)
-    os.link(live, old)
-    fsync_dir(live.parent)
-    write_journal(live, "swap", backup, plan.safety_backup)
-    fault_point("restore-linked")
-    remove_quietly(*sidecars(live))
-    swapped.append(True)
-    os.replace(new, live)
-    fsync_dir(live.parent)
-    fault_point("restore-swapped")
-    _check_swapped(live, backup, quick_check=False)
-    db._reopen()
-    fault_point("restore-reopened")
+def _replace(
+    service: BackupService, staged: Path, checked: Checked, identity: Identity
+) -> Replaced:
+    """The transaction on the live file, under this process's writer lock."""
+    db = service.db
+    assert db.path is not None
+    taken: list[Path] = []
 
+    def take_safety() -> Path:
+        taken.append(service.backup("pre-restore", record=False, quick_check=True))
+        return taken[-1]
 
-def _check_swapped(live: Path, backup: Path, *, quick_check: bool = True) -> None:
-    """The schema (and ``quick_check``) of the file now in place, read-only.
+    def record(safety: Path, writes: int, ledger: int) -> tuple[dict[str, Any], str]:
+        safety_manifest = read_manifest(safety)
+        details: dict[str, Any] = {
+            "backup": checked.path.name,
+            "backup_sha256": checked.sha256,
+            "safety_backup": safety.name,
+            "safety_backup_sha256": safety_manifest.sha256 if safety_manifest else None,
+            "writes_discarded": writes,
+            "ledger_rows_discarded": ledger,
+        }
+        if checked.manifest.schema_revision != migrations.head_revision():
+            details["upgraded_from"] = checked.manifest.schema_revision
+        facts = checked.facts
+        if facts and facts.database_id and facts.database_id != identity.database_id:
+            details["other_database"] = facts.database_id
+        return details, current_user()
 
-    ``quick_check`` is skipped when the staged copy's sha256 already proved it holds the
-    very bytes that passed ``integrity_check`` moments before.
-    """
-    conn = open_readonly(live)
+    db.writer_lock.acquire(db.settings.writer_lock_timeout_s)
     try:
-        rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check")] if quick_check else ["ok"]
-        wrong = schema_error(conn, live)
-    finally:
-        conn.close()
-    if rows != ["ok"]:
-        raise RestoreError("quick_check after the swap: " + "; ".join(rows), path=str(backup))
-    if wrong is not None:
-        raise wrong
-
-
-def _checkpoint(live: Path) -> None:
-    """Move the WAL into the main file so that file alone is the whole old database.
-
-    Raises:
-        RestoreError: another connection holds the database open (the WAL cannot be
-            checkpointed); nothing was changed.
-    """
-    conn = sqlite3.connect(live, timeout=5.0)
-    try:
-        busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    finally:
-        conn.close()
-    if busy:
-        raise RestoreError(
-            "another program has the database open; close it and try again", path=str(live)
+        return replace_live(
+            db.path,
+            staged,
+            timeout_s=db.settings.writer_lock_timeout_s,
+            cache_kib=db.settings.cache_size_kib,
+            take_safety=take_safety,
+            record=record,
         )
-
-
-def _restore_server(db: Database, dump: Path) -> None:
-    db.engine.dispose()
-    postgres.restore(db.url, dump)
-    db._reopen()
-
-
-def restore_damaged(live: Path, backup: Path, settings: Settings | None = None) -> Path:
-    """Put a verified backup in place of a SQLite database that no longer opens.
-
-    A damaged file cannot be backed up through SQLite, so it is kept aside instead, as
-    ``<db>.damaged-<UTC stamp>`` (with its ``-wal``), for forensics. The same journal as
-    :func:`restore` makes the swap crash-safe, and the result must pass
-    ``Database.open(check="quick")`` or the damaged file is put back.
-
-    Returns:
-        Where the damaged file was kept.
-
-    Raises:
-        RestoreError: the backup is not valid (nothing was changed).
-        RestoreRolledBackError: the restored file failed to open; the damaged one is back.
-    """
-    from inventory_core.db.database import Database
-
-    live = live.expanduser().resolve()
-    recover_interrupted_restore(live)
-    check_backup(backup)
-    stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S")
-    aside = live.with_name(f"{live.name}.damaged-{stamp}")
-    new, old = new_path(live), old_path(live)
-    write_journal(live, "prepare", backup, aside)
-    copy_durably(backup, new)
-    for sidecar in sidecars(live):
-        if sidecar.exists():
-            os.link(sidecar, aside.with_name(aside.name + sidecar.name[len(live.name) :]))
-    if live.exists():
-        remove_quietly(old)
-        os.link(live, old)
-    fsync_dir(live.parent)
-    write_journal(live, "swap", backup, aside)
-    remove_quietly(*sidecars(live))
-    os.replace(new, live)
-    fsync_dir(live.parent)
-    try:
-        inspect_sqlite_file(live)
-        _check_swapped(live, backup)
-    except InventoryError as exc:
-        recover_interrupted_restore(live)
+    except Exception as exc:
+        if not taken:
+            raise
+        log.warning("restore_rolled_back", path=str(db.path), error=str(exc))
+        detail = exc.message if isinstance(exc, InventoryError) else str(exc)
         raise RestoreRolledBackError(
-            exc.message, path=str(backup), safety_backup=str(aside)
+            detail, path=str(checked.path), safety_backup=str(taken[-1])
         ) from exc
-    write_journal(live, "done", backup, aside)
-    if old.exists():
-        os.replace(old, aside)
-    finish(live)
-    Database.open(live, settings=settings, check="quick").close()
-    log.warning("restore_over_damaged", path=str(live), backup=str(backup), kept=str(aside))
-    return aside
+    finally:
+        db.writer_lock.release()
+
+
+__all__ = [
+    "RestoreError",
+    "RestorePlan",
+    "RestoreResult",
+    "TableDiff",
+    "live_counts",
+    "plan_restore",
+    "recover_interrupted_restore",
+    "restore",
+    "restore_damaged",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import json
 import os
 import sqlite3
 import stat
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from inventory_core.audit.context import current_run_id, current_user
 from inventory_core.audit.logs import get_logger
@@ -46,7 +47,6 @@ from inventory_core.backup.sqlite_copy import (
     open_readonly,
     schema_error,
 )
-from inventory_core.db import migrations
 from inventory_core.errors import (
     BackupError,
     BackupFolderUnsafeError,
@@ -115,7 +115,12 @@ class BackupService:
     # -- taking a backup ------------------------------------------------------------------
 
     def backup(
-        self, reason: str = "manual", *, progress: Progress | None = None, record: bool = True
+        self,
+        reason: str = "manual",
+        *,
+        progress: Progress | None = None,
+        record: bool = True,
+        quick_check: bool = False,
     ) -> Path:
         """Take a verified backup and record it in the audit trail.
 
@@ -123,8 +128,11 @@ class BackupService:
             reason: why (``manual``, ``open``, ``pre-migration``...); part of the file name.
             progress: called with ``(pages_done, pages_total)`` during the copy.
             record: append a BACKUP row to the audit trail. The safety backup of a restore
-                does not: the live file must keep its bytes in case the restore rolls back,
-                and the restore's own audit row names the safety backup instead.
+                does not: it is taken inside the restore's transaction, whose own audit row
+                names it.
+            quick_check: check the copy with ``quick_check`` rather than
+                ``integrity_check`` (the safety backup of a restore, taken while other
+                writers wait; ``verify`` runs the full check on it later).
 
         Returns:
             The path of the new backup (its manifest is ``<path>.manifest.json``).
@@ -152,7 +160,7 @@ class BackupService:
         try:
             with tmp:
                 if self.db.path is not None:
-                    method, facts = self._copy_sqlite(tmp, progress)
+                    method, facts = self._copy_sqlite(tmp, progress, quick_check)
                 else:
                     facts = self._server_facts()
                     postgres.dump(self.db.url, tmp)
@@ -254,7 +262,7 @@ class BackupService:
         return BackupError(str(exc))
 
     def _copy_sqlite(
-        self, tmp: PrivateFile, progress: Progress | None
+        self, tmp: PrivateFile, progress: Progress | None, quick_check: bool = False
     ) -> tuple[str, dict[str, Any]]:
         assert self.db.path is not None
         fault_point("backup-copy")
@@ -272,7 +280,7 @@ class BackupService:
             wrong = schema_error(conn, tmp.path)
             if wrong is not None:
                 raise BackupError(f"the copy is not a usable database: {wrong.message}")
-            problems = content_problems(conn)
+            problems = content_problems(conn, quick=quick_check)
             if problems:
                 raise BackupError("the copy failed its checks: " + "; ".join(problems))
             facts = sqlite_facts(conn)
@@ -281,22 +289,15 @@ class BackupService:
         return stats.method, facts
 
     def _server_facts(self) -> dict[str, Any]:
-        from inventory_core.models import AuditLog, metadata
+        from inventory_core.backup.claims import server_facts
 
-        with self.db.read() as uow:
-            counts = {
-                name: int(uow.execute(select(func.count()).select_from(table)).scalar_one())
-                for name, table in sorted(metadata.tables.items())
-            }
-            head = uow.execute(
-                select(AuditLog.hash).order_by(AuditLog.audit_id.desc()).limit(1)
-            ).scalar_one_or_none()
-            revision = migrations.current_revision(uow.connection)
+        facts = server_facts(self.db)
         return {
-            "schema_revision": revision,
-            "row_counts": counts,
-            "audit_head_hash": head,
-            "audit_rows": counts.get("audit_log", 0),
+            "schema_revision": facts.schema_revision,
+            "row_counts": facts.row_counts,
+            "audit_head_hash": facts.audit_head_hash,
+            "audit_rows": facts.audit_rows,
+            "database_id": facts.database_id,
         }
 
     def _record(self, operation: Operation, details: dict[str, Any], elapsed_ms: float) -> None:
@@ -314,20 +315,58 @@ class BackupService:
         """This database's backups in the folder, newest first."""
         return list_backups(self.directory, self.stem)
 
-    def verify(self, path: str | os.PathLike[str]) -> builtins.list[Problem]:
-        """Check a backup against its manifest and SQLite's own checks.
+    def verify(
+        self, path: str | os.PathLike[str], *, allow_other_database: bool = False
+    ) -> builtins.list[Problem]:
+        """Check a backup: its bytes, SQLite's own checks, every manifest claim, its audit
+        chain, and that it is a backup of this database.
 
-        Costs one sha256 pass and one ``integrity_check`` (plus ``foreign_key_check``).
+        Costs one sha256 pass, one ``integrity_check`` (plus ``foreign_key_check`` when the
+        sha256 does not vouch for the file), one count per table and one walk of the
+        backup's audit chain.
+
+        Args:
+            path: the backup.
+            allow_other_database: do not report a backup of another database.
 
         Returns:
             The problems found; an empty list means the backup can be restored.
         """
         from inventory_core.backup.checks import backup_errors
+        from inventory_core.backup.claims import live_identity
 
-        return [Problem(e.code, e.message) for e in backup_errors(Path(path))]
+        found = backup_errors(
+            Path(path), live=live_identity(self.db), allow_other_database=allow_other_database
+        )
+        return [Problem(e.code, e.message) for e in found]
+
+    def pinned(self) -> builtins.list[tuple[str, str | None]]:
+        """``(file name, sha256)`` of the backups retention must keep: the backup the last
+        restore brought back and the safety backup it took (``database_identity``)."""
+        from inventory_core.models import DatabaseIdentity
+
+        try:
+            with self.db.read() as uow:
+                raw = uow.execute(
+                    select(DatabaseIdentity.last_restore).where(DatabaseIdentity.id == 1)
+                ).scalar_one_or_none()
+        except InventoryError:
+            return []
+        try:
+            pins = json.loads(raw) if raw else {}
+        except ValueError:
+            return []
+        return [
+            (str(pins[name]), pins.get(sha))
+            for name, sha in (("backup", "backup_sha256"), ("safety_backup", "safety_sha256"))
+            if pins.get(name)
+        ]
 
     def apply_retention(self, dry_run: bool = False) -> builtins.list[BackupInfo]:
         """Delete the backups the policy does not keep (each with its manifest).
+
+        Never the backup the last restore brought back, nor the safety backup it took
+        (:meth:`pinned`), whatever the policy says.
 
         Args:
             dry_run: only report what would be deleted.
@@ -335,7 +374,15 @@ class BackupService:
         Returns:
             The backups deleted (or that would be), newest first.
         """
-        doomed = self.retention.prune(self.list())
+        pins = self.pinned()
+
+        def is_pinned(info: BackupInfo) -> bool:
+            sha = info.manifest.sha256 if info.manifest else None
+            return any(
+                info.path.name == name and (sha is None or sha == want) for name, want in pins
+            )
+
+        doomed = [info for info in self.retention.prune(self.list()) if not is_pinned(info)]
         if dry_run or not doomed:
             return doomed
         for info in doomed:
@@ -347,14 +394,26 @@ class BackupService:
     # -- restoring ------------------------------------------------------------------------
 
     def restore(
-        self, path: str | os.PathLike[str], dry_run: bool = False
+        self,
+        path: str | os.PathLike[str],
+        dry_run: bool = False,
+        *,
+        allow_other_database: bool = False,
+        plan: RestorePlan | None = None,
     ) -> RestorePlan | RestoreResult:
         """Restore a backup over the live database, or with ``dry_run`` show the plan.
+
+        Args:
+            path: the backup.
+            dry_run: only check it and return the :class:`RestorePlan`.
+            allow_other_database: accept a backup of another database.
+            plan: the plan the operator confirmed; the restore refuses a backup that
+                changed since.
 
         See :func:`inventory_core.backup.restore.restore` for the sequence and guarantees.
         """
         from inventory_core.backup.restore import plan_restore, restore
 
         if dry_run:
-            return plan_restore(self, Path(path))
-        return restore(self, Path(path))
+            return plan_restore(self, Path(path), allow_other_database=allow_other_database)
+        return restore(self, Path(path), allow_other_database=allow_other_database, plan=plan)

@@ -23,6 +23,7 @@ from inventory_core.backup import (
     BackupInfo,
     BackupService,
     RestorePlan,
+    RestoreResult,
     debug_bundle,
     export_csv,
     import_csv,
@@ -39,6 +40,12 @@ from inventory_core.errors import (
 )
 
 PathArg = Annotated[Path, typer.Argument(help="Path of the backup file.")]
+OtherDatabase = Annotated[
+    bool,
+    typer.Option(
+        "--other-database", help="Accept a backup of another database (its identity differs)."
+    ),
+]
 
 
 @contextmanager
@@ -93,10 +100,10 @@ def backups_cmd(ctx: typer.Context) -> None:
 
 
 @app.command("verify")
-def verify_cmd(ctx: typer.Context, path: PathArg) -> None:
-    """Check a backup against its manifest, integrity_check and the schema revision."""
+def verify_cmd(ctx: typer.Context, path: PathArg, other_database: OtherDatabase = False) -> None:
+    """Check a backup: checksum, integrity, every manifest claim, its audit chain, identity."""
     with open_db(ctx, check=None, read_only=True) as db, _bar("Verifying"):
-        problems = _service(db).verify(path)
+        problems = _service(db).verify(path, allow_other_database=other_database)
     for problem in problems:
         err_console.print(f"[red]{problem.code}[/]: {problem.message}", highlight=False)
     if problems:
@@ -106,13 +113,20 @@ def verify_cmd(ctx: typer.Context, path: PathArg) -> None:
 
 def _print_plan(plan: RestorePlan) -> None:
     table = Table(
-        title=f"Restore {plan.backup.name}: revision {plan.revision_now} -> {plan.revision_backup}"
+        title=f"Restore {plan.backup.name}: revision {plan.revision_now} -> {plan.revision_backup}",
+        caption="'after' counts the rows in the backup file itself.",
     )
     for column in ("table", "now", "after", "change"):
         table.add_column(column, justify="right" if column != "table" else "left")
     for diff in plan.tables:
         table.add_row(diff.table, str(diff.now), str(diff.after), f"{diff.delta:+d}")
     console.print(table)
+    if plan.other_database:
+        console.print(
+            f"[yellow]The backup is of another database[/] ({plan.database_backup}); this "
+            f"one is {plan.database_now}.",
+            highlight=False,
+        )
     console.print(f"A safety backup will be taken first: {plan.safety_backup.name}")
 
 
@@ -145,10 +159,12 @@ def restore_cmd(
         bool, typer.Option("--dry-run", help="Show the plan; change nothing.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    other_database: OtherDatabase = False,
 ) -> None:
-    """Verify a backup, take a safety backup, restore it, verify it; roll back on failure.
+    """Verify a backup, take a safety backup, restore it in one transaction, or roll back.
 
-    A database that no longer opens (damaged, truncated) is kept aside instead.
+    Programs using the database may keep running: no write they were told succeeded is
+    lost. A database that no longer opens (damaged, truncated) is kept aside instead.
     """
     try:
         db = open_db(ctx, check=None, create=True)
@@ -158,15 +174,24 @@ def restore_cmd(
         _restore_damaged(ctx, path, yes)
         return
     with db:
-        plan = _service(db).restore(path, dry_run=True)
+        service = _service(db)
+        plan = service.restore(path, dry_run=True, allow_other_database=other_database)
         assert isinstance(plan, RestorePlan)
         _print_plan(plan)
         if dry_run:
             return
         _confirm(yes, "Replace the live database with this backup?")
         with _bar("Restoring"):
-            _service(db).restore(path)
-    console.print(f"Restored {path.name}; safety backup {plan.safety_backup.name}.")
+            result = service.restore(path, allow_other_database=other_database, plan=plan)
+        assert isinstance(result, RestoreResult)
+    console.print(f"Restored {path.name}; safety backup {result.safety_backup.name}.")
+    if result.writes_discarded:
+        console.print(
+            f"{result.writes_discarded} write(s) made after the backup you restored "
+            f"({result.ledger_rows_discarded} ledger row(s)) are kept in the safety backup "
+            f"{result.safety_backup.name}.",
+            highlight=False,
+        )
 
 
 @app.command("retention")

@@ -165,7 +165,9 @@ class Database:
         if path is not None:
             _recover_restore(path, read_only=read_only)
             access = file_access(path, create=create and not read_only, read_only=read_only)
-            state = inspect_sqlite_file(path, writable=not read_only)
+            state = inspect_sqlite_file(
+                path, writable=not read_only, open_here=str(path) in _WRITER_LOCKS
+            )
             revision, empty = state.revision, state.is_empty
             if empty and require_schema:
                 raise _no_schema(str(path))
@@ -463,19 +465,6 @@ class Database:
         if record:
             service.apply_retention()
         return target
-
-    def _reopen(self) -> None:
-        """Replace the engine by a fresh one (after a restore swapped the file under it).
-
-        The old engine's pooled connections point at the replaced file's inode; a new
-        engine opens the new file and applies the PRAGMAs to it. Disposing the old engine
-        also closes the per-thread connections of :meth:`fetch`; new ones follow the new
-        engine.
-        """
-        self.engine.dispose()
-        self.engine = make_engine(self.url, self.settings, self.tracker, access=self.access)
-        self._threads = self._thread_connections()
-        self._writer = self._writer_connection()
 
     def startup_check(self, *, full: bool = False) -> None:
         """Run the start-up checks (the schema revision is checked in :meth:`open`).

@@ -62,13 +62,18 @@ def file_access(path: Path, *, create: bool, read_only: bool) -> Access:
     return choose_access(path)
 
 
-def inspect_sqlite_file(path: Path, *, writable: bool = True) -> FileState:
+def inspect_sqlite_file(path: Path, *, writable: bool = True, open_here: bool = False) -> FileState:
     """Look at ``path`` without writing to it.
 
     Args:
         path: the database file.
         writable: require that this process can write the file and its folder (False for
             a read-only open).
+        open_here: this process already has SQLite connections to it. The raw header is
+            then not read: closing a descriptor of our own on the file would drop every
+            POSIX lock this process's connections hold on it (locks belong to the
+            process, and any ``close`` releases them), and another process's last
+            connection would then delete the ``-wal`` and ``-shm`` still in use here.
 
     Raises:
         PathIsDirectoryError: the path is a folder.
@@ -86,11 +91,12 @@ def inspect_sqlite_file(path: Path, *, writable: bool = True) -> FileState:
         if writable:
             _require_writable(path)
         return FileState(path, exists=True, size=0, user_tables=0, revision=None)
-    with path.open("rb") as handle:
-        header = handle.read(100)
-    if len(header) < 100 or not header.startswith(SQLITE_HEADER):
-        raise NotADatabaseError(path=str(path))
-    _check_length(path, header, size)
+    if not open_here:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+        if len(header) < 100 or not header.startswith(SQLITE_HEADER):
+            raise NotADatabaseError(path=str(path))
+        _check_length(path, header, size)
     if writable:
         _require_writable(path)
     tables, revision = _read_schema(path)

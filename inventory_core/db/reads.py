@@ -24,10 +24,10 @@ keeps:
   parent opened (SQLite's locks are per process). The child starts with none of its own;
   the parent's stay referenced from a module-level list taken just before the fork, so
   the child does not close them through garbage collection while it runs either;
-- **closed with the engine**: :meth:`Database.close`, and ``engine.dispose()`` (which a
-  restore calls before it swaps the file), close every connection first. A connection left
-  open on a file that was then replaced would, when closed later as the file's last
-  connection, checkpoint and delete the WAL by *name*, that is the new file's WAL.
+- **closed with the engine**: :meth:`Database.close` and ``engine.dispose()`` close every
+  connection first. A restore never replaces the file under them (it rewrites the content
+  in one transaction, :mod:`inventory_core.backup.inplace`), so an open connection simply
+  reads the restored content at its next statement.
 
 Reads that need several statements keep using :meth:`Database.read`, whose ``BEGIN``
 makes them share one snapshot. PostgreSQL (and in-memory SQLite, which is one database per
@@ -169,7 +169,7 @@ class ThreadConnections:
                 handle.connection.close()
 
     def _on_dispose(self, _engine: Engine) -> None:
-        # A restore disposes the engine before it swaps the file: see the module docstring.
+        # Disposing the engine closes every thread's connection: see the module docstring.
         self.close()
 
     def _forget_after_fork(self) -> None:

@@ -16,9 +16,9 @@ of :mod:`inventory_core.db.reads` keep:
 - **never across a fork**: a child process neither uses nor closes, nor checks back in,
   a connection its parent opened (SQLite's locks are per process); it keeps the parent's
   referenced and connects its own;
-- **closed with the engine**: :meth:`Database.close` and ``engine.dispose()`` (which a
-  restore calls before it swaps the file) close it, so no connection stays on a replaced
-  file;
+- **closed with the engine**: :meth:`Database.close` and ``engine.dispose()`` close it
+  (a restore leaves it open: it rewrites the content through SQLite, in one transaction,
+  and the kept connection's next unit sees the restored database);
 - **not a leak**: the pool's checkout counter
   (:class:`~inventory_core.db.engine.ConnectionTracker`) leaves it out, so "nothing
   checked out" still means no unit of work is running.

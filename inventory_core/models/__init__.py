@@ -5,6 +5,7 @@ from __future__ import annotations
 from inventory_core.models.audit import AuditLog
 from inventory_core.models.base import NAMING_CONVENTION, Base, utc_now_iso
 from inventory_core.models.calendar import EventUpliftRule, Holiday, PromoCalendar
+from inventory_core.models.identity import DatabaseIdentity
 from inventory_core.models.kpi import KpiDaily
 from inventory_core.models.ledger import (
     EVENT_PRIORITY,
@@ -32,6 +33,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "AuditLog",
     "Base",
+    "DatabaseIdentity",
     "EventType",
     "EventUpliftRule",
     "Holiday",
