@@ -76,7 +76,10 @@ def top_statement() -> Any:
 
 def wanted(parallel: bool | None, top: int | None) -> bool:
     """Whether to run the pass beside the walk: asked for, or left to us (``None``) with a
-    second CPU and a trail long enough to pay for the process."""
+    second CPU and a trail long enough to pay for the process. Never in a frozen
+    application, whose ``sys.executable`` is the application itself, not Python."""
+    if getattr(sys, "frozen", False):
+        return False
     if parallel is not None:
         return parallel
     return (os.cpu_count() or 1) > 1 and (top or 0) >= MIN_AUDIT_ROWS
