@@ -20,6 +20,7 @@ never sit in memory and the walk sees one consistent snapshot while writers keep
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import func, select
 
-from inventory_core.audit import coverage
+from inventory_core.audit import coverage, ledger_pass
 from inventory_core.audit.trail import GENESIS_HASH, chain_hash
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import (
@@ -158,6 +159,7 @@ def verify(
     *,
     progress: Callable[[int], None] | None = None,
     ledger: bool = True,
+    parallel: bool | None = None,
 ) -> ChainReport:
     """Walk the audit chain in ``audit_id`` order and report the first broken row and why.
 
@@ -175,6 +177,11 @@ def verify(
         progress: called with the number of rows checked every 10,000 rows.
         ledger: also check the ledger coverage (the ``ledger_coverage`` invariant runs that
             check on its own, so the ``audit_chain`` invariant skips it).
+        parallel: on a SQLite file, run the ledger check in a second process beside the
+            walk (:mod:`inventory_core.audit.ledger_pass`): None decides by the trail's
+            length and the CPUs, True and False force it either way. The result is the
+            same; where the second process cannot prove it saw the walk's snapshot, the
+            walk's own transaction runs the check.
 
     Returns:
         A :class:`ChainReport`; ``ok`` is False at the first row found wrong.
@@ -183,8 +190,6 @@ def verify(
         AuditManifestError: ``against`` cannot be read or has no head hash.
     """
     expected_head, expected_rows = load_manifest(against) if against is not None else (None, None)
-    seals = coverage.Seals() if ledger else None
-    walk = _Walk(expected_head, expected_rows, seals)
     columns = (
         AuditLog.audit_id,
         AuditLog.timestamp,
@@ -199,31 +204,29 @@ def verify(
         AuditLog.hash,
     )
     stmt = select(*columns).order_by(AuditLog.audit_id)
+    side: ledger_pass.LedgerPass | None = None
     with _reading(db) as uow, translate_db_errors(**db_context(db)):
-        batches: Iterator[Sequence[Any]]
-        if uow.dialect == "sqlite":
-            # pysqlite steps through the rows lazily, so its plain cursor streams already;
-            # reading it directly skips building a Row per row (a third of the time of a
-            # million-row walk). The columns are text and floats, which need no conversion.
-            result = uow.connection.execute(stmt)
-            batches = iter(lambda: result.cursor.fetchmany(STREAM_BATCH), [])
-        else:
-            # A statement option, not a connection one: Connection.execution_options changes
-            # the connection itself, and a unit of work shared with a caller (an import)
-            # would then send its later statements through server-side cursors too.
-            result = uow.connection.execute(stmt.execution_options(yield_per=STREAM_BATCH))
-            batches = result.partitions()
-        for batch in batches:
-            report = walk.feed(batch)
-            if report is not None:
-                result.close()
+        try:
+            if ledger and parallel is not False and not isinstance(db, UnitOfWork):
+                # Before the walk's transaction reads anything: see ledger_pass.
+                side = _side_pass(db, uow)
+            if side is not None:
+                top = uow.execute(ledger_pass.top_statement()).scalar()
+                if ledger_pass.wanted(parallel, top):
+                    side.start(top)
+                else:
+                    side.close()
+                    side = None
+            seals = coverage.Seals() if ledger and side is None else None
+            report = _walk(uow, stmt, _Walk(expected_head, expected_rows, seals), progress)
+            if not report.ok or not ledger:
                 return report
-            if progress is not None:
-                progress(walk.count)
-        report = walk.finish()
-        if not report.ok or not ledger:
-            return report
-        sealed = coverage.check(uow, seals)
+            sealed = side.result() if side is not None else None
+            if sealed is None:
+                sealed = coverage.check(uow, seals)
+        finally:
+            if side is not None:
+                side.close()
     if sealed.ok:
         return replace(report, ledger_rows_checked=sealed.rows_checked)
     return replace(
@@ -233,6 +236,43 @@ def verify(
         ledger_rows_checked=sealed.rows_checked,
         ledger_findings=sealed.findings,
     )
+
+
+def _side_pass(db: ChainSource, uow: UnitOfWork) -> ledger_pass.LedgerPass | None:
+    """The ledger pass beside the walk, where it can run: a SQLite file it can open."""
+    if uow.dialect != "sqlite" or db.path is None:
+        return None
+    try:
+        return ledger_pass.LedgerPass(db.path)
+    except sqlite3.Error:
+        return None
+
+
+def _walk(
+    uow: UnitOfWork, stmt: Any, walk: _Walk, progress: Callable[[int], None] | None
+) -> ChainReport:
+    """Feed every audit row, in ``audit_id`` order, to ``walk``."""
+    batches: Iterator[Sequence[Any]]
+    if uow.dialect == "sqlite":
+        # pysqlite steps through the rows lazily, so its plain cursor streams already;
+        # reading it directly skips building a Row per row (a third of the time of a
+        # million-row walk). The columns are text and floats, which need no conversion.
+        result = uow.connection.execute(stmt)
+        batches = iter(lambda: result.cursor.fetchmany(STREAM_BATCH), [])
+    else:
+        # A statement option, not a connection one: Connection.execution_options changes
+        # the connection itself, and a unit of work shared with a caller (an import)
+        # would then send its later statements through server-side cursors too.
+        result = uow.connection.execute(stmt.execution_options(yield_per=STREAM_BATCH))
+        batches = result.partitions()
+    for batch in batches:
+        report = walk.feed(batch)
+        if report is not None:
+            result.close()
+            return report
+        if progress is not None:
+            progress(walk.count)
+    return walk.finish()
 
 
 def _sku_in_details(sku: str | None, details: str) -> bool:
