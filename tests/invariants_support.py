@@ -19,7 +19,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from conftest import test_settings
 from sqlalchemy import Connection, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
@@ -46,6 +45,7 @@ from inventory_core.models import (
     TransactionReversal,
 )
 from inventory_core.models.triggers import create_sql
+from tests.db_support import test_settings
 
 D = date.fromisoformat
 

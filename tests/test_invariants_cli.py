@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from invariants_support import execute, seeded_database, unguarded
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from inventory_core.cli import app
 from inventory_core.models import metadata
+from tests.invariants_support import execute, seeded_database, unguarded
 
 runner = CliRunner()
 

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import test_settings
-from invariants_support import execute, seeded_database, unguarded
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 
 from inventory_core import Database
 from inventory_core.errors import HealthCheckError, NotMigratedError
 from inventory_core.invariants import HealthStatus, check_all
+from tests.db_support import test_settings
+from tests.invariants_support import execute, seeded_database, unguarded
 
 DATA_TABLES = ("transactions", "audit_log", "sales", "lots", "order_logs", "receiving_logs")
 
