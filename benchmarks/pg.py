@@ -24,8 +24,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from inventory_core import Database, Inventory, ReceiptLine
-from inventory_core.generate import generate, sku_code
-from inventory_core.profile import list_skus
+from inventory_core.tools.generate import generate, sku_code
+from inventory_core.tools.profile import list_skus
 
 ENV = "INVENTORY_CORE_TEST_POSTGRES_URL"
 

@@ -30,7 +30,7 @@ import scale
 import workloads as w
 
 from inventory_core import Inventory
-from inventory_core.generate import generate, sku_code
+from inventory_core.tools.generate import generate, sku_code
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CURVE = [(1_000, 100_000), (1_000, 1_000_000), (10_000, 1_000_000), (100_000, 1_000_000)]

@@ -27,7 +27,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from inventory_core import Database, Inventory, ReceiptLine, Settings
 from inventory_core.backup import BackupService, export_csv, import_csv
 from inventory_core.invariants import INVARIANTS, QueryInvariant, check_all
-from inventory_core.profile import list_skus
+from inventory_core.tools.profile import list_skus
 
 Call = Callable[[], Any]
 
@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     import json
     import os
 
-    from inventory_core.generate import generate, sku_code
+    from inventory_core.tools.generate import generate, sku_code
 
     parser = argparse.ArgumentParser(
         description=main.__doc__.splitlines()[0] if main.__doc__ else ""

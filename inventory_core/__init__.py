@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from inventory_core import errors
 from inventory_core.config import Settings
-from inventory_core.db import Database
 from inventory_core.inventory import Inventory
 from inventory_core.ledger import ReceiptLine, Stock
 from inventory_core.models import EventType
-
-__version__ = "0.1.0"
+from inventory_core.opening import Database
+from inventory_core.version import __version__
 
 __all__ = [
     "Database",

@@ -15,7 +15,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from inventory_core.errors import ConfigurationError
-from inventory_core.redaction import redact
+from inventory_core.obs.redaction import redact
 
 ENV_PREFIX = "INVENTORY_CORE_"
 

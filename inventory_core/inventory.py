@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from inventory_core.audit import trail
-from inventory_core.audit.context import current_user
 from inventory_core.db.database import Database
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import InventoryError, NotFoundError, ValidationError
@@ -49,6 +48,7 @@ from inventory_core.ledger.readmodels import (
     Stock,
 )
 from inventory_core.models import EventType
+from inventory_core.obs.context import current_user
 
 T = TypeVar("T")
 Operation = trail.Operation

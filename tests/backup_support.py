@@ -105,7 +105,7 @@ def count_orders_and_audit(path: Path) -> tuple[int, int]:
 
 def writer_loop(url: str, sku: str, stop: Any, committed: Any) -> None:
     """Commit ORDER events (each with its audit row) until ``stop`` is set (a child process)."""
-    from conftest import test_settings
+    from tests.db_support import test_settings
 
     db = Database.open(url, settings=test_settings(busy_timeout_ms=10_000, retry_attempts=50))
     try:

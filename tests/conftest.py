@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from inventory_core import Database, Settings
-
-PG_ENV = "INVENTORY_CORE_TEST_POSTGRES_URL"
+from inventory_core import Database
+from tests.db_support import PG_ENV, fresh_pg_database, pg_admin_url, test_settings
 
 
 @pytest.fixture(autouse=True)
@@ -27,30 +23,16 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("INVENTORY_CORE_BACKUP_DIR", str(tmp_path / "backups"))
 
 
-def test_settings(**overrides: object) -> Settings:
-    """Settings with short timeouts suitable for tests."""
-    values: dict[str, object] = {"busy_timeout_ms": 2000, "retry_attempts": 5}
-    values.update(overrides)
-    return Settings.load(**values)
-
-
-test_settings.__test__ = False  # type: ignore[attr-defined]
-
-
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """URL of a new SQLite file in tmp_path."""
     return f"sqlite:///{tmp_path / 'inventory.db'}"
 
 
-def _pg_admin_url() -> str | None:
-    return os.environ.get(PG_ENV)
-
-
 @pytest.fixture(scope="session")
 def pg_server() -> str:
     """The PostgreSQL test URL, or skip with a message when no server answers."""
-    url = _pg_admin_url()
+    url = pg_admin_url()
     if not url:
         pytest.skip(f"PostgreSQL tests need {PG_ENV} (set by .ci/run)")
     engine = create_engine(url)
@@ -62,22 +44,6 @@ def pg_server() -> str:
     finally:
         engine.dispose()
     return url
-
-
-@contextmanager
-def fresh_pg_database(server: str) -> Iterator[str]:
-    """A brand-new PostgreSQL database on ``server``, dropped on leaving."""
-    name = f"ic_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

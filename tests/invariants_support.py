@@ -11,6 +11,7 @@ silences foreign-key and append-only triggers, and dropped CHECK constraints on 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from conftest import test_settings
 from sqlalchemy import Connection, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
@@ -46,6 +46,7 @@ from inventory_core.models import (
     TransactionReversal,
 )
 from inventory_core.models.triggers import create_sql
+from tests.db_support import test_settings
 
 D = date.fromisoformat
 
@@ -322,3 +323,18 @@ __all__ = [
     "seeded_database",
     "unguarded",
 ]
+
+
+def damage_index_page(path: Path, index: str) -> None:
+    """Overwrite the b-tree header of ``index``'s root page, as a torn write would."""
+    conn = sqlite3.connect(path)
+    try:
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (index,))
+        page = root.fetchone()[0]
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    with path.open("r+b") as handle:
+        handle.seek((page - 1) * page_size + 3)
+        handle.write(b"\xff\xff")

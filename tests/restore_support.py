@@ -41,7 +41,7 @@ def sale_writer(
     missing anywhere. The inode of the file the writer's connection holds open is
     written to ``inode_path`` at the start and again at the end.
     """
-    from conftest import test_settings
+    from tests.db_support import test_settings
 
     db = Database.open(url, settings=test_settings(busy_timeout_ms=10_000, retry_attempts=50))
     inv = Inventory(db, user=f"writer-{sku}")
@@ -114,7 +114,7 @@ def wait_for(counter: Any, target: int, timeout: float = 60.0) -> None:
 def sku_writer(url: str, go: Any, delay: float, stop: Any, log_path: str) -> None:
     """Once ``go`` is set (and ``delay`` passed), add SKUs ``X0``, ``X1``... until ``stop``,
     logging each acknowledged code."""
-    from conftest import test_settings
+    from tests.db_support import test_settings
 
     db = Database.open(url, settings=test_settings(busy_timeout_ms=10_000, retry_attempts=50))
     inv = Inventory(db, user="sku-writer")

@@ -13,7 +13,7 @@ from inventory_core import Database, audit
 from inventory_core.cli import app
 from inventory_core.inventory import Inventory
 from tests.audit_support import tamper
-from tests.conftest import test_settings
+from tests.db_support import test_settings
 
 runner = CliRunner()
 

@@ -12,9 +12,9 @@ import structlog
 from structlog.testing import capture_logs
 
 from inventory_core import Database, audit
-from inventory_core.audit.context import add_run_context, current_user
-from inventory_core.audit.logs import get_logger
 from inventory_core.errors import InsufficientStockError
+from inventory_core.obs.context import add_run_context, current_user
+from inventory_core.obs.logs import get_logger
 from tests.audit_support import add_sku
 
 CONTEXT = [structlog.contextvars.merge_contextvars, add_run_context]

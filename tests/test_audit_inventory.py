@@ -10,10 +10,10 @@ from sqlalchemy.engine import make_url
 from structlog.testing import capture_logs
 
 from inventory_core import Database, Settings, audit
-from inventory_core.audit.context import add_run_context
 from inventory_core.errors import InsufficientStockError
 from inventory_core.inventory import Inventory
 from inventory_core.ledger.inputs import ReceiptLine
+from inventory_core.obs.context import add_run_context
 from tests.audit_support import SPAWN, audit_count, hold_write_lock, ledger_count
 
 CONTEXT = [structlog.contextvars.merge_contextvars, add_run_context]

@@ -16,7 +16,7 @@ import structlog
 
 from inventory_core import audit
 from inventory_core.audit.logging_setup import ROTATE_BYTES, ROTATE_KEEP
-from inventory_core.audit.logs import ensure_configured, get_logger
+from inventory_core.obs.logs import ensure_configured, get_logger
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -128,7 +128,7 @@ def test_library_is_silent_unless_the_application_configures_logging(tmp_path: P
     """A script that writes, fails a write and logs a warning prints nothing to stderr."""
     script = (
         "from inventory_core import Database\n"
-        "from inventory_core.audit.logs import get_logger\n"
+        "from inventory_core.obs.logs import get_logger\n"
         "from tests.audit_support import add_sku\n"
         f"db = Database.open('sqlite:///{tmp_path / 'quiet.db'}'); db.upgrade()\n"
         "add_sku(db, 'A')\n"

@@ -14,10 +14,10 @@ from structlog.testing import capture_logs
 
 from inventory_core import Database, Settings, audit
 from inventory_core.audit import trail
-from inventory_core.audit.context import add_run_context
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import DuplicateError, InventoryError, WorkflowError
 from inventory_core.models import AuditLog, Sku
+from inventory_core.obs.context import add_run_context
 from tests.audit_support import (
     SPAWN,
     add_sku,

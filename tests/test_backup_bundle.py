@@ -8,12 +8,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from backup_support import seed
-from conftest import test_settings
 
 from inventory_core import Database
 from inventory_core.backup import debug_bundle
 from inventory_core.backup.bundle import redact
+from tests.backup_support import seed
+from tests.db_support import test_settings
 
 
 def test_bundle_holds_every_part(db: Database, tmp_path: Path) -> None:

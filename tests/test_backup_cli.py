@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backup_support import seed
-from conftest import test_settings
 from typer.testing import CliRunner
 
 from inventory_core import Database
 from inventory_core.backup import BackupService
 from inventory_core.cli import app
+from tests.backup_support import seed
+from tests.db_support import test_settings
 
 runner = CliRunner()
 COMMANDS = ["backup", "backups", "verify", "restore", "retention", "export", "import", "bundle"]

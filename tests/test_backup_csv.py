@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backup_support import add_order, add_sku, all_rows, seed
-from conftest import test_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
@@ -31,6 +29,8 @@ from inventory_core.errors import (
     SnapshotTargetNotEmptyError,
 )
 from inventory_core.models import SettingRow, Sku, Transaction
+from tests.backup_support import add_order, add_sku, all_rows, seed
+from tests.db_support import test_settings
 
 AWKWARD = [
     "=SUM(A1:A9)",

@@ -14,16 +14,16 @@ import time
 from pathlib import Path
 
 import pytest
-from backup_support import all_rows
-from conftest import test_settings
-from csv_support import shop
 
 from inventory_core import Database
 from inventory_core.backup import export_csv, import_csv
 from inventory_core.errors import SnapshotError, SnapshotTargetNotEmptyError
 from inventory_core.invariants import check_all
+from tests.backup_support import all_rows
+from tests.csv_support import shop
+from tests.db_support import test_settings
 
-TESTS = Path(__file__).resolve().parent
+REPO = Path(__file__).resolve().parents[1]
 
 WORKER = r"""
 import sys
@@ -32,7 +32,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, sys.argv[4])
-from conftest import test_settings
+from tests.db_support import test_settings
 
 from inventory_core import Database, Inventory
 from inventory_core.errors import InventoryError
@@ -67,7 +67,7 @@ class Worker:
         self.errors = folder / f"stderr-{mode}.txt"
         with self.errors.open("w") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", WORKER, url, mode, str(self.stop), str(TESTS)],
+                [sys.executable, "-c", WORKER, url, mode, str(self.stop), str(REPO)],
                 stdout=subprocess.PIPE,
                 stderr=err,
                 text=True,

@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import test_settings
-from csv_support import BOM, is_empty, parse, placeholders_filled, shop
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
@@ -36,6 +34,8 @@ from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import SnapshotError
 from inventory_core.invariants import check_all
 from inventory_core.models import EventUpliftRule, Holiday, KpiDaily, PromoCalendar, SettingRow
+from tests.csv_support import BOM, is_empty, parse, placeholders_filled, shop
+from tests.db_support import test_settings
 
 NASTY = [
     "", "'", "''", "abc", "2026-13-45", "2026-02-30", "20260101", "0", "-0", "01", "+1",

@@ -16,19 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import test_settings
-from csv_support import (
-    dump,
-    edit_cell,
-    edit_manifest,
-    forge,
-    is_empty,
-    located,
-    placeholders_filled,
-    read_table,
-    shop,
-    write_table,
-)
 from sqlalchemy import insert, text
 from typer.testing import CliRunner
 
@@ -40,6 +27,19 @@ from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import SnapshotError
 from inventory_core.invariants import check_all
 from inventory_core.models import Sku
+from tests.csv_support import (
+    dump,
+    edit_cell,
+    edit_manifest,
+    forge,
+    is_empty,
+    located,
+    placeholders_filled,
+    read_table,
+    shop,
+    write_table,
+)
+from tests.db_support import test_settings
 
 
 @pytest.fixture(scope="module")

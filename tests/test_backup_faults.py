@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
-from backup_support import add_sku, bulk_settings, count_orders_and_audit, seed, writer_loop
-from conftest import test_settings
 
 from inventory_core import Database
 from inventory_core.backup import BackupService
 from inventory_core.errors import BackupSpaceError
+from tests.backup_support import add_sku, bulk_settings, count_orders_and_audit, seed, writer_loop
+from tests.db_support import test_settings
 
 TESTS = Path(__file__).resolve().parent
 
@@ -221,7 +221,7 @@ def _kill_restore_beside_writers(tmp_path: Path, fault: str | None, delay: float
     """kill -9 a restoring process while two writers sell: no acknowledged sale is lost."""
     import multiprocessing
 
-    from restore_support import acknowledged, prepare_shop, sale_notes, sale_writer, wait_for
+    from tests.restore_support import acknowledged, prepare_shop, sale_notes, sale_writer, wait_for
 
     live = tmp_path / "inventory.db"
     url = f"sqlite:///{live}"

@@ -10,8 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from backup_support import add_sku, all_rows, checkpointed_sha, seed, sha256
-from conftest import test_settings
 
 from inventory_core import Database
 from inventory_core.backup import BackupService, RestorePlan, RestoreResult
@@ -28,6 +26,8 @@ from inventory_core.errors import (
     RestoreTruncatedError,
     RestoreWrongSchemaError,
 )
+from tests.backup_support import add_sku, all_rows, checkpointed_sha, seed, sha256
+from tests.db_support import test_settings
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from backup_support import seed
 from hypothesis import given
 from hypothesis import strategies as st
 
 from inventory_core import Database
 from inventory_core.backup import BackupService, RestoreResult, RetentionPolicy
 from inventory_core.backup.manifest import manifest_path
+from tests.backup_support import seed
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,6 @@ import stat
 from pathlib import Path
 
 import pytest
-from backup_support import count_orders_and_audit, seed, sha256
-from conftest import test_settings
 from sqlalchemy import select
 
 from inventory_core import Database
@@ -17,6 +15,8 @@ from inventory_core.audit.trail import GENESIS_HASH, row_hash
 from inventory_core.backup import BackupService, RetentionPolicy
 from inventory_core.backup.manifest import manifest_path
 from inventory_core.models import AuditLog
+from tests.backup_support import count_orders_and_audit, seed, sha256
+from tests.db_support import test_settings
 
 
 @pytest.fixture

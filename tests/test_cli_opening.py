@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import test_settings
 from typer.testing import CliRunner
 
 from inventory_core import Database, Inventory, audit
 from inventory_core.cli import app
+from tests.db_support import test_settings
 
 runner = CliRunner()
 

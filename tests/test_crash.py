@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from stress_support import stress
+
+from tests.stress_support import stress
 
 
 def _crash(url: str, work: Path, kills: int) -> dict[str, object]:

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 import structlog
-from conftest import test_settings
 from sqlalchemy import text
-from uow_support import file_size
 
 from inventory_core import Database
 from inventory_core.db.engine import (
@@ -20,6 +18,8 @@ from inventory_core.db.engine import (
     sqlite_path,
 )
 from inventory_core.errors import DatabaseClosedError, UnsupportedDatabaseError
+from tests.db_support import test_settings
+from tests.uow_support import file_size
 
 PRAGMAS = ("journal_mode", "foreign_keys", "synchronous", "busy_timeout", "temp_store")
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import test_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy import exc as sa_exc
 
@@ -35,6 +34,7 @@ from inventory_core.errors import (
     translate,
 )
 from inventory_core.models import metadata
+from tests.db_support import test_settings
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from backup_support import seed
-from conftest import test_settings
 
 from inventory_core import Database
 from inventory_core.backup import export_csv, import_csv
+from tests.backup_support import seed
+from tests.db_support import test_settings
 
 
 class Interrupted(Exception):

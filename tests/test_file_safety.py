@@ -20,13 +20,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from backup_support import bulk_settings, seed
-from conftest import test_settings
 from structlog.testing import capture_logs
 
 from inventory_core import Database, errors
 from inventory_core.backup import BackupService, debug_bundle, export_csv
 from inventory_core.backup.catalog import new_backup_path
+from tests.backup_support import bulk_settings, seed
+from tests.db_support import test_settings
 
 REPO = Path(__file__).resolve().parents[1]
 VICTIM_BYTES = bytes(range(256)) * 5 + b"x" * 120  # 1,400 bytes

@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import test_settings
 from sqlalchemy import text
-from uow_support import REPO
 
 from inventory_core import Database
+from tests.db_support import test_settings
+from tests.uow_support import REPO
 
 # Run in its own interpreter: forking the pytest process itself would copy its threads.
 # The parent marks its write connection (kept between write units) with a TEMP table (temp

@@ -6,15 +6,15 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import test_settings
 from sqlalchemy import text
 from typer.testing import CliRunner
 
 from inventory_core import Database, Inventory
 from inventory_core.cli import app
 from inventory_core.errors import DuplicateError, GenerateTargetNotEmptyError
-from inventory_core.generate import generate
 from inventory_core.invariants import HealthStatus, check_all
+from inventory_core.tools.generate import generate
+from tests.db_support import test_settings
 
 LEDGER_COLUMNS = {
     "transactions": "transaction_id, date, sku, event, qty, priority, document_id, note",

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from inventory_core import Database, Inventory
 from inventory_core.cli import app
-from tests.conftest import test_settings
+from tests.db_support import test_settings
 from tests.ledger_support import day
 
 runner = CliRunner()

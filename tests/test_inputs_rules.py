@@ -21,7 +21,7 @@ from inventory_core.errors import (
     ValidationError,
 )
 from inventory_core.ledger.rules import MAX_INT, MAX_QTY
-from inventory_core.reports import stock_history
+from inventory_core.ledger.stock_history import stock_history
 from tests.ledger_support import day, row_counts
 
 NFC = "\u00e9"

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from invariants_support import execute, seeded_database, unguarded
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from inventory_core.cli import app
 from inventory_core.models import metadata
+from tests.invariants_support import execute, seeded_database, unguarded
 
 runner = CliRunner()
 
@@ -122,7 +122,7 @@ def test_a_file_that_cannot_be_opened_exits_2(tmp_path: Path) -> None:
 
 def test_full_check_reports_damaged_pages_as_unhealthy(sqlite_url: str) -> None:
     """check --full on a database with a torn index page exits 2 naming sqlite_integrity."""
-    from test_invariants_startup import damage_index_page
+    from tests.invariants_support import damage_index_page
 
     seeded_database(sqlite_url).close()
     damage_index_page(Path(sqlite_url.removeprefix("sqlite:///")), "ix_audit_log_run_id")

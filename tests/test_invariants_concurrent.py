@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import pytest
-from invariants_support import execute, seeded_database, unguarded
 
 from inventory_core import Database, audit
 from inventory_core.db.uow import UnitOfWork
@@ -23,6 +22,7 @@ from inventory_core.invariants.report import (
 )
 from inventory_core.invariants.sqlite_checks import FULL_KEY
 from tests.audit_support import bulk_chain, tamper
+from tests.invariants_support import execute, seeded_database, unguarded
 
 
 def _findings(report: HealthReport) -> list[tuple[Any, ...]]:

@@ -18,17 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import test_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from invariants_support import (
-    FIRST_DAY,
-    Template,
-    append_only_off,
-    drop_check,
-    execute,
-    make_template,
-)
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.engine import make_url
 
@@ -36,6 +27,15 @@ from inventory_core import Database
 from inventory_core.audit import coverage
 from inventory_core.invariants import check_all
 from inventory_core.invariants.schema import expected_objects
+from tests.db_support import test_settings
+from tests.invariants_support import (
+    FIRST_DAY,
+    Template,
+    append_only_off,
+    drop_check,
+    execute,
+    make_template,
+)
 
 
 @dataclass
@@ -655,7 +655,7 @@ def template(
 
 
 def _inject(url: str, inject: Inject) -> Expected:
-    from invariants_support import unguarded
+    from tests.invariants_support import unguarded
 
     with unguarded(url) as conn:
         return inject(conn, conn.dialect.name)

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from invariants_support import execute, seeded_database, unguarded
 from sqlalchemy import insert, text
 
 from inventory_core import Database
@@ -19,6 +18,7 @@ from inventory_core.invariants import INVARIANTS, NAMES, HealthStatus, check_all
 from inventory_core.invariants.base import QueryInvariant, Severity
 from inventory_core.invariants.ledger import StockNeverNegative
 from inventory_core.models import EVENT_PRIORITY, EventType, Sku, Transaction, TransactionReversal
+from tests.invariants_support import execute, seeded_database, unguarded
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import test_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from invariants_support import Template
 
 from inventory_core import Database, Inventory, ReceiptLine
 from inventory_core.errors import ValidationError, WorkflowError
 from inventory_core.invariants import HealthStatus, check_all
+from tests.db_support import test_settings
+from tests.invariants_support import Template
 
 START = date(2026, 3, 1)
 SKUS = ("BIRRA", "PASTA")

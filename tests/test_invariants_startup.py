@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import test_settings
-from invariants_support import execute, seeded_database, unguarded
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 
 from inventory_core import Database
 from inventory_core.errors import HealthCheckError, NotMigratedError
 from inventory_core.invariants import HealthStatus, check_all
+from tests.db_support import test_settings
+from tests.invariants_support import damage_index_page, execute, seeded_database, unguarded
 
 DATA_TABLES = ("transactions", "audit_log", "sales", "lots", "order_logs", "receiving_logs")
 
@@ -126,21 +125,6 @@ def test_quick_check_reads_no_data_table(seeded_url: str, statements: list[str])
         lowered = statement.lower()
         assert not any(f"from {table}" in lowered for table in DATA_TABLES), statement
         assert "quick_check" not in lowered and "integrity_check" not in lowered
-
-
-def damage_index_page(path: Path, index: str) -> None:
-    """Overwrite the b-tree header of ``index``'s root page, as a torn write would."""
-    conn = sqlite3.connect(path)
-    try:
-        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (index,))
-        page = root.fetchone()[0]
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
-    with path.open("r+b") as handle:
-        handle.seek((page - 1) * page_size + 3)
-        handle.write(b"\xff\xff")
 
 
 def test_damaged_page_is_reported_by_quick_check(sqlite_url: str) -> None:

@@ -14,7 +14,7 @@ from inventory_core.audit import coverage
 from inventory_core.invariants import check_all
 from inventory_core.models import EventType
 from inventory_core.models.triggers import APPEND_ONLY_TABLES, create_sql
-from tests.conftest import test_settings
+from tests.db_support import test_settings
 
 D = date(2026, 2, 1)
 

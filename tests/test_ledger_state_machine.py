@@ -41,7 +41,7 @@ from inventory_core.errors import (
 from inventory_core.invariants import check_all
 from inventory_core.ledger.fold import LedgerEvent, apply_on_hand, reference_fold
 from inventory_core.models import EventType
-from tests.conftest import test_settings
+from tests.db_support import test_settings
 from tests.ledger_support import day, ledger, lots_total, row_counts, table_fingerprint
 
 _prefixes = itertools.count()

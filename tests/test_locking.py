@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import test_settings
 from sqlalchemy import text
-from uow_support import count, file_size, release, start, wait_ready
 
 from inventory_core import Database
 from inventory_core.db.engine import JOURNAL_SIZE_LIMIT
 from inventory_core.errors import DatabaseLockedError
+from tests.db_support import test_settings
+from tests.uow_support import count, file_size, release, start, wait_ready
 
 INSERT = text("INSERT INTO settings(key, value, updated_at) VALUES (:k, :v, '')")
 MIB = 1024 * 1024

@@ -36,7 +36,7 @@ from inventory_core.errors import (
 from inventory_core.invariants import check_all
 from inventory_core.ledger.fold import apply_on_hand
 from inventory_core.models import EventType
-from tests.conftest import test_settings
+from tests.db_support import test_settings
 from tests.ledger_support import day, row_counts
 
 EXPIRIES = (None, date(2026, 6, 1), date(2026, 7, 1), date(2026, 8, 1))

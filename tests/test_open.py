@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import test_settings
 from sqlalchemy import text
 
 from inventory_core import Database
@@ -26,6 +25,7 @@ from inventory_core.errors import (
     SchemaMismatchError,
     SchemaTooNewError,
 )
+from tests.db_support import test_settings
 
 
 def _sha256(path: Path) -> str:

@@ -19,13 +19,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from backup_support import seed, writer_loop
-from conftest import test_settings
 from sqlalchemy import text
 
 from inventory_core import Database, Inventory, audit
 from inventory_core.backup import BackupService
-from inventory_core.db import maintenance as upkeep
 from inventory_core.db.readonly import Access
 from inventory_core.errors import (
     DatabaseNotFoundError,
@@ -35,6 +32,9 @@ from inventory_core.errors import (
     ValidationError,
 )
 from inventory_core.invariants import HealthStatus, check_all
+from inventory_core.opening import maintenance as upkeep
+from tests.backup_support import seed, writer_loop
+from tests.db_support import test_settings
 
 Folder = dict[str, tuple[int, int, str]]
 

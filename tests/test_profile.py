@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import test_settings
 from sqlalchemy import text
 from typer.testing import CliRunner
 
 from inventory_core import Database
 from inventory_core.cli import app
-from inventory_core.generate import generate
-from inventory_core.profile import capture, explain, full_scans, profile, status_of
+from inventory_core.tools.generate import generate
+from inventory_core.tools.profile import capture, explain, full_scans, profile, status_of
+from tests.db_support import test_settings
 
 PER_SKU = {"get_sku", "history_50", "fefo_lots", "stock_sku", "audit_tail_20"}
 

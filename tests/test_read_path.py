@@ -3,6 +3,7 @@ forks, close and restore."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -15,15 +16,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from conftest import test_settings
 from sqlalchemy import text
-from uow_support import REPO
 
 from inventory_core import Database, Inventory
 from inventory_core.backup import BackupService
 from inventory_core.db.prepared import Prepared
 from inventory_core.errors import DatabaseClosedError, NotFoundError
+from tests.db_support import test_settings
 from tests.ledger_support import day
+from tests.uow_support import REPO
 
 T = TypeVar("T")
 
@@ -79,15 +80,47 @@ def test_each_thread_reads_on_its_own_connection(db: Database) -> None:
     assert db.fetch(MARKED, {}) == [(1,)], "the thread keeps its connection between reads"
 
 
+def _descriptors_on(path: Path) -> int:
+    """How many file descriptors of this process have ``path`` open (Linux ``/proc``)."""
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            count += os.readlink(fd) == str(path)
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux /proc")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known leak: a finished thread's reader connection keeps its file descriptor "
+    "until Database.close (the old check only saw the handle leave a private weak set)",
+)
 def test_a_thread_s_connection_goes_with_the_thread(db: Database) -> None:
-    """Threads that read and end leave no connection behind."""
+    """Threads that read and end leave no connection behind; a living one keeps its own."""
+    assert db.path is not None
+    db.fetch(MARKED, {})
+    before = _descriptors_on(db.path)
     threads = [threading.Thread(target=db.fetch, args=(MARKED, {})) for _ in range(20)]
     for thread in threads:
         thread.start()
         thread.join()
     gc.collect()
-    assert db._threads is not None
-    assert len(db._threads._open) == 0
+    assert _descriptors_on(db.path) == before
+    read, finish = threading.Event(), threading.Event()
+
+    def read_and_wait() -> None:
+        db.fetch(MARKED, {})
+        read.set()
+        finish.wait(10)
+
+    living = threading.Thread(target=read_and_wait)
+    living.start()
+    try:
+        assert read.wait(10)
+        assert _descriptors_on(db.path) == before + 1, "a living reader's connection is open"
+    finally:
+        finish.set()
+        living.join()
 
 
 def test_reads_after_close_raise_the_closed_error(db: Database) -> None:

@@ -8,15 +8,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import test_settings
-from ledger_support import day, oracle
 from typer.testing import CliRunner
 
 from inventory_core import Database, Inventory, ReceiptLine
 from inventory_core.cli import app
 from inventory_core.errors import NotFoundError
-from inventory_core.generate import generate, sku_code
-from inventory_core.reports import stock_history
+from inventory_core.ledger.stock_history import stock_history
+from inventory_core.tools.generate import generate, sku_code
+from tests.db_support import test_settings
+from tests.ledger_support import day, oracle
 
 
 def busy_sku(db: Database) -> None:

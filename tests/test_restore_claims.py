@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from backup_support import add_sku, all_rows, checkpointed_sha, seed, sha256
-from conftest import test_settings
 from typer.testing import CliRunner
 
 from inventory_core import Database
@@ -32,6 +30,8 @@ from inventory_core.errors import (
     RestoreOtherDatabaseError,
     RestoreRolledBackError,
 )
+from tests.backup_support import add_sku, all_rows, checkpointed_sha, seed, sha256
+from tests.db_support import test_settings
 
 OLD_REVISION = "0004_ledger_coverage"  # the revision before database identities
 
@@ -282,7 +282,7 @@ def test_postgresql_dump_of_another_database_is_refused(
     pg_service: BackupService, pg_server: str, tmp_path: Path
 ) -> None:
     """Another PostgreSQL database's dump carries its identity and is refused (BAK_052)."""
-    from conftest import fresh_pg_database
+    from tests.db_support import fresh_pg_database
 
     with fresh_pg_database(pg_server) as other_url:
         other = Database.open(other_url, settings=test_settings())

@@ -19,8 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import test_settings
-from restore_support import (
+
+from inventory_core import Database
+from inventory_core.audit.verify import verify as verify_chain
+from inventory_core.backup import BackupService, RestoreResult
+from inventory_core.invariants import HealthStatus, check_all
+from tests.db_support import test_settings
+from tests.restore_support import (
     acknowledged,
     errors,
     prepare_shop,
@@ -28,11 +33,6 @@ from restore_support import (
     sale_writer,
     wait_for,
 )
-
-from inventory_core import Database
-from inventory_core.audit.verify import verify as verify_chain
-from inventory_core.backup import BackupService, RestoreResult
-from inventory_core.invariants import HealthStatus, check_all
 
 WRITERS = 2
 PAUSES = [0.0, 0.01, 0.05, 0.2, 0.5, 1.0]

@@ -17,9 +17,14 @@ import time
 from pathlib import Path
 
 import pytest
-from backup_support import seed
-from conftest import test_settings
-from restore_support import (
+
+from inventory_core import Database
+from inventory_core.backup import export_csv, import_csv
+from inventory_core.errors import SnapshotTargetNotEmptyError
+from inventory_core.opening import maintenance
+from tests.backup_support import seed
+from tests.db_support import test_settings
+from tests.restore_support import (
     acknowledged,
     errors,
     prepare_shop,
@@ -28,11 +33,6 @@ from restore_support import (
     sku_writer,
     wait_for,
 )
-
-from inventory_core import Database
-from inventory_core.backup import export_csv, import_csv
-from inventory_core.db import maintenance
-from inventory_core.errors import SnapshotTargetNotEmptyError
 
 
 def _maintain_beside_writers(tmp_path: Path, action: str, pause: float, via: str) -> None:

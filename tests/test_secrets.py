@@ -13,17 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backup_support import seed
-from conftest import test_settings
 from sqlalchemy.engine import make_url
 from structlog.testing import capture_logs
 
 from inventory_core import Database
 from inventory_core.backup import BackupService, debug_bundle
 from inventory_core.config import Settings
-from inventory_core.db import info
 from inventory_core.errors import ConfigurationError, InventoryError
 from inventory_core.invariants import check_all
+from inventory_core.opening import info
+from tests.backup_support import seed
+from tests.db_support import test_settings
 
 SECRET = "Sup3r-s3cret-PW"
 SSL_SECRET = "ssl-Key-Pass-42"
@@ -61,7 +61,7 @@ def secret_db(secret_url: str) -> Iterator[Database]:
 
 def test_redact_url_hides_every_credential_and_keeps_the_rest() -> None:
     """Both password places and every secret-looking query parameter become ***."""
-    from inventory_core.redaction import redact_url
+    from inventory_core.obs.redaction import redact_url
 
     shown = redact_url(
         f"postgresql+psycopg://app:{SECRET}@db.shop:5433/inv?password={SECRET}"
@@ -131,7 +131,7 @@ def _reset_logging() -> Iterator[None]:
 
     import structlog
 
-    from inventory_core.audit.logs import ensure_configured
+    from inventory_core.obs.logs import ensure_configured
 
     yield
     root = logging.getLogger()
@@ -150,7 +150,7 @@ def test_an_exception_logged_by_the_application_does_not_carry_the_password(
 ) -> None:
     """A traceback through Database.open, and URL or secret-named fields, are logged redacted."""
     from inventory_core import audit
-    from inventory_core.audit.logs import get_logger
+    from inventory_core.obs.logs import get_logger
 
     log_file = tmp_path / "app.log"
     audit.configure_logging(format=fmt, level="DEBUG", file=log_file)

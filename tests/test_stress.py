@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from stress_support import assert_clean, stress, stress_checks
 
 from inventory_core import Database
 from inventory_core.audit import trail
+from tests.stress_support import assert_clean, stress, stress_checks
 
 
 def test_four_processes_keep_every_acknowledged_write(tmp_path: Path) -> None:

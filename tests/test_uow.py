@@ -11,9 +11,7 @@ from typing import Any
 
 import pytest
 import structlog
-from conftest import test_settings
 from sqlalchemy import text
-from uow_support import count, finish, release, start, wait_ready
 
 from inventory_core import Database
 from inventory_core.db.uow import UnitOfWork
@@ -23,6 +21,8 @@ from inventory_core.errors import (
     DatabaseLockedError,
     WriterTimeoutError,
 )
+from tests.db_support import test_settings
+from tests.uow_support import count, finish, release, start, wait_ready
 
 INSERT = text("INSERT INTO settings(key, value, updated_at) VALUES (:k, :v, '')")
 SELECT = text("SELECT value FROM settings WHERE key = :k")

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 import structlog
-from conftest import test_settings
 from sqlalchemy import text
-from uow_support import release, start, wait_ready
 
 from inventory_core import Database
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import DatabaseLockedError
+from tests.db_support import test_settings
+from tests.uow_support import release, start, wait_ready
 
 INSERT = text("INSERT INTO settings(key, value, updated_at) VALUES (:k, 'v', '')")
 MARKED = text("SELECT count(*) FROM sqlite_temp_master WHERE name = 'writer_marker'")

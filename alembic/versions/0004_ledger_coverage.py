@@ -64,9 +64,9 @@ def upgrade() -> None:
 def _seal(bind: Any) -> None:
     """Append one audit row sealing every ledger row that exists now (none: no row)."""
     from inventory_core.audit import coverage
-    from inventory_core.audit.context import current_run_id
     from inventory_core.audit.trail import GENESIS_HASH, Operation, chain_hash
     from inventory_core.models import utc_now_iso
+    from inventory_core.obs.context import current_run_id
 
     ledger = coverage.seal_all(bind)
     if ledger == "{}":

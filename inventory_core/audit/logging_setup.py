@@ -17,8 +17,8 @@ from typing import Literal, TextIO
 
 import structlog
 
-from inventory_core.audit.logs import shared_processors
 from inventory_core.config import Settings
+from inventory_core.obs.logs import shared_processors
 
 LogFormat = Literal["json", "console"]
 ROTATE_BYTES = 5 * 1024 * 1024

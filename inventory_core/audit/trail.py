@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, text
 
 from inventory_core.audit import coverage
-from inventory_core.audit.context import current_run_id
-from inventory_core.audit.logs import get_logger
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.models import AuditLog, utc_now_iso
+from inventory_core.obs.context import current_run_id
+from inventory_core.obs.logs import get_logger
 
 GENESIS_HASH = "0" * 64
 PG_AUDIT_LOCK_KEY = 7_312_694_517  # constant advisory-lock key of the audit chain head

@@ -18,7 +18,7 @@ from inventory_core.backup.csv_snapshot import export_csv
 from inventory_core.backup.damaged import restore_damaged
 from inventory_core.backup.journal import recover_interrupted_restore
 from inventory_core.backup.manifest import Manifest
-from inventory_core.backup.restore import RestorePlan, RestoreResult, TableDiff
+from inventory_core.backup.restore_plan import RestorePlan, RestoreResult, TableDiff
 from inventory_core.backup.retention import RetentionPolicy
 from inventory_core.backup.service import BackupService, Problem
 

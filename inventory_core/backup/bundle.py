@@ -4,7 +4,7 @@ It holds a consistent copy of the database (the online backup API, or a CSV snap
 PostgreSQL), the health report, recent log files, the settings with secrets redacted, the
 versions of everything involved and the tail of the audit trail. It is meant to be sent to
 someone else, so no credential of the database URL may be in it (see
-:mod:`inventory_core.redaction`).
+:mod:`inventory_core.obs.redaction`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from inventory_core.backup.files import CHUNK
 from inventory_core.backup.manifest import library_version
 from inventory_core.backup.private import PrivateFile, remove_stale, resolved_parent
 from inventory_core.backup.sqlite_copy import online_copy
-from inventory_core.redaction import redact, redact_text, redact_url, scrub, url_secrets
+from inventory_core.obs.redaction import redact, redact_text, redact_url, scrub, url_secrets
 
 if TYPE_CHECKING:
     from inventory_core.db.database import Database

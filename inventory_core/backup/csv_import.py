@@ -41,7 +41,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.schema import ColumnCollectionConstraint
 
-from inventory_core.audit.context import current_user
 from inventory_core.audit.trail import Operation, append
 from inventory_core.backup.csv_snapshot import DERIVED_TABLES, Progress, _tables
 from inventory_core.backup.snapshot_cells import NOWHERE, at, read_rows, show
@@ -61,6 +60,7 @@ from inventory_core.errors import (
 from inventory_core.invariants.base import InvariantResult
 from inventory_core.invariants.report import check_unit
 from inventory_core.models import metadata
+from inventory_core.obs.context import current_user
 
 if TYPE_CHECKING:
     from inventory_core.db.database import Database

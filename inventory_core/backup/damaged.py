@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inventory_core.audit.logs import get_logger
 from inventory_core.backup.checks import check_backup
 from inventory_core.backup.files import copy_durably, fsync_dir, remove_quietly, sidecars
 from inventory_core.backup.journal import (
@@ -46,6 +45,8 @@ from inventory_core.errors import (
     RestoreError,
     RestoreRolledBackError,
 )
+from inventory_core.invariants.startup import check_opens
+from inventory_core.obs.logs import get_logger
 
 if TYPE_CHECKING:
     from inventory_core.config import Settings
@@ -92,8 +93,6 @@ def restore_damaged(live: Path, backup: Path, settings: Settings | None = None) 
         RestoreError: the backup is not valid (nothing was changed).
         RestoreRolledBackError: the restored file failed to open; the damaged one is back.
     """
-    from inventory_core.db.database import Database
-
     live = live.expanduser().resolve()
     recover_interrupted_restore(live)
     check_backup(backup)
@@ -127,7 +126,7 @@ def restore_damaged(live: Path, backup: Path, settings: Settings | None = None) 
     if old.exists():
         os.replace(old, aside)
     finish(live)
-    Database.open(live, settings=settings, check="quick").close()
+    check_opens(live, settings)
     log.warning("restore_over_damaged", path=str(live), backup=str(backup), kept=str(aside))
     return aside
 

@@ -17,9 +17,9 @@ import json
 import os
 from pathlib import Path
 
-from inventory_core.audit.logs import get_logger
 from inventory_core.backup.files import fsync_dir, remove_quietly, sidecars
 from inventory_core.backup.private import PrivateFile, remove_stale
+from inventory_core.obs.logs import get_logger
 
 log = get_logger("inventory_core.backup")
 

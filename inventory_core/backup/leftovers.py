@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from inventory_core.audit.logs import get_logger
 from inventory_core.backup.catalog import temp_pattern
 from inventory_core.backup.journal import journal_temp_path
 from inventory_core.backup.private import remove_stale_quietly
+from inventory_core.obs.logs import get_logger
 
 log = get_logger("inventory_core.backup")
 

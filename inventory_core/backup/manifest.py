@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from inventory_core.backup.private import PrivateFile, remove_stale
+from inventory_core.version import __version__
 
 FORMAT = 1
 SQLITE_TABLE_SQL = "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
@@ -83,8 +84,6 @@ def read_manifest(backup: Path) -> Manifest | None:
 
 def library_version() -> str:
     """The installed inventory_core version."""
-    from inventory_core import __version__
-
     return __version__
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.engine import URL
 
 from inventory_core.backup.private import PrivateFile
 from inventory_core.errors import BackupError, BackupToolMissingError
-from inventory_core.redaction import is_secret_name, scrub, url_secrets
+from inventory_core.obs.redaction import is_secret_name, scrub, url_secrets
 
 SERVICE = "inventory_core"
 ENV_OF = {"password": "PGPASSWORD", "passfile": "PGPASSFILE", "sslkey": "PGSSLKEY"}

@@ -24,8 +24,8 @@ import stat
 from pathlib import Path
 from typing import IO, Any
 
-from inventory_core.audit.logs import get_logger
 from inventory_core.errors import UnsafeFileError
+from inventory_core.obs.logs import get_logger
 
 try:
     import fcntl

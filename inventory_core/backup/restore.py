@@ -28,136 +28,34 @@ opens) keeps the file swap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import func, select
-
-from inventory_core.audit.context import current_user
-from inventory_core.audit.logs import get_logger
-from inventory_core.backup.catalog import new_backup_path
 from inventory_core.backup.checks import Checked, check_backup
 from inventory_core.backup.claims import Identity, live_identity
 from inventory_core.backup.damaged import restore_damaged
 from inventory_core.backup.inplace import Replaced, replace_live
 from inventory_core.backup.journal import recover_interrupted_restore
 from inventory_core.backup.manifest import read_manifest
+from inventory_core.backup.restore_plan import (
+    RestorePlan,
+    RestoreResult,
+    RestoreTarget,
+    TableDiff,
+    live_counts,
+    plan_for,
+)
 from inventory_core.backup.staging import clean_stale, stage
 from inventory_core.db import migrations
 from inventory_core.errors import InventoryError, RestoreError, RestoreRolledBackError
-
-if TYPE_CHECKING:
-    from inventory_core.backup.service import BackupService
-    from inventory_core.db.database import Database
+from inventory_core.obs.context import current_user
+from inventory_core.obs.logs import get_logger
 
 log = get_logger("inventory_core.backup")
 
 
-@dataclass(frozen=True)
-class TableDiff:
-    """Row count of one table now and after the restore (read from the backup itself)."""
-
-    table: str
-    now: int
-    after: int
-
-    @property
-    def delta(self) -> int:
-        """Rows gained (positive) or lost (negative) by restoring."""
-        return self.after - self.now
-
-
-@dataclass(frozen=True)
-class RestorePlan:
-    """What a restore would do (``restore(path, dry_run=True)``); nothing was changed.
-
-    ``tables`` counts the rows of the backup file itself (on PostgreSQL, where a dump
-    cannot be read without restoring it, the manifest's counts, checked after the restore).
-    ``sha256`` is the backup's: a restore given this plan refuses a backup that changed.
-    """
-
-    backup: Path
-    revision_now: str | None
-    revision_backup: str | None
-    upgrade_after: bool
-    tables: tuple[TableDiff, ...]
-    safety_backup: Path
-    sha256: str = ""
-    database_now: str | None = None
-    database_backup: str | None = None
-    audit_rows_backup: int = 0
-
-    @property
-    def other_database(self) -> bool:
-        """True when the backup carries another database's identity."""
-        return (
-            self.database_now is not None
-            and self.database_backup is not None
-            and self.database_now != self.database_backup
-        )
-
-
-@dataclass(frozen=True)
-class RestoreResult:
-    """What a completed restore did.
-
-    ``writes_discarded`` counts the audit rows (one per write) of the database as it was
-    that the restored one does not hold, and ``ledger_rows_discarded`` its ledger rows:
-    they are in ``safety_backup``, and nowhere else.
-    """
-
-    backup: Path
-    safety_backup: Path
-    revision: str | None
-    upgraded: bool
-    tables: tuple[TableDiff, ...]
-    writes_discarded: int = 0
-    ledger_rows_discarded: int = 0
-    locked_s: float = 0.0
-    """How long the restore held the write lock (other writers waited that long)."""
-
-
-def live_counts(db: Database) -> dict[str, int]:
-    """Rows per table in the live database."""
-    from inventory_core.models import metadata
-
-    with db.read() as uow:
-        return {
-            name: int(uow.execute(select(func.count()).select_from(table)).scalar_one())
-            for name, table in sorted(metadata.tables.items())
-        }
-
-
-def _plan(service: BackupService, checked: Checked, identity: Identity) -> RestorePlan:
-    counts = checked.facts.row_counts if checked.facts else checked.manifest.row_counts
-    now = live_counts(service.db)
-    tables = tuple(
-        TableDiff(name, now.get(name, 0), counts.get(name, 0))
-        for name in sorted(set(now) | set(counts))
-    )
-    suffix = ".db" if service.db.path is not None else ".dump"
-    safety = new_backup_path(
-        service.directory, service.stem, "pre-restore", suffix, datetime.now(UTC)
-    )
-    facts = checked.facts
-    return RestorePlan(
-        backup=checked.path,
-        revision_now=service.db.revision(),
-        revision_backup=facts.schema_revision if facts else checked.manifest.schema_revision,
-        upgrade_after=checked.manifest.schema_revision != migrations.head_revision(),
-        tables=tables,
-        safety_backup=safety,
-        sha256=checked.sha256,
-        database_now=identity.database_id,
-        database_backup=facts.database_id if facts else checked.manifest.database_id,
-        audit_rows_backup=facts.audit_rows if facts else checked.manifest.audit_rows,
-    )
-
-
 def plan_restore(
-    service: BackupService, path: Path, *, allow_other_database: bool = False
+    service: RestoreTarget, path: Path, *, allow_other_database: bool = False
 ) -> RestorePlan:
     """Check ``path`` and describe the restore without changing anything.
 
@@ -166,11 +64,11 @@ def plan_restore(
     """
     identity = live_identity(service.db)
     checked = check_backup(path, live=identity, allow_other_database=allow_other_database)
-    return _plan(service, checked, identity)
+    return plan_for(service, checked, identity)
 
 
 def restore(
-    service: BackupService,
+    service: RestoreTarget,
     path: Path,
     *,
     allow_other_database: bool = False,
@@ -207,7 +105,7 @@ def restore(
         expected_sha256=plan.sha256 if plan and plan.sha256 else None,
     )
     try:
-        steps = plan or _plan(service, staged.checked, identity)
+        steps = plan or plan_for(service, staged.checked, identity)
         replaced = _replace(service, staged.path, staged.checked, identity)
     finally:
         staged.close()
@@ -233,7 +131,7 @@ def restore(
 
 
 def _replace(
-    service: BackupService, staged: Path, checked: Checked, identity: Identity
+    service: RestoreTarget, staged: Path, checked: Checked, identity: Identity
 ) -> Replaced:
     """The transaction on the live file, under this process's writer lock."""
     db = service.db

@@ -41,24 +41,24 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, inspect, select, text, update
 
-from inventory_core.audit.context import current_user
-from inventory_core.audit.logs import get_logger
 from inventory_core.audit.trail import GENESIS_HASH, PG_AUDIT_LOCK_KEY, Operation, audit_row
 from inventory_core.backup import postgres
 from inventory_core.backup.checks import check_backup
 from inventory_core.backup.claims import chain_error_live, claim_errors, live_identity
 from inventory_core.backup.manifest import read_manifest
+from inventory_core.backup.restore_plan import RestorePlan, RestoreResult, RestoreTarget, plan_for
 from inventory_core.db import migrations
 from inventory_core.errors import (
     InventoryError,
     RestoreBackupChangedError,
     RestoreRolledBackError,
 )
+from inventory_core.invariants.startup import startup_check
 from inventory_core.models import AuditLog, DatabaseIdentity
+from inventory_core.obs.context import current_user
+from inventory_core.obs.logs import get_logger
 
 if TYPE_CHECKING:
-    from inventory_core.backup.restore import RestorePlan, RestoreResult
-    from inventory_core.backup.service import BackupService
     from inventory_core.db.database import Database
 
 log = get_logger("inventory_core.backup")
@@ -190,7 +190,7 @@ class WritersHeld:
 
 
 def restore_server(
-    service: BackupService,
+    service: RestoreTarget,
     path: Path,
     *,
     allow_other_database: bool = False,
@@ -205,14 +205,12 @@ def restore_server(
     """
     import json
 
-    from inventory_core.backup.restore import RestoreResult, _plan
-
     db = service.db
     identity = live_identity(db)
     checked = check_backup(path, live=identity, allow_other_database=allow_other_database)
     if plan is not None and plan.sha256 and plan.sha256 != checked.sha256:
         raise RestoreBackupChangedError(path=str(path), actual=checked.sha256, expected=plan.sha256)
-    steps = plan or _plan(service, checked, identity)
+    steps = plan or plan_for(service, checked, identity)
     with WritersHeld(db) as held:
         safety = service.backup("pre-restore", record=False)
         safety_manifest = read_manifest(safety)
@@ -230,7 +228,7 @@ def restore_server(
             _check_restored(db, checked.path, checked.manifest)
             if steps.upgrade_after:
                 migrations.upgrade(db.engine, "head")
-            db.startup_check(full=False)
+            startup_check(db, full=False)
             details = {
                 "backup": path.name,
                 "backup_sha256": checked.sha256,

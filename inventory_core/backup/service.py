@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from inventory_core.audit.context import current_run_id, current_user
-from inventory_core.audit.logs import get_logger
 from inventory_core.audit.trail import Operation, append
 from inventory_core.backup import postgres
 from inventory_core.backup.catalog import BackupInfo, list_backups, new_backup_path, temp_path
@@ -55,9 +53,11 @@ from inventory_core.errors import (
     ReadOnlyModeError,
     UnsafeFileError,
 )
+from inventory_core.obs.context import current_run_id, current_user
+from inventory_core.obs.logs import get_logger
 
 if TYPE_CHECKING:
-    from inventory_core.backup.restore import RestorePlan, RestoreResult
+    from inventory_core.backup.restore_plan import RestorePlan, RestoreResult
     from inventory_core.db.database import Database
 
 log = get_logger("inventory_core.backup")

@@ -17,11 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from inventory_core.audit.logs import get_logger
 from inventory_core.backup.files import fault_point
 from inventory_core.backup.private import PrivateFile
 from inventory_core.db import migrations
-from inventory_core.db.preflight import SQLITE_HEADER
+from inventory_core.db.locate import SQLITE_HEADER
 from inventory_core.errors import (
     RestoreError,
     RestoreMissingError,
@@ -31,6 +30,7 @@ from inventory_core.errors import (
     RestoreTruncatedError,
     RestoreWrongSchemaError,
 )
+from inventory_core.obs.logs import get_logger
 
 log = get_logger("inventory_core.backup")
 

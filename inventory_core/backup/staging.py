@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inventory_core.audit.logs import get_logger
 from inventory_core.backup.checks import Checked, check_backup
 from inventory_core.backup.claims import Identity
 from inventory_core.backup.files import CHUNK, remove_quietly
 from inventory_core.db import migrations
 from inventory_core.errors import InventoryError, RestoreBackupChangedError, RestoreError
+from inventory_core.invariants.startup import check_opens
 from inventory_core.models import utc_now_iso
+from inventory_core.obs.logs import get_logger
 
 if TYPE_CHECKING:
     from inventory_core.config import Settings
@@ -151,7 +152,6 @@ def _copy(source: Path, fd: int) -> str:
 
 def _prepare(staged: Staged, settings: Settings, identity: Identity) -> None:
     """Upgrade the copy, give it an identity if it had none, and run the start-up checks."""
-    from inventory_core.db.database import Database
     from inventory_core.db.engine import make_engine
 
     path = staged.path
@@ -167,7 +167,7 @@ def _prepare(staged: Staged, settings: Settings, identity: Identity) -> None:
     if facts is None or facts.database_id is None:
         _adopt_identity(path, identity.database_id)
     try:
-        Database.open(path, settings=settings, check="quick", backup_on_open=False).close()
+        check_opens(path, settings)
     except InventoryError as exc:
         raise RestoreError(exc.message, path=str(staged.checked.path)) from exc
     conn = sqlite3.connect(path, isolation_level=None)

@@ -19,8 +19,8 @@ from typer.core import TyperGroup
 
 from inventory_core.audit.logging_setup import configure_logging
 from inventory_core.config import Settings
-from inventory_core.db.database import CheckLevel, Database
 from inventory_core.errors import InventoryError, is_driver_error, translate
+from inventory_core.opening import CheckLevel, Database
 
 EXIT_ERROR = 3
 

@@ -30,7 +30,6 @@ from inventory_core.backup import (
     restore_damaged,
 )
 from inventory_core.cli.app import app, console, err_console, open_db, state_of
-from inventory_core.db.database import Database
 from inventory_core.db.engine import normalize_url, sqlite_path
 from inventory_core.errors import (
     BackupError,
@@ -38,6 +37,7 @@ from inventory_core.errors import (
     NotADatabaseError,
     ValidationError,
 )
+from inventory_core.opening import Database
 
 PathArg = Annotated[Path, typer.Argument(help="Path of the backup file.")]
 OtherDatabase = Annotated[

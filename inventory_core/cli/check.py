@@ -9,9 +9,9 @@ import typer
 from rich.table import Table
 
 from inventory_core.cli.app import app, console, open_db, print_error
-from inventory_core.db import maintenance as upkeep
 from inventory_core.errors import InventoryError
 from inventory_core.invariants import HealthReport, HealthStatus, InvariantResult, check_all
+from inventory_core.opening import maintenance as upkeep
 
 STATUS_STYLE = {
     HealthStatus.HEALTHY: "bold green",

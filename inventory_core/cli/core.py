@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from inventory_core.cli.app import app, console, open_db
-from inventory_core.db import info as db_info
+from inventory_core.opening import info as db_info
 
 
 @app.command()

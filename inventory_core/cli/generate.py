@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from inventory_core.cli.app import app, console, err_console, open_db
-from inventory_core.generate import generate as generate_data
+from inventory_core.tools.generate import generate as generate_data
 
 
 @app.command()

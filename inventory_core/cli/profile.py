@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from inventory_core.cli.app import app, console, open_db
-from inventory_core.profile import ProfileReport, profile
+from inventory_core.tools.profile import ProfileReport, profile
 
 STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red"}
 

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from inventory_core.cli.app import app, console, open_db
 from inventory_core.cli.dates import DATE_FORMAT, iso_date
-from inventory_core.reports import StockHistory, plot_stock_history, stock_history
+from inventory_core.ledger.stock_history import StockHistory, plot_stock_history, stock_history
 
 report_app = typer.Typer(help="Reports over the ledger.", no_args_is_help=True)
 app.add_typer(report_app, name="report")

@@ -1,4 +1,10 @@
-"""The :class:`Database` handle: open (with checks), units of work, retry, upgrade, close."""
+"""The :class:`Database` handle: open (with checks), units of work, retry, close.
+
+This is the bare handle. It checks the file and the schema revision before connecting and
+refuses what it cannot use; it runs no policy. Recovering an interrupted restore, backing up
+on open, migrating and the start-up checks belong to the floor above
+(:class:`inventory_core.opening.Database`, which users get as ``inventory_core.Database``).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,9 @@ import sqlite3
 import time
 import weakref
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy import exc as sa_exc
@@ -22,8 +29,6 @@ from tenacity import (
     wait_random,
 )
 
-from inventory_core.audit.context import bind_process_run
-from inventory_core.audit.logs import get_logger
 from inventory_core.config import Settings
 from inventory_core.db import migrations
 from inventory_core.db.engine import ConnectionTracker, make_engine, normalize_url, sqlite_path
@@ -47,10 +52,11 @@ from inventory_core.errors import (
     is_retryable,
     translate_db_errors,
 )
-from inventory_core.redaction import redact_url
+from inventory_core.obs.context import bind_process_run
+from inventory_core.obs.logs import get_logger
+from inventory_core.obs.redaction import redact_url
 
 T = TypeVar("T")
-CheckLevel = Literal["quick", "full"] | None
 
 # Back-off between attempts of a unit of work: 20 ms doubling up to retry_max_delay_s, plus up
 # to 50 ms of jitter so that processes that met the same lock do not retry in lockstep. The
@@ -63,15 +69,26 @@ log = get_logger("inventory_core.db")
 _WRITER_LOCKS: weakref.WeakValueDictionary[str, WriterLock] = weakref.WeakValueDictionary()
 
 
+@dataclass(frozen=True)
+class SchemaAtOpen:
+    """What :meth:`Database.open_handle` found: the stamped revision and whether it was empty."""
+
+    revision: str | None
+    empty: bool
+
+
 class Database:
     """An open inventory database: an engine with hooks, a writer lock and the settings.
 
-    Create it with :meth:`open`; use :meth:`unit_of_work` / :meth:`read` / :meth:`run`;
-    finish with :meth:`close` (or use it as a context manager).
+    Applications open it as ``inventory_core.Database.open(...)``, which adds the opening
+    policy (:mod:`inventory_core.opening`); :meth:`open_handle` opens it bare. Use
+    :meth:`unit_of_work` / :meth:`read` / :meth:`run`; finish with :meth:`close` (or use it
+    as a context manager).
 
     Attributes:
         access: how it reaches the database; anything but ``READ_WRITE`` refuses every
             write with :class:`~inventory_core.errors.ReadOnlyModeError`.
+        schema_at_open: the revision and emptiness :meth:`open_handle` found.
     """
 
     def __init__(
@@ -96,6 +113,7 @@ class Database:
         self.writer_lock = lock
         self.run_id = bind_process_run()
         self.closed = False
+        self.schema_at_open = SchemaAtOpen(revision=None, empty=True)
         self._retry_policy: tuple[tuple[int, float], Retrying] | None = None
         self._threads = self._thread_connections()
         self._writer = self._writer_connection()
@@ -103,67 +121,51 @@ class Database:
     # -- opening --------------------------------------------------------------------------
 
     @classmethod
-    def open(
+    def open_handle(
         cls,
         url: str | os.PathLike[str] | URL | None = None,
         *,
         settings: Settings | None = None,
-        check: CheckLevel = "quick",
-        migrate: bool = False,
-        backup_on_open: bool | None = None,
         create: bool = True,
         read_only: bool = False,
         require_schema: bool = False,
-    ) -> Database:
-        """Open a database, refusing one that is damaged or at the wrong schema revision.
+        allow_outdated: bool = False,
+    ) -> Self:
+        """Open the bare handle, refusing a database that is damaged or at the wrong revision.
 
-        A new or empty database is accepted (call :meth:`upgrade` to create the schema).
-        The checks run on the SQLite file *before* SQLAlchemy connects (connecting in WAL
-        mode writes), so a refused file keeps its bytes and gets no ``-wal``/``-shm``.
-        The temp files killed backups and restores of this database left behind are
-        removed first (see :mod:`inventory_core.backup.leftovers`).
-
-        With ``read_only`` nothing is ever written: not a byte of the file, no new
-        ``-wal``/``-shm`` left behind, no backup, no migration, no ``PRAGMA optimize``; a
-        read-only file or a backup on read-only media opens this way too (see
-        :mod:`inventory_core.db.readonly` for how, and when it is refused). An interrupted
-        restore is still finished first, as on every open.
+        A new or empty database is accepted. The checks run on the SQLite file *before*
+        SQLAlchemy connects (connecting in WAL mode writes), so a refused file keeps its bytes
+        and gets no ``-wal``/``-shm``. With ``read_only`` nothing is ever written (see
+        :mod:`inventory_core.db.readonly` for how, and when it is refused). No policy runs:
+        :meth:`inventory_core.Database.open` is this plus recovery, backup, migration and the
+        start-up checks; this handle serves code that must open a file as it is (a restore
+        checking the copy it staged).
 
         Args:
             url: SQLAlchemy URL or SQLite path; ``settings.database_url`` when omitted.
             settings: overrides the settings read from the environment.
-            check: ``"quick"`` runs the cheap start-up checks, ``"full"`` every invariant,
-                ``None`` none.
-            migrate: upgrade an outdated schema (after a backup) instead of refusing it.
-            backup_on_open: back up a non-empty SQLite database first (default from
-                settings: off for library users, on for the CLI).
             create: create a missing SQLite file (and its folder); with ``False`` a missing
                 file raises :class:`DatabaseNotFoundError` instead (naming the existing
-                databases of a close spelling), so a mistyped path does not leave an empty
-                database behind. The default stays ``True`` so that ``open`` then
-                :meth:`upgrade` starts a database, as the quickstart does.
-            read_only: open without ever writing (implies ``create=False``; refuses
-                ``migrate``); every write raises :class:`ReadOnlyModeError`.
+                databases of a close spelling).
+            read_only: open without ever writing (implies ``create=False``); every write
+                raises :class:`ReadOnlyModeError`.
             require_schema: refuse a new or empty database with :class:`NotMigratedError`
                 (before connecting, so an empty file stays empty) instead of accepting it.
+            allow_outdated: accept a revision older than the code's (the caller migrates);
+                a revision newer than the code's is always refused.
 
         Raises:
             DatabaseNotFoundError, PathIsDirectoryError, NotADatabaseError, CorruptDatabaseError,
             ReadOnlyDatabaseError, ReadOnlyUnsafeError, NotMigratedError, SchemaMismatchError,
-            SchemaTooNewError, HealthCheckError: each leaving the file untouched.
+            SchemaTooNewError: each leaving the file untouched.
         """
         settings = settings or Settings.load()
         parsed = normalize_url(url if url is not None else settings.database_url)
         path = sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
-        if read_only and migrate:
-            raise ValidationError("a database opened read-only cannot be migrated", field="migrate")
         access = Access.QUERY_ONLY if read_only else Access.READ_WRITE
         revision: str | None = None
         empty = False
-        if not read_only:
-            _remove_leftovers(settings, parsed, path)
         if path is not None:
-            _recover_restore(path, read_only=read_only)
             access = file_access(path, create=create and not read_only, read_only=read_only)
             state = inspect_sqlite_file(
                 path, writable=not read_only, open_here=str(path) in _WRITER_LOCKS
@@ -172,7 +174,7 @@ class Database:
             if empty and require_schema:
                 raise _no_schema(str(path))
             if not empty:
-                _check_revision(revision, migrate=migrate)
+                _check_revision(revision, migrate=allow_outdated)
             if not read_only:
                 path.parent.mkdir(parents=True, exist_ok=True)
         tracker = ConnectionTracker(settings.connection_leak_threshold)
@@ -184,17 +186,11 @@ class Database:
                 if empty and require_schema:
                     raise _no_schema(db.display_url)
                 if not empty:
-                    _check_revision(revision, migrate=migrate)
-            wants_backup = settings.backup_on_open if backup_on_open is None else backup_on_open
-            if wants_backup and not empty and not read_only:
-                db.backup("open")
-            if migrate and not empty and revision != migrations.head_revision():
-                db.upgrade()
-            if check is not None and not empty:
-                db.startup_check(full=check == "full")
+                    _check_revision(revision, migrate=allow_outdated)
         except BaseException:
             engine.dispose()
             raise
+        db.schema_at_open = SchemaAtOpen(revision=revision, empty=empty)
         log.debug(
             "database_opened",
             url=db.display_url,
@@ -221,7 +217,7 @@ class Database:
     @functools.cached_property
     def backup_dir(self) -> Path:
         """The folder of this database's backups (see :meth:`Settings.backup_folder`)."""
-        return self.settings.backup_folder(self.path, _server_name(self.url))
+        return self.settings.backup_folder(self.path, server_name(self.url))
 
     @property
     def read_only(self) -> bool:
@@ -233,7 +229,8 @@ class Database:
         """The URL as it may be shown or logged: every credential in it is ``***``.
 
         Both places a password can sit (``user:pw@`` and ``?password=``) and any other
-        secret-looking query parameter are hidden (:func:`~inventory_core.redaction.redact_url`).
+        secret-looking query parameter are hidden
+        (:func:`~inventory_core.obs.redaction.redact_url`).
         """
         return redact_url(self.url)
 
@@ -244,7 +241,11 @@ class Database:
 
     # -- units of work --------------------------------------------------------------------
 
-    def _context(self) -> dict[str, object]:
+    def error_context(self) -> dict[str, object]:
+        """What errors raised about this database name: its path (or redacted URL), and
+        ``read_only`` when it was opened so. Pass it to
+        :func:`~inventory_core.errors.translate_db_errors` around statements run outside a
+        unit of work."""
         context: dict[str, object] = {"path": str(self.path) if self.path else self.display_url}
         if self.read_only:
             context["read_only"] = True
@@ -256,21 +257,21 @@ class Database:
         Raises:
             ReadOnlyModeError: the database was opened read-only.
         """
-        self._require_open()
-        self._require_writable("a write unit of work")
+        self.require_open()
+        self.require_writable("a write unit of work")
         return UnitOfWork(
             self.engine,
             write=True,
             writer_lock=self.writer_lock,
             writer_timeout_s=self.settings.writer_lock_timeout_s,
-            context=self._context(),
+            context=self.error_context(),
             writer=self._writer,
         )
 
     def read(self) -> UnitOfWork:
         """A read-only unit of work (plain ``BEGIN``; always rolled back)."""
-        self._require_open()
-        return UnitOfWork(self.engine, write=False, context=self._context())
+        self.require_open()
+        return UnitOfWork(self.engine, write=False, context=self.error_context())
 
     def fetch(self, statement: Prepared, params: Mapping[str, Any]) -> list[Any]:
         """Every row of one read-only statement, read as one consistent snapshot.
@@ -297,7 +298,7 @@ class Database:
         read-only one reads through the pool, whose connections get its read-only PRAGMAs)."""
         if self.path is None or self.read_only:
             return None
-        return ThreadConnections(self.engine, self.settings, self._context())
+        return ThreadConnections(self.engine, self.settings, self.error_context())
 
     def _writer_connection(self) -> WriterConnection | None:
         """The kept connection of write units, on a SQLite file only (see
@@ -354,7 +355,7 @@ class Database:
             if not is_retryable(exc):
                 raise
             waited = round(time.monotonic() - started, 2)
-            context = {**self._context(), "attempts": attempts, "waited_s": waited}
+            context = {**self.error_context(), "attempts": attempts, "waited_s": waited}
             if isinstance(exc, SerializationConflictError):
                 raise SerializationConflictError(exc.detail, **context) from exc
             raise DatabaseLockedError(exc.detail, **context) from exc
@@ -390,91 +391,6 @@ class Database:
             )
             self._retry_policy = (key, retrying)
         return self._retry_policy[1]
-
-    # -- schema ---------------------------------------------------------------------------
-
-    def upgrade(self, revision: str = "head") -> Path | None:
-        """Migrate the schema in-process (``alembic upgrade``), transactional DDL.
-
-        A non-empty SQLite database is backed up first with the online backup API.
-
-        Returns:
-            The path of the pre-migration backup, or None when none was needed.
-        """
-        self._require_open()
-        self._require_writable("a migration")
-        backup_path: Path | None = None
-        current = self.revision()
-        if current == migrations.head_revision() and revision == "head":
-            return None
-        if self.path is not None and current is not None:
-            # Not recorded in the trail yet: the trail's columns are still the old
-            # revision's. The MIGRATION row below names the backup instead.
-            backup_path = self.backup("pre-migration", record=False)
-        with translate_db_errors(**self._context()):
-            migrations.upgrade(self.engine, revision)
-        if current is not None and revision == "head":
-            self._record_migration(current, backup_path)
-        if self.path is not None:
-            # Pooled connections keep the query planner's statistics from when they read
-            # the schema; new ones read those the migration seeded (sqlite_stat1). Never for
-            # an in-memory database, which lives only as long as its one connection.
-            self.engine.dispose()
-        log.info("database_migrated", url=self.display_url, revision=self.revision())
-        return backup_path
-
-    def _record_migration(self, before: str, backup: Path | None) -> None:
-        """Append the MIGRATION audit row (now that the trail has the code's columns)."""
-        from inventory_core.audit.context import current_user
-        from inventory_core.audit.trail import Operation, append
-
-        details = {
-            "from": before,
-            "to": migrations.head_revision(),
-            "backup": backup.name if backup is not None else None,
-        }
-        self.run(
-            lambda uow: append(uow, Operation.MIGRATION, user=current_user(), details=details),
-            operation="migration",
-        )
-
-    def backup(self, reason: str, *, record: bool = True) -> Path | None:
-        """Take a verified online backup into :attr:`backup_dir`, then apply retention.
-
-        Used by the automatic backups (on open, before a migration, before maintenance).
-        With ``record=False`` neither the backup nor retention writes an audit row (and
-        retention waits for the next backup).
-
-        Returns:
-            The backup's path; None on PostgreSQL when ``pg_dump`` is not installed.
-
-        Raises:
-            ReadOnlyModeError: the database was opened read-only (a backup records itself
-                in the audit trail).
-        """
-        import shutil
-
-        from inventory_core.backup import BackupService
-
-        self._require_writable("a backup")
-        if self.path is None and shutil.which("pg_dump") is None:
-            log.warning("backup_skipped", reason=reason, why="pg_dump is not installed")
-            return None
-        service = BackupService(self, self.backup_dir)
-        target = service.backup(reason, record=record)
-        if record:
-            service.apply_retention()
-        return target
-
-    def startup_check(self, *, full: bool = False) -> None:
-        """Run the start-up checks (the schema revision is checked in :meth:`open`).
-
-        The invariants package supplies the checks; see
-        :func:`inventory_core.invariants.startup_check`.
-        """
-        from inventory_core.invariants import startup_check
-
-        startup_check(self, full=full)
 
     # -- closing --------------------------------------------------------------------------
 
@@ -521,15 +437,17 @@ class Database:
         finally:
             self.engine.dispose()
 
-    def _require_open(self) -> None:
+    def require_open(self) -> None:
+        """Raise :class:`DatabaseClosedError` once :meth:`close` was called."""
         if self.closed:
             raise DatabaseClosedError()
 
-    def _require_writable(self, what: str) -> None:
+    def require_writable(self, what: str) -> None:
+        """Raise :class:`ReadOnlyModeError` naming ``what`` on a handle that never writes."""
         if self.read_only:
-            raise ReadOnlyModeError(f"{what} writes", **self._context())
+            raise ReadOnlyModeError(f"{what} writes", **self.error_context())
 
-    def __enter__(self) -> Database:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -539,38 +457,16 @@ class Database:
         return f"Database({self.display_url!r})"
 
 
-def _recover_restore(path: Path, *, read_only: bool) -> None:
-    """Finish a restore a crash interrupted, before anything looks at the file.
-
-    A read-only open leaves a restore's leftovers alone unless a journal says a restore was
-    cut short: then the right database is only there once it is finished.
-    """
-    from inventory_core.backup.journal import journal_path, recover_interrupted_restore
-
-    if not read_only or journal_path(path).exists():
-        recover_interrupted_restore(path)
-
-
 def _no_schema(where: str) -> NotMigratedError:
     return NotMigratedError(f"'{where}' is empty", path=where)
 
 
-def _server_name(url: URL) -> str:
+def server_name(url: URL) -> str:
     """Names a database without a file, for its default backup folder: ``host-port-db``."""
     if url.get_backend_name() == "sqlite":
         return "memory"
     parts = (url.host or "localhost", str(url.port or 5432), url.database or "postgres")
     return "-".join(part.replace(os.sep, "_") for part in parts)
-
-
-def _remove_leftovers(settings: Settings, url: URL, path: Path | None) -> None:
-    """Remove the temp files killed backups and restores of this database left behind."""
-    from inventory_core.backup.leftovers import remove_leftovers
-
-    if path is None and url.get_backend_name() == "sqlite":
-        return  # an in-memory database has no backups
-    stem = path.stem if path is not None else str(url.database or "postgres")
-    remove_leftovers(settings.backup_folder(path, _server_name(url)), stem, path)
 
 
 def _check_revision(revision: str | None, *, migrate: bool) -> None:

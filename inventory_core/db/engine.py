@@ -28,11 +28,11 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
-from inventory_core.audit.logs import get_logger
 from inventory_core.config import Settings
 from inventory_core.db.readonly import Access, apply_read_only_pragmas, connection_url
 from inventory_core.errors import DatabaseError, OptionalDependencyError, UnsupportedDatabaseError
-from inventory_core.redaction import redact_url
+from inventory_core.obs.logs import get_logger
+from inventory_core.obs.redaction import redact_url
 
 log = get_logger("inventory_core.db")
 

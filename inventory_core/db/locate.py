@@ -12,8 +12,8 @@ import itertools
 from difflib import get_close_matches
 from pathlib import Path
 
-from inventory_core.db.preflight import SQLITE_HEADER
-
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database file."""
 DATABASE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 SIDE_FILES = ("-wal", "-shm", "-journal", ".restore-old", ".restore-new")
 MAX_ENTRIES = 2000

@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from inventory_core.db.locate import SQLITE_HEADER, nearby_databases
 from inventory_core.db.readonly import Access, choose_access
 from inventory_core.errors import (
     CorruptDatabaseError,
@@ -22,8 +23,6 @@ from inventory_core.errors import (
     PathIsDirectoryError,
     ReadOnlyDatabaseError,
 )
-
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 @dataclass(frozen=True)
@@ -51,8 +50,6 @@ def file_access(path: Path, *, create: bool, read_only: bool) -> Access:
         PathIsDirectoryError: a read-only open was pointed at a folder.
         ReadOnlyUnsafeError: see :func:`inventory_core.db.readonly.choose_access`.
     """
-    from inventory_core.db.locate import nearby_databases
-
     if not path.exists() and not create:
         raise DatabaseNotFoundError(path=str(path), candidates=nearby_databases(path))
     if not read_only:

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from inventory_core.audit.logs import get_logger
 from inventory_core.errors import ValidationError
 from inventory_core.invariants.audit_chain import DATABASE_KEY
 from inventory_core.invariants.base import Invariant, InvariantResult, Severity, elapsed_since
 from inventory_core.invariants.registry import INVARIANTS, NAMES
 from inventory_core.invariants.sqlite_checks import FULL_KEY
+from inventory_core.obs.logs import get_logger
 
 if TYPE_CHECKING:
     from inventory_core.db.database import Database

@@ -9,16 +9,15 @@ checked by :mod:`inventory_core.db.preflight`. ``full`` runs every invariant.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-from inventory_core.audit.logs import get_logger
+from inventory_core.config import Settings
+from inventory_core.db.database import Database
 from inventory_core.errors import HealthCheckError, NotMigratedError
 from inventory_core.invariants.base import InvariantResult
 from inventory_core.invariants.registry import INVARIANTS
 from inventory_core.invariants.report import HealthStatus, check_all, run_checks
-
-if TYPE_CHECKING:
-    from inventory_core.db.database import Database
+from inventory_core.obs.logs import get_logger
 
 log = get_logger("inventory_core.invariants")
 
@@ -66,4 +65,18 @@ def startup_check(db: Database, *, full: bool = False) -> None:
         raise HealthCheckError(describe(failures), failing=[r.name for r in failures])
 
 
-__all__ = ["startup_check"]
+def check_opens(path: Path, settings: Settings | None = None) -> None:
+    """Open the SQLite file ``path`` as it is and run the quick start-up checks.
+
+    What a restore asks of the file it has just put in place: what ``Database.open`` would
+    refuse, without the recovery, backup or migration that surround an application's open.
+
+    Raises:
+        InventoryError: whichever refusal of :meth:`Database.open_handle` or
+            :func:`startup_check` the file meets.
+    """
+    with Database.open_handle(path, settings=settings) as db:
+        startup_check(db)
+
+
+__all__ = ["check_opens", "startup_check"]

@@ -1,0 +1,174 @@
+"""The stock history of one SKU: on_hand and on_order at the end of every day, and a chart.
+
+The series is the ledger's running fold: one query (:func:`ledger.events.events_from`,
+the SKU's unreversed events in ledger order, the same statement the negative-stock check
+reads) and one pass in Python with the ledger's own :func:`apply_on_hand` and
+:func:`apply_on_order`, so a count resets on_hand, reversed events are left out and on_order
+is clamped at zero by receipts exactly as :meth:`Inventory.stock` computes them. The value
+of day D is the stock as of D + 1 (everything dated D counts).
+
+The chart needs matplotlib, the optional extra ``plots``; it is imported only when a chart
+is drawn, so the rest of the library never pays for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from inventory_core.db.database import Database
+from inventory_core.errors import OptionalDependencyError
+from inventory_core.ledger import master
+from inventory_core.ledger.events import events_from
+from inventory_core.ledger.fold import apply_on_hand, apply_on_order
+from inventory_core.ledger.inputs import validate_code, validate_date
+from inventory_core.ledger.stock import EPOCH
+from inventory_core.models import EventType
+
+
+@dataclass(frozen=True, slots=True)
+class StockDay:
+    """One day of a SKU's stock history: the position at the end of the day and its flows."""
+
+    day: date
+    on_hand: int
+    on_order: int
+    received: int
+    sold: int
+    wasted: int
+    adjusted: int
+    counted: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StockHistory:
+    """A SKU's daily series between two dates (inclusive)."""
+
+    sku: str
+    start: date
+    end: date
+    days: tuple[StockDay, ...]
+
+
+def stock_history(
+    db: Database, sku: str, start: date | None = None, end: date | None = None
+) -> StockHistory:
+    """The SKU's on_hand and on_order at the end of each day from ``start`` to ``end``.
+
+    Args:
+        db: the database.
+        sku: the SKU.
+        start: first day shown (default: the day of the SKU's first event).
+        end: last day shown (default: the day of its last event).
+
+    Raises:
+        ValidationError: a bad code, or a date that is not a ``datetime.date``.
+        NotFoundError: no such SKU.
+    """
+    sku = validate_code(sku)
+    start = None if start is None else validate_date(start, "start")
+    end = None if end is None else validate_date(end, "end")
+    with db.read() as uow:
+        master.get_sku(uow, sku)
+        events = events_from(uow, sku, EPOCH)
+    first = start or (events[0].date if events else date.today())
+    last = end or (events[-1].date if events else first)
+    per_day: dict[date, list[Any]] = {}
+    on_hand = on_order = 0
+    before_start = (0, 0)
+    for ev in events:
+        if ev.date > last:
+            break
+        on_hand = apply_on_hand(on_hand, ev.event, ev.qty)
+        on_order = apply_on_order(on_order, ev.event, ev.qty)
+        if ev.date < first:
+            before_start = (on_hand, on_order)
+            continue
+        flows = per_day.setdefault(ev.date, [0, 0, 0, 0, 0, 0, None])
+        flows[0], flows[1] = on_hand, on_order
+        _add_flow(flows, ev.event, ev.qty)
+    series: list[StockDay] = []
+    current = before_start
+    day = first
+    while day <= last:
+        found = per_day.get(day)
+        if found is not None:
+            current = (found[0], found[1])
+        totals = (0, 0, 0, 0, None) if found is None else tuple(found[2:])
+        series.append(StockDay(day, current[0], current[1], *totals))
+        day += timedelta(days=1)
+    return StockHistory(sku=sku, start=first, end=last, days=tuple(series))
+
+
+def _add_flow(flows: list[Any], event: EventType, qty: int) -> None:
+    """Add one event to its day's totals: [on_hand, on_order, in, sold, waste, adj, count]."""
+    if event == EventType.RECEIPT:
+        flows[2] += qty
+    elif event == EventType.SALE:
+        flows[3] += qty
+    elif event == EventType.WASTE:
+        flows[4] += qty
+    elif event == EventType.ADJUST:
+        flows[5] += qty
+    elif event == EventType.SNAPSHOT:
+        flows[6] = qty
+
+
+def _pyplot() -> ModuleType:
+    """matplotlib's pyplot on the file-only Agg backend, or a clear error if not installed."""
+    try:
+        matplotlib = importlib.import_module("matplotlib")
+    except ImportError as exc:
+        raise OptionalDependencyError(
+            feature="The stock chart", package="matplotlib", extra="plots"
+        ) from exc
+    matplotlib.use("Agg")
+    return importlib.import_module("matplotlib.pyplot")
+
+
+def plot_stock_history(history: StockHistory, path: str | Path) -> Path:
+    """Draw on_hand and on_order as steps, with receipts, sales and counts marked; save PNG.
+
+    Raises:
+        OptionalDependencyError: matplotlib (the ``plots`` extra) is not installed.
+    """
+    plt = _pyplot()
+    days = [d.day for d in history.days]
+    figure, axes = plt.subplots(figsize=(11, 5))
+    try:
+        axes.step(days, [d.on_hand for d in history.days], where="post", label="on_hand")
+        axes.step(days, [d.on_order for d in history.days], where="post", label="on_order")
+        marks = (
+            ("received", "^", "tab:green", "receipt"),
+            ("sold", "v", "tab:red", "sale"),
+            ("counted", "D", "black", "count"),
+        )
+        for attribute, marker, colour, label in marks:
+            hit = [d for d in history.days if getattr(d, attribute)]
+            if attribute == "counted":
+                hit = [d for d in history.days if d.counted is not None]
+            axes.scatter(
+                [d.day for d in hit],
+                [d.on_hand for d in hit],
+                marker=marker,
+                color=colour,
+                s=18 if attribute == "sold" else 40,
+                label=label,
+                zorder=3,
+            )
+        axes.set_title(f"Stock of {history.sku}, {history.start} to {history.end}")
+        axes.set_ylabel("units at the end of the day")
+        axes.legend(loc="upper left")
+        figure.autofmt_xdate()
+        target = Path(path)
+        figure.savefig(target, dpi=110)
+    finally:
+        plt.close(figure)
+    return target
+
+
+__all__ = ["StockDay", "StockHistory", "plot_stock_history", "stock_history"]
