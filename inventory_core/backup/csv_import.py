@@ -58,6 +58,7 @@ from inventory_core.errors import (
     SnapshotUnhealthyError,
     is_retryable,
 )
+from inventory_core.errors.i18n import ngettext
 from inventory_core.invariants.base import InvariantResult
 from inventory_core.invariants.report import check_unit
 from inventory_core.models import metadata
@@ -143,7 +144,11 @@ def _require_empty(uow: UnitOfWork, where: str) -> None:
     for table in [*_tables(), *(metadata.tables[name] for name in sorted(DERIVED_TABLES))]:
         rows = int(uow.execute(select(func.count()).select_from(table)).scalar_one())
         if rows:
-            busy.append(f"{table.name}: {rows} rows")
+            busy.append(
+                ngettext("{table}: {n} row", "{table}: {n} rows", rows).format(
+                    table=table.name, n=rows
+                )
+            )
     if busy:
         raise SnapshotTargetNotEmptyError(", ".join(busy), path=where, **at(NOWHERE))
 

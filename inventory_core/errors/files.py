@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from inventory_core.errors.base import InventoryError
 from inventory_core.errors.i18n import Steps, Text, current_language
 
@@ -14,7 +16,7 @@ class FileAccessError(InventoryError):
     steps = Steps(
         Text("Check the path, that it is a file (not a folder) and its permissions."),
     )
-    runbook = "runbook.md#read-only-database"
+    runbook: ClassVar[str | None] = "runbook.md#read-only-database"
 
 
 class PathIsDirectoryError(FileAccessError):
@@ -25,7 +27,7 @@ class PathIsDirectoryError(FileAccessError):
     steps = Steps(
         Text("Point the URL at a file inside the folder, e.g. sqlite:///{path}/inventory.db."),
     )
-    runbook = None
+    runbook: ClassVar[str | None] = None
 
 
 class DatabaseNotFoundError(FileAccessError):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from inventory_core.errors.base import InventoryError
-from inventory_core.errors.i18n import Steps, Text
+from inventory_core.errors.i18n import N_, Steps, Text, gettext
+
+ENTITIES = (N_("SKU"), N_("Lot"), N_("Order"), N_("Transaction"))
+"""The names ``NotFoundError(entity=...)`` is given; shown in the user's language."""
 
 
 class RepositoryError(InventoryError):
@@ -25,6 +30,12 @@ class NotFoundError(RepositoryError):
         Text("Check the spelling of '{key}'."),
         Text("List what exists with 'inventory-core info'."),
     )
+
+    def _values(self) -> Any:
+        values = super()._values()
+        if isinstance(values.get("entity"), str):
+            values["entity"] = gettext(values["entity"])
+        return values
 
 
 class DuplicateError(RepositoryError):
