@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from inventory_core.errors import ConfigurationError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.redaction import redact
 
 ENV_PREFIX = "INVENTORY_CORE_"
@@ -69,7 +70,7 @@ class Settings(BaseSettings):
     @classmethod
     def _known_scheme(cls, value: str) -> str:
         if not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+            raise ValueError(_("must start with sqlite:/// or postgresql+psycopg://"))
         return value
 
     @field_validator("backup_dir", mode="before")
@@ -112,7 +113,9 @@ class Settings(BaseSettings):
             field = str(first["loc"][0]) if first["loc"] else "?"
             variable = ENV_PREFIX + field.upper()
             raise ConfigurationError(
-                f"{first['msg']} (got {redact(field, first.get('input'))!r})",
+                _("{first} (got {value})").format(
+                    first=first["msg"], value=repr(redact(field, first.get("input")))
+                ),
                 variable=variable,
                 field=field,
             ) from exc

@@ -39,6 +39,7 @@ from sqlalchemy.ext.compiler import compiles
 
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.models import metadata
 
 DIGEST_HEX = 32  # 128 bits of SHA-256: far beyond forging, half the text of a full digest
@@ -427,7 +428,11 @@ class Seals:
                     for first, last, digest in items:
                         packed = bytes.fromhex(str(digest))
                         if len(packed) != DIGEST_HEX // 2:
-                            raise ValueError(f"digest {digest!r} is not {DIGEST_HEX} hex digits")
+                            raise ValueError(
+                                _("digest {digest} is not {digest_hex} hex digits").format(
+                                    digest=repr(digest), digest_hex=DIGEST_HEX
+                                )
+                            )
                         runs.first.append(int(first))
                         runs.last.append(int(last))
                         runs.audit.append(audit_id)

@@ -19,6 +19,7 @@ import structlog
 
 from inventory_core.audit.logs import shared_processors
 from inventory_core.config import Settings
+from inventory_core.errors.i18n import gettext as _
 
 LogFormat = Literal["json", "console"]
 ROTATE_BYTES = 5 * 1024 * 1024
@@ -99,7 +100,7 @@ def configure_logging(
     fmt = resolve_format(format, cfg)
     numeric = logging.getLevelName(level or cfg.log_level) if not isinstance(level, int) else level
     if not isinstance(numeric, int):
-        raise ValueError(f"unknown log level {level!r}")
+        raise ValueError(_("unknown log level {level}").format(level=repr(level)))
 
     structlog.configure(
         processors=[

@@ -133,7 +133,9 @@ def tail(db: Database, n: int = 20, *, since: str | None = None) -> list[AuditEn
             in that form.
     """
     if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_ROWS:
-        raise ValidationError(f"must be an integer from 0 to {MAX_ROWS}", field="n")
+        raise ValidationError(
+            _("must be an integer from 0 to {max_rows}").format(max_rows=MAX_ROWS), field="n"
+        )
     if since is not None:
         since = check_since(since)
     return list(reversed(_entries(db, tail_query(n, since))))

@@ -47,6 +47,7 @@ from inventory_core.errors import (
     is_retryable,
     translate_db_errors,
 )
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.redaction import redact_url
 
 T = TypeVar("T")
@@ -156,7 +157,9 @@ class Database:
         parsed = normalize_url(url if url is not None else settings.database_url)
         path = sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
         if read_only and migrate:
-            raise ValidationError("a database opened read-only cannot be migrated", field="migrate")
+            raise ValidationError(
+                _("a database opened read-only cannot be migrated"), field="migrate"
+            )
         access = Access.QUERY_ONLY if read_only else Access.READ_WRITE
         revision: str | None = None
         empty = False
@@ -527,7 +530,7 @@ class Database:
 
     def _require_writable(self, what: str) -> None:
         if self.read_only:
-            raise ReadOnlyModeError(f"{what} writes", **self._context())
+            raise ReadOnlyModeError(_("{what} writes").format(what=what), **self._context())
 
     def __enter__(self) -> Database:
         return self
@@ -552,7 +555,7 @@ def _recover_restore(path: Path, *, read_only: bool) -> None:
 
 
 def _no_schema(where: str) -> NotMigratedError:
-    return NotMigratedError(f"'{where}' is empty", path=where)
+    return NotMigratedError(_("'{where}' is empty").format(where=where), path=where)
 
 
 def _server_name(url: URL) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from inventory_core.audit.logs import get_logger
 from inventory_core.errors import HealthCheckError, NotMigratedError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.invariants.base import InvariantResult
 from inventory_core.invariants.registry import INVARIANTS
 from inventory_core.invariants.report import HealthStatus, check_all, run_checks
@@ -61,7 +62,7 @@ def startup_check(db: Database, *, full: bool = False) -> None:
         if row.get("kind") == "table" and row.get("found") is None
     ]
     if missing_tables:
-        raise NotMigratedError(f"missing tables: {', '.join(missing_tables)}")
+        raise NotMigratedError(_("missing tables: {value}").format(value=", ".join(missing_tables)))
     if failures:
         raise HealthCheckError(describe(failures), failing=[r.name for r in failures])
 
