@@ -107,9 +107,10 @@ def print_usage_error(error: UsageError, console: Console) -> None:
             command=ctx.command_path, option=ctx.help_option_names[0]
         )
         console.print(escape(hint), highlight=False, soft_wrap=True)
+    label = _("Error")
     message = translate_message(error.format_message())
     console.print(
-        f"[bold red]{escape(_('Error'))}[/]: {escape(message)}", highlight=False, soft_wrap=True
+        f"[bold red]{escape(label)}[/]: {escape(message)}", highlight=False, soft_wrap=True
     )
 
 
