@@ -19,7 +19,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from typer.testing import CliRunner
 
-from inventory_core import Database, Inventory, errors
+from inventory_core import Database, Inventory, Settings, errors
 from inventory_core.backup import export_csv, import_csv
 from inventory_core.cli import app
 from inventory_core.errors import i18n
@@ -175,6 +175,7 @@ def test_a_third_language_is_one_more_po_file(
     assert str(error) == "[REPO_001] Buchung '9999' existiert nicht."
     assert error.recovery_steps[0] == "Prüfe die Schreibweise von '9999'."
     assert error.recovery_steps[1] == "List what exists with 'inventory-core info'."
+    assert Settings.load().lang == "xx"
     monkeypatch.setenv("INVENTORY_CORE_LANG", "it")
     assert str(error) == "[REPO_001] Transazione '9999' non esiste."
 
