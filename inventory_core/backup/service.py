@@ -291,7 +291,11 @@ class BackupService:
                 )
             problems = content_problems(conn, quick=quick_check)
             if problems:
-                raise BackupError("the copy failed its checks: " + "; ".join(problems))
+                raise BackupError(
+                    gettext("the copy failed its checks: {problems}").format(
+                        problems="; ".join(problems)
+                    )
+                )
             facts = sqlite_facts(conn)
         finally:
             conn.close()

@@ -38,7 +38,7 @@ from inventory_core.errors import (
     SnapshotMismatchError,
     SnapshotPathError,
 )
-from inventory_core.errors.i18n import gettext
+from inventory_core.errors.i18n import N_, gettext
 
 MANIFEST = "manifest.json"
 MAX_ZIP_ENTRIES = 256
@@ -48,7 +48,7 @@ MAX_MANIFEST_BYTES = 1 << 20
 FORMAT = 1
 TABLE_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,123}\.csv")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_TOO_LARGE = "too large to read into memory"
+_TOO_LARGE = N_("too large to read into memory")
 _END = b"PK\x05\x06"
 _END64_LOCATOR = b"PK\x06\x07"
 
@@ -168,7 +168,7 @@ class SnapshotSource:
             try:
                 data = stream.read(-1 if limit is None else limit + 1)
             except MemoryError:
-                raise SnapshotError(_TOO_LARGE, path=self.where, **at(name)) from None
+                raise SnapshotError(gettext(_TOO_LARGE), path=self.where, **at(name)) from None
         if limit is not None and len(data) > limit:
             raise SnapshotManifestError(
                 gettext("larger than {limit} bytes").format(limit=limit),
@@ -195,7 +195,9 @@ class SnapshotSource:
             with self.archive.open(info) as stream:
                 return stream.read()
         except MemoryError:
-            detail = f"{_TOO_LARGE} ({info.file_size} bytes once decompressed)"
+            detail = gettext("{problem} ({size} bytes once decompressed)").format(
+                problem=gettext(_TOO_LARGE), size=info.file_size
+            )
             raise SnapshotArchiveError(detail, path=self.where, **at(name)) from None
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as exc:
             raise SnapshotArchiveError(str(exc), path=self.where, **at(name)) from exc
