@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 DB_URL ?= sqlite:///data/inventory.db
 
-.PHONY: demo test lint bench bench-full install install-dev clean
+.PHONY: demo test lint bench bench-full install install-dev clean messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,15 @@ bench-full: install-dev
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache build dist
+
+# --- message catalogues (docs/translations.md) --------------------------------------------
+LOCALE := inventory_core/locale
+POT := $(LOCALE)/inventory_core.pot
+
+messages: install-dev  ## re-extract the English msgids, merge them into every .po, compile .mo
+	$(VENV)/bin/pybabel extract -F babel.cfg -k Text -k N_ --add-location=file --sort-output \
+		--no-wrap --project=inventory-core --copyright-holder="inventory_core authors" \
+		-o $(POT) .
+	$(VENV)/bin/pybabel update -i $(POT) -d $(LOCALE) -D inventory_core --no-wrap \
+		--ignore-obsolete --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d $(LOCALE) -D inventory_core --statistics

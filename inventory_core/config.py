@@ -15,6 +15,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from inventory_core.errors import ConfigurationError
+from inventory_core.errors.i18n import gettext as _
+from inventory_core.errors.i18n import has_catalogue
 from inventory_core.obs.redaction import redact
 
 ENV_PREFIX = "INVENTORY_CORE_"
@@ -40,7 +42,10 @@ class Settings(BaseSettings):
         description="Folder for backups; unset: 'backups' beside the database file (see "
         "backup_folder).",
     )
-    lang: Literal["en", "it"] = Field(default="en", description="Language of error messages.")
+    lang: str = Field(
+        default="en",
+        description="Language of messages: en, it, or one with a catalogue (docs/translations.md).",
+    )
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="Log format; auto is console on a terminal, JSON otherwise."
     )
@@ -69,8 +74,20 @@ class Settings(BaseSettings):
     @classmethod
     def _known_scheme(cls, value: str) -> str:
         if not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+            raise ValueError(_("must start with sqlite:/// or postgresql+psycopg://"))
         return value
+
+    @field_validator("lang")
+    @classmethod
+    def _has_catalogue(cls, value: str) -> str:
+        lang = value.strip().lower()
+        if lang != "en" and not has_catalogue(lang):
+            raise ValueError(
+                _("must be en, it or a language with a message catalogue (not {value})").format(
+                    value=repr(value)
+                )
+            )
+        return lang
 
     @field_validator("backup_dir", mode="before")
     @classmethod
@@ -112,7 +129,9 @@ class Settings(BaseSettings):
             field = str(first["loc"][0]) if first["loc"] else "?"
             variable = ENV_PREFIX + field.upper()
             raise ConfigurationError(
-                f"{first['msg']} (got {redact(field, first.get('input'))!r})",
+                _("{first} (got {value})").format(
+                    first=first["msg"], value=repr(redact(field, first.get("input")))
+                ),
                 variable=variable,
                 field=field,
             ) from exc

@@ -19,6 +19,7 @@ from inventory_core.audit import trail
 from inventory_core.db.database import Database
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import InventoryError, NotFoundError, ValidationError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger import bulk, events, lots, master, receiving, reversal
 from inventory_core.ledger import stock as stock_sql
 from inventory_core.ledger.inputs import (
@@ -73,7 +74,10 @@ class Inventory:
     def __init__(self, db: Database, *, user: str | None = None, chunk_size: int = DEFAULT_CHUNK):
         if not isinstance(db, Database):
             raise ValidationError(
-                f"must be a Database (Database.open(...)), not {type(db).__name__}", field="db"
+                _("must be a Database (Database.open(...)), not {type}").format(
+                    type=type(db).__name__
+                ),
+                field="db",
             )
         self.db = db
         self._user = None if user is None else validate_user(user)
@@ -243,7 +247,7 @@ class Inventory:
         if expected is not None:
             expected = validate_date(expected, "expected")
             if expected < ev.date:
-                raise ValidationError("must not be before the order date", field="expected")
+                raise ValidationError(_("must not be before the order date"), field="expected")
 
         def details(ids: tuple[int, int]) -> dict[str, Any]:
             return {

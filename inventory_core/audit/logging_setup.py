@@ -18,6 +18,7 @@ from typing import Literal, TextIO
 import structlog
 
 from inventory_core.config import Settings
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.obs.logs import shared_processors
 
 LogFormat = Literal["json", "console"]
@@ -99,7 +100,7 @@ def configure_logging(
     fmt = resolve_format(format, cfg)
     numeric = logging.getLevelName(level or cfg.log_level) if not isinstance(level, int) else level
     if not isinstance(numeric, int):
-        raise ValueError(f"unknown log level {level!r}")
+        raise ValueError(_("unknown log level {level}").format(level=repr(level)))
 
     structlog.configure(
         processors=[

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, select
 
 from inventory_core.errors import ValidationError
+from inventory_core.errors.i18n import N_
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.models import AuditLog
 
 if TYPE_CHECKING:
@@ -72,7 +74,7 @@ def _columns() -> Select[Any]:
     return select(*AuditLog.__table__.columns)
 
 
-SINCE_FORMAT = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC)"
+SINCE_FORMAT = N_("YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC)")
 _SINCE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?Z?)?")
 MAX_ROWS = 2**31 - 1
 
@@ -85,11 +87,16 @@ def check_since(value: Any) -> str:
     """
     if not isinstance(value, str) or not _SINCE.fullmatch(value):
         shown = value if isinstance(value, str) else type(value).__name__
-        raise ValidationError(f"{shown!s:.40} is not {SINCE_FORMAT}", field="since")
+        raise ValidationError(
+            _("{value} is not {format}").format(value=f"{shown!s:.40}", format=_(SINCE_FORMAT)),
+            field="since",
+        )
     try:
         datetime.fromisoformat(value.removesuffix("Z"))
     except ValueError:
-        raise ValidationError(f"{value} is not a real date and time", field="since") from None
+        raise ValidationError(
+            _("{value} is not a real date and time").format(value=value), field="since"
+        ) from None
     return value
 
 
@@ -126,7 +133,9 @@ def tail(db: Database, n: int = 20, *, since: str | None = None) -> list[AuditEn
             in that form.
     """
     if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_ROWS:
-        raise ValidationError(f"must be an integer from 0 to {MAX_ROWS}", field="n")
+        raise ValidationError(
+            _("must be an integer from 0 to {max_rows}").format(max_rows=MAX_ROWS), field="n"
+        )
     if since is not None:
         since = check_since(since)
     return list(reversed(_entries(db, tail_query(n, since))))

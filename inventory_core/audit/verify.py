@@ -38,6 +38,7 @@ from inventory_core.errors import (
     LedgerTamperedError,
     translate_db_errors,
 )
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.models import AuditLog
 
 if TYPE_CHECKING:
@@ -144,12 +145,15 @@ def load_manifest(against: Manifest) -> tuple[str, int | None]:
         except (OSError, ValueError) as exc:
             raise AuditManifestError(str(exc), path=source) from exc
     if not isinstance(data, Mapping) or "audit_head_hash" not in data:
-        raise AuditManifestError("it has no audit_head_hash", path=source)
+        raise AuditManifestError(_("it has no audit_head_hash"), path=source)
     expected, rows = data["audit_head_hash"], data.get("audit_rows")
     if expected is None and not rows:
         expected = GENESIS_HASH  # the backup was taken while the trail was empty
     if not isinstance(expected, str) or len(expected) != len(GENESIS_HASH):
-        raise AuditManifestError(f"audit_head_hash {expected!r} is not a SHA-256", path=source)
+        raise AuditManifestError(
+            _("audit_head_hash {expected} is not a SHA-256").format(expected=repr(expected)),
+            path=source,
+        )
     return expected, int(rows) if rows is not None else None
 
 

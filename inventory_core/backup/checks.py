@@ -39,6 +39,7 @@ from inventory_core.errors import (
     RestorePathIsDirectoryError,
     RestoreSchemaTooNewError,
 )
+from inventory_core.errors.i18n import gettext as _
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,11 @@ def _dump_findings(
         errors.append(RestoreChecksumError(path=str(path), actual=actual, expected=manifest.sha256))
     problem = postgres.check_archive(path)
     if problem is not None:
-        errors.append(RestoreError(f"not a pg_dump archive: {problem}", path=str(path)))
+        errors.append(
+            RestoreError(
+                _("not a pg_dump archive: {problem}").format(problem=problem), path=str(path)
+            )
+        )
         return Findings(errors, actual)
     facts = dump_file_facts(path)
     revision = facts.schema_revision

@@ -57,6 +57,7 @@ from inventory_core.errors import (
     SnapshotUnhealthyError,
     is_retryable,
 )
+from inventory_core.errors.i18n import gettext, ngettext
 from inventory_core.invariants.base import InvariantResult
 from inventory_core.invariants.report import check_unit
 from inventory_core.models import metadata
@@ -93,8 +94,10 @@ def import_csv(
         revision = db.revision()
         if manifest.schema_revision != revision:
             raise SnapshotError(
-                f"schema revision {show(manifest.schema_revision)} differs from the database's "
-                f"{revision}; migrate both to the same revision first",
+                gettext(
+                    "schema revision {schema_revision} differs from the database's {revision}; "
+                    "migrate both to the same revision first"
+                ).format(schema_revision=show(manifest.schema_revision), revision=revision),
                 path=where,
                 **at("manifest.json", NOWHERE, "schema_revision"),
             )
@@ -103,8 +106,9 @@ def import_csv(
         actual = hashlib.sha256(payloads[name]).hexdigest()
         if actual != entry.sha256:
             raise SnapshotMismatchError(
-                f"{entry.file} was changed: its sha256 is {actual}, the manifest says "
-                f"{entry.sha256}",
+                gettext(
+                    "{file} was changed: its sha256 is {actual}, the manifest says {sha256}"
+                ).format(file=entry.file, actual=actual, sha256=entry.sha256),
                 path=where,
                 **at(entry.file),
             )
@@ -118,7 +122,9 @@ def import_csv(
             counts[table.name] = _insert_all(uow, table, entry.file, rows, where)
             if counts[table.name] != entry.rows:
                 raise SnapshotMismatchError(
-                    f"{table.name}: {counts[table.name]} rows, the manifest says {entry.rows}",
+                    gettext("{name}: {counts} rows, the manifest says {rows}").format(
+                        name=table.name, counts=counts[table.name], rows=entry.rows
+                    ),
                     path=where,
                     **at(entry.file),
                 )
@@ -143,7 +149,11 @@ def _require_empty(uow: UnitOfWork, where: str) -> None:
     for table in [*_tables(), *(metadata.tables[name] for name in sorted(DERIVED_TABLES))]:
         rows = int(uow.execute(select(func.count()).select_from(table)).scalar_one())
         if rows:
-            busy.append(f"{table.name}: {rows} rows")
+            busy.append(
+                ngettext("{table}: {n} row", "{table}: {n} rows", rows).format(
+                    table=table.name, n=rows
+                )
+            )
     if busy:
         raise SnapshotTargetNotEmptyError(", ".join(busy), path=where, **at(NOWHERE))
 

@@ -35,6 +35,7 @@ from inventory_core.backup.private import PrivateFile, remove_stale, resolved_pa
 from inventory_core.db import migrations
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import SnapshotError
+from inventory_core.errors.i18n import gettext as _
 
 if TYPE_CHECKING:
     from inventory_core.db.database import Database
@@ -142,7 +143,7 @@ def export_csv(
     created = [p for p in (target, *target.parents) if not p.exists()]
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
     if any(target.iterdir()):
-        raise SnapshotError("the folder is not empty", path=str(target))
+        raise SnapshotError(_("the folder is not empty"), path=str(target))
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=target))
     moved: list[Path] = []
     try:

@@ -45,6 +45,7 @@ from inventory_core.errors import (
     RestoreError,
     RestoreRolledBackError,
 )
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.invariants.startup import check_opens
 from inventory_core.obs.logs import get_logger
 
@@ -140,6 +141,8 @@ def _check_schema(live: Path, backup: Path) -> None:
     finally:
         conn.close()
     if rows != ["ok"]:
-        raise RestoreError("quick_check after the swap: " + "; ".join(rows), path=str(backup))
+        raise RestoreError(
+            _("quick_check after the swap: {rows}").format(rows="; ".join(rows)), path=str(backup)
+        )
     if wrong is not None:
         raise wrong

@@ -45,6 +45,7 @@ from typing import Any
 from inventory_core.audit.trail import GENESIS_HASH, Operation, audit_row
 from inventory_core.backup.files import fault_point
 from inventory_core.errors import RestoreBusyError, RestoreError, translate
+from inventory_core.errors.i18n import gettext as _
 
 LEDGER_TABLE = "transactions"
 LOCK_POLL_S = 0.002
@@ -216,7 +217,7 @@ def _replace(conn: sqlite3.Connection) -> None:
                 conn.execute(f"DROP {kind.upper()} IF EXISTS main.{quote(name)}")
     staged = _objects(conn, "staged")
     if any(sql and sql.upper().startswith("CREATE VIRTUAL") for _k, _n, _t, sql in staged):
-        raise RestoreError("it holds a virtual table, which a restore cannot copy")
+        raise RestoreError(_("it holds a virtual table, which a restore cannot copy"))
     tables = [(n, s) for k, n, _t, s in staged if k == "table" and not n.startswith("sqlite_")]
     for _name, sql in tables:
         assert sql is not None
@@ -257,24 +258,31 @@ def _stat_tables(conn: sqlite3.Connection, schema: str) -> set[str]:
 def _check(conn: sqlite3.Connection, live: Path) -> dict[str, int]:
     """The replaced content equals the staged copy: objects, rows, keys, audit head."""
     if sorted(_objects(conn, "main"), key=repr) != sorted(_objects(conn, "staged"), key=repr):
-        raise RestoreError("the restored schema differs from the backup's", path=str(live))
+        raise RestoreError(_("the restored schema differs from the backup's"), path=str(live))
     rows: dict[str, int] = {}
     for table in _tables(conn, "staged"):
         ours = conn.execute(f"SELECT count(*) FROM main.{quote(table)}").fetchone()[0]
         theirs = conn.execute(f"SELECT count(*) FROM staged.{quote(table)}").fetchone()[0]
         if ours != theirs:
-            raise RestoreError(f"{table}: {ours} rows restored of {theirs}", path=str(live))
+            raise RestoreError(
+                _("{table}: {ours} rows restored of {theirs}").format(
+                    table=table, ours=ours, theirs=theirs
+                ),
+                path=str(live),
+            )
         rows[table] = int(ours)
     broken = conn.execute("PRAGMA main.foreign_key_check").fetchmany(5)
     if broken:
         found = "; ".join(f"{r[0]} rowid {r[1]} -> {r[2]}" for r in broken)
-        raise RestoreError(f"foreign_key_check after the copy: {found}", path=str(live))
+        raise RestoreError(
+            _("foreign_key_check after the copy: {found}").format(found=found), path=str(live)
+        )
     heads = [
         conn.execute(f"SELECT hash FROM {s}.audit_log ORDER BY audit_id DESC LIMIT 1").fetchone()
         for s in ("main", "staged")
     ]
     if heads[0] != heads[1]:
-        raise RestoreError("the restored audit head differs from the backup's", path=str(live))
+        raise RestoreError(_("the restored audit head differs from the backup's"), path=str(live))
     return rows
 
 
@@ -301,4 +309,4 @@ def _record(conn: sqlite3.Connection, safety: Path, details: dict[str, Any], use
         "UPDATE main.database_identity SET last_restore = ? WHERE id = 1", (pins,)
     ).rowcount
     if not updated:
-        raise RestoreError("the restored database has no identity row", path=str(safety))
+        raise RestoreError(_("the restored database has no identity row"), path=str(safety))

@@ -31,6 +31,7 @@ from sqlalchemy.engine import URL
 
 from inventory_core.backup.private import PrivateFile
 from inventory_core.errors import BackupError, BackupToolMissingError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.obs.redaction import is_secret_name, scrub, url_secrets
 
 SERVICE = "inventory_core"
@@ -76,11 +77,13 @@ def invocation(url: URL) -> Invocation:
     service = {name: value for name, value in secrets.items() if name not in ENV_OF}
     if service and "service" in plain:
         raise BackupError(
-            f"{', '.join(sorted(service))} cannot be passed to the PostgreSQL tools together "
-            "with service=; put it in that service's entry of pg_service.conf instead"
+            _(
+                "{value} cannot be passed to the PostgreSQL tools together with service=; put it "
+                "in that service's entry of pg_service.conf instead"
+            ).format(value=", ".join(sorted(service)))
         )
     if any("\n" in v or "\r" in v for v in service.values()):
-        raise BackupError("a connection parameter holds a line break")
+        raise BackupError(_("a connection parameter holds a line break"))
     libpq = URL.create(
         "postgresql",
         username=url.username,
@@ -118,7 +121,9 @@ def _run(args: list[str], call: Invocation, what: str, url: URL, stdout: int | N
         )
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip()[:500]
-        raise BackupError(f"{what} failed: {scrub(message, url_secrets(url))}")
+        raise BackupError(
+            _("{what} failed: {value}").format(what=what, value=scrub(message, url_secrets(url)))
+        )
 
 
 def dump(url: URL, target: PrivateFile) -> None:
@@ -213,7 +218,9 @@ def dump_facts(source: Path, collect: tuple[tuple[str, str], ...] = ()) -> DumpF
         _note_row(facts, table, columns, line.rstrip("\n").split("\t"), collect)
     _out, err = proc.communicate()
     if proc.returncode != 0:
-        raise BackupError(f"pg_restore --data-only failed: {err.strip()[:500]}")
+        raise BackupError(
+            _("pg_restore --data-only failed: {value}").format(value=err.strip()[:500])
+        )
     facts.row_counts.pop("alembic_version", None)
     return facts
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from inventory_core.errors import UnsafeFileError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.obs.logs import get_logger
 
 try:
@@ -90,8 +91,10 @@ class PrivateFile:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | NOFOLLOW | CLOEXEC, MODE)
         except FileExistsError as exc:
             raise UnsafeFileError(
-                "something is already there (a file or a symbolic link); nothing was "
-                "written through it",
+                _(
+                    "something is already there (a file or a symbolic link); nothing was "
+                    "written through it"
+                ),
                 path=str(self.path),
             ) from exc
         self.fd = fd
@@ -121,7 +124,9 @@ class PrivateFile:
             UnsafeFileError: the name was removed or replaced (by a link or another file).
         """
         if not self.is_at(self.path):
-            raise UnsafeFileError("it was replaced while it was being written", path=str(self.path))
+            raise UnsafeFileError(
+                _("it was replaced while it was being written"), path=str(self.path)
+            )
 
     def open(self, mode: str = "r+b", **kwargs: Any) -> IO[Any]:
         """A file object over this file (a duplicate descriptor: closing it keeps the lock)."""
@@ -170,7 +175,7 @@ class PrivateFile:
 
     def _link(self, final: Path) -> None:
         taken = UnsafeFileError(
-            "something is already there; it was left as it was", path=str(final)
+            _("something is already there; it was left as it was"), path=str(final)
         )
         try:
             # Never through a link: had the temp name been swapped for one since check(),

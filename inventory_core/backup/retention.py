@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from inventory_core.errors.i18n import gettext as _
+
 
 class Dated(Protocol):
     """Anything with a creation time (a backup entry)."""
@@ -43,7 +45,7 @@ class RetentionPolicy:
     def __post_init__(self) -> None:
         for name in ("keep_last", "daily", "weekly", "monthly"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0")
+                raise ValueError(_("{name} must be >= 0").format(name=name))
 
     def keep(self, entries: Sequence[D]) -> list[D]:
         """The entries to keep, newest first."""

@@ -53,6 +53,7 @@ from inventory_core.errors import (
     ReadOnlyModeError,
     UnsafeFileError,
 )
+from inventory_core.errors.i18n import gettext
 from inventory_core.obs.context import current_run_id, current_user
 from inventory_core.obs.logs import get_logger
 
@@ -147,7 +148,9 @@ class BackupService:
         """
         if record and self.db.read_only:
             raise ReadOnlyModeError(
-                "a backup records itself in the audit trail (record=False backs it up without)",
+                gettext(
+                    "a backup records itself in the audit trail (record=False backs it up without)"
+                ),
                 path=str(self.db.path or self.db.display_url),
             )
         self._checked_folder()
@@ -220,18 +223,20 @@ class BackupService:
         folder = str(self._given)
         if self._given.is_symlink() and not self._given.exists():
             raise BackupFolderUnsafeError(
-                "it is a symbolic link to a folder that does not exist", folder=folder
+                gettext("it is a symbolic link to a folder that does not exist"), folder=folder
             )
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         except FileExistsError as exc:
-            raise BackupFolderUnsafeError("it is not a folder", folder=folder) from exc
+            raise BackupFolderUnsafeError(gettext("it is not a folder"), folder=folder) from exc
         mode = os.lstat(self.directory).st_mode
         if not stat.S_ISDIR(mode):
-            raise BackupFolderUnsafeError("it is not a folder", folder=folder)
+            raise BackupFolderUnsafeError(gettext("it is not a folder"), folder=folder)
         if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
             raise BackupFolderUnsafeError(
-                "every user of this machine may write in it, so anyone could swap a backup",
+                gettext(
+                    "every user of this machine may write in it, so anyone could swap a backup"
+                ),
                 folder=folder,
             )
         return self.directory
@@ -279,10 +284,18 @@ class BackupService:
         try:
             wrong = schema_error(conn, tmp.path)
             if wrong is not None:
-                raise BackupError(f"the copy is not a usable database: {wrong.message}")
+                raise BackupError(
+                    gettext("the copy is not a usable database: {message}").format(
+                        message=wrong.message
+                    )
+                )
             problems = content_problems(conn, quick=quick_check)
             if problems:
-                raise BackupError("the copy failed its checks: " + "; ".join(problems))
+                raise BackupError(
+                    gettext("the copy failed its checks: {problems}").format(
+                        problems="; ".join(problems)
+                    )
+                )
             facts = sqlite_facts(conn)
         finally:
             conn.close()

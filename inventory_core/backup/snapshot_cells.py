@@ -49,6 +49,7 @@ from inventory_core.errors import (
     SnapshotHeaderError,
     SnapshotRowError,
 )
+from inventory_core.errors.i18n import gettext as _
 
 NOWHERE = "-"
 """The row or column of a finding that has none (a whole file, a manifest key)."""
@@ -270,7 +271,9 @@ def decode_text(payload: bytes, file: str, columns: list[str], path: str) -> str
         row, column = _cell_of(columns, str(body[: exc.start], "utf-8"))
         offset = bom + exc.start
         raise SnapshotEncodingError(
-            f"byte {offset} ({payload[offset : offset + 1]!r}): {exc.reason}",
+            _("byte {offset} ({payload}): {reason}").format(
+                offset=offset, payload=repr(payload[offset : offset + 1]), reason=exc.reason
+            ),
             path=path,
             **at(file, row, column),
         ) from exc
@@ -301,10 +304,12 @@ def read_rows(
             yield number, _values(cells, rules, file, number, path)
     except csv.Error as exc:
         raise SnapshotRowError(
-            f"not CSV as the export writes it: {exc}", path=path, **at(file, number + 1)
+            _("not CSV as the export writes it: {error}").format(error=exc),
+            path=path,
+            **at(file, number + 1),
         ) from exc
     if number == 0:
-        raise SnapshotHeaderError("the file is empty", path=path, **at(file, 1, columns[0]))
+        raise SnapshotHeaderError(_("the file is empty"), path=path, **at(file, 1, columns[0]))
 
 
 def _check_header(cells: list[str], columns: list[str], file: str, path: str) -> None:
@@ -317,7 +322,9 @@ def _check_header(cells: list[str], columns: list[str], file: str, path: str) ->
     expected = columns[index] if index < len(columns) else f"(cell {index + 1})"
     found = show(cells[index]) if index < len(cells) else "nothing"
     raise SnapshotHeaderError(
-        f"the header has {found} where the table has {expected!r} (columns: {', '.join(columns)})",
+        _("the header has {found} where the table has {expected} (columns: {value})").format(
+            found=found, expected=repr(expected), value=", ".join(columns)
+        ),
         path=path,
         **at(file, 1, expected),
     )
@@ -330,7 +337,9 @@ def _values(
         index = min(len(cells), len(rules))
         column = rules[index].name if index < len(rules) else f"(cell {index + 1})"
         raise SnapshotRowError(
-            f"the row has {len(cells)} cells, the header {len(rules)}",
+            _("the row has {count} cells, the header {count2}").format(
+                count=len(cells), count2=len(rules)
+            ),
             path=path,
             **at(file, number, column),
         )

@@ -38,6 +38,7 @@ from inventory_core.errors import (
     SnapshotMismatchError,
     SnapshotPathError,
 )
+from inventory_core.errors.i18n import N_, gettext
 
 MANIFEST = "manifest.json"
 MAX_ZIP_ENTRIES = 256
@@ -47,7 +48,7 @@ MAX_MANIFEST_BYTES = 1 << 20
 FORMAT = 1
 TABLE_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,123}\.csv")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_TOO_LARGE = "too large to read into memory"
+_TOO_LARGE = N_("too large to read into memory")
 _END = b"PK\x05\x06"
 _END64_LOCATOR = b"PK\x06\x07"
 
@@ -77,7 +78,7 @@ class SnapshotSource:
         self.where = str(path)
         self.archive: zipfile.ZipFile | None = None
         if not path.exists():
-            raise SnapshotError("it does not exist", path=self.where, **at(path.name))
+            raise SnapshotError(gettext("it does not exist"), path=self.where, **at(path.name))
         if not path.is_dir():
             self.archive = self._open_zip()
 
@@ -98,27 +99,35 @@ class SnapshotSource:
         entries, directory = _announced(self.path)
         if entries > MAX_ZIP_ENTRIES or directory > MAX_DIRECTORY_BYTES:
             raise SnapshotArchiveError(
-                f"it announces {entries} entries in {directory} bytes of directory; a snapshot "
-                f"has at most {MAX_ZIP_ENTRIES}",
+                gettext(
+                    "it announces {entries} entries in {directory} bytes of directory; a snapshot "
+                    "has at most {max_zip_entries}"
+                ).format(entries=entries, directory=directory, max_zip_entries=MAX_ZIP_ENTRIES),
                 path=self.where,
                 **here,
             )
         try:
             archive = zipfile.ZipFile(self.path)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-            raise SnapshotError("not a folder or a zip file", path=self.where, **here) from exc
+            raise SnapshotError(
+                gettext("not a folder or a zip file"), path=self.where, **here
+            ) from exc
         names = archive.namelist()
         problem: SnapshotError | None = None
         if len(names) > MAX_ZIP_ENTRIES:
             problem = SnapshotArchiveError(
-                f"it holds {len(names)} entries", path=self.where, **here
+                gettext("it holds {count} entries").format(count=len(names)),
+                path=self.where,
+                **here,
             )
         elif len(set(names)) != len(names):
-            problem = SnapshotArchiveError("an entry name appears twice", path=self.where, **here)
+            problem = SnapshotArchiveError(
+                gettext("an entry name appears twice"), path=self.where, **here
+            )
         for name in names:
             if problem is None and not _inside(name):
                 problem = SnapshotPathError(
-                    "the zip holds an entry whose name leads outside it",
+                    gettext("the zip holds an entry whose name leads outside it"),
                     path=self.where,
                     **at(name),
                 )
@@ -140,23 +149,31 @@ class SnapshotSource:
         try:
             handle = os.open(self.path / name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError as exc:
-            raise SnapshotMismatchError(f"{name} is missing", path=self.where, **at(name)) from exc
+            raise SnapshotMismatchError(
+                gettext("{name} is missing").format(name=name), path=self.where, **at(name)
+            ) from exc
         except OSError as exc:
             raise SnapshotPathError(
-                f"it is not a regular file inside the folder ({exc.strerror})",
+                gettext("it is not a regular file inside the folder ({strerror})").format(
+                    strerror=exc.strerror
+                ),
                 path=self.where,
                 **at(name),
             ) from exc
         with os.fdopen(handle, "rb") as stream:
             if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-                raise SnapshotPathError("it is not a regular file", path=self.where, **at(name))
+                raise SnapshotPathError(
+                    gettext("it is not a regular file"), path=self.where, **at(name)
+                )
             try:
                 data = stream.read(-1 if limit is None else limit + 1)
             except MemoryError:
-                raise SnapshotError(_TOO_LARGE, path=self.where, **at(name)) from None
+                raise SnapshotError(gettext(_TOO_LARGE), path=self.where, **at(name)) from None
         if limit is not None and len(data) > limit:
             raise SnapshotManifestError(
-                f"larger than {limit} bytes", path=self.where, **at(name, NOWHERE, NOWHERE)
+                gettext("larger than {limit} bytes").format(limit=limit),
+                path=self.where,
+                **at(name, NOWHERE, NOWHERE),
             )
         return data
 
@@ -165,14 +182,22 @@ class SnapshotSource:
         try:
             info = self.archive.getinfo(name)
         except KeyError as exc:
-            raise SnapshotMismatchError(f"{name} is missing", path=self.where, **at(name)) from exc
+            raise SnapshotMismatchError(
+                gettext("{name} is missing").format(name=name), path=self.where, **at(name)
+            ) from exc
         if limit is not None and info.file_size > limit:
-            raise SnapshotManifestError(f"larger than {limit} bytes", path=self.where, **at(name))
+            raise SnapshotManifestError(
+                gettext("larger than {limit} bytes").format(limit=limit),
+                path=self.where,
+                **at(name),
+            )
         try:
             with self.archive.open(info) as stream:
                 return stream.read()
         except MemoryError:
-            detail = f"{_TOO_LARGE} ({info.file_size} bytes once decompressed)"
+            detail = gettext("{problem} ({size} bytes once decompressed)").format(
+                problem=gettext(_TOO_LARGE), size=info.file_size
+            )
             raise SnapshotArchiveError(detail, path=self.where, **at(name)) from None
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as exc:
             raise SnapshotArchiveError(str(exc), path=self.where, **at(name)) from exc
@@ -219,12 +244,12 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     keys = [key for key, _ in pairs]
     if len(set(keys)) != len(keys):
         twice = sorted({key for key in keys if keys.count(key) > 1})
-        raise ValueError(f"key {show(twice[0])} appears twice")
+        raise ValueError(gettext("key {twice} appears twice").format(twice=show(twice[0])))
     return dict(pairs)
 
 
 def _constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
+    raise ValueError(gettext("{name} is not a JSON number").format(name=name))
 
 
 def read_manifest(source: SnapshotSource, tables: list[Table]) -> Manifest:
@@ -242,52 +267,66 @@ def read_manifest(source: SnapshotSource, tables: list[Table]) -> Manifest:
         )
     except (ValueError, RecursionError) as exc:
         detail = "nesting too deep" if isinstance(exc, RecursionError) else str(exc)
-        raise _bad("(whole file)", f"not JSON: {detail}", source) from None
+        raise _bad(
+            "(whole file)", gettext("not JSON: {detail_text}").format(detail_text=detail), source
+        ) from None
 
     if not isinstance(data, dict):
-        raise _bad("(whole file)", f"a JSON {type(data).__name__}, not an object", source)
+        raise _bad(
+            "(whole file)",
+            gettext("a JSON {type}, not an object").format(type=type(data).__name__),
+            source,
+        )
     found = data.get("format")
     if type(found) is not int or found != FORMAT:
-        raise _bad("format", f"format {show(str(found))} is not {FORMAT}", source)
+        raise _bad(
+            "format",
+            gettext("format {found} is not {format}").format(found=show(str(found)), format=FORMAT),
+            source,
+        )
     revision = data.get("schema_revision")
     if not isinstance(revision, str):
-        raise _bad("schema_revision", "missing or not text", source)
+        raise _bad("schema_revision", gettext("missing or not text"), source)
     listed = data.get("tables")
     if not isinstance(listed, dict):
-        raise _bad("tables", "missing or not an object of table -> file", source)
+        raise _bad("tables", gettext("missing or not an object of table -> file"), source)
     expected = {t.name for t in tables}
     if set(listed) != expected:
         raise SnapshotMismatchError(
-            f"tables {sorted(set(listed) ^ expected)} differ from the schema",
+            gettext("tables {value} differ from the schema").format(
+                value=sorted(set(listed) ^ expected)
+            ),
             path=source.where,
             **at(MANIFEST, NOWHERE, "tables"),
         )
     entries = {t.name: _entry(t, listed[t.name], source) for t in tables}
     files = [entry.file for entry in entries.values()]
     if len(set(files)) != len(files):
-        raise _bad("tables", "two tables name the same file", source)
+        raise _bad("tables", gettext("two tables name the same file"), source)
     return Manifest(schema_revision=revision, tables=entries)
 
 
 def _entry(table: Table, raw: Any, source: SnapshotSource) -> Entry:
     key = f"tables.{table.name}"
     if not isinstance(raw, dict):
-        raise _bad(key, "not an object with file, rows, sha256 and columns", source)
+        raise _bad(key, gettext("not an object with file, rows, sha256 and columns"), source)
     file, rows, digest, columns = (raw.get(k) for k in ("file", "rows", "sha256", "columns"))
     if not isinstance(file, str):
-        raise _bad(f"{key}.file", "missing or not text", source)
+        raise _bad(f"{key}.file", gettext("missing or not text"), source)
     if not TABLE_FILE.fullmatch(file):
         raise SnapshotPathError(
-            "a table's file must be a plain .csv file name inside the snapshot",
+            gettext("a table's file must be a plain .csv file name inside the snapshot"),
             path=source.where,
             **at(file if file.isprintable() and file.isascii() else show(file), NOWHERE, key),
         )
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
-        raise _bad(f"{key}.rows", "missing or not a whole number >= 0", source)
+        raise _bad(f"{key}.rows", gettext("missing or not a whole number >= 0"), source)
     if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
-        raise _bad(f"{key}.sha256", "missing or not a sha256 in hex", source)
+        raise _bad(f"{key}.sha256", gettext("missing or not a sha256 in hex"), source)
     if columns != [c.name for c in table.columns]:
-        raise _bad(f"{key}.columns", "missing or not the table's columns, in order", source)
+        raise _bad(
+            f"{key}.columns", gettext("missing or not the table's columns, in order"), source
+        )
     return Entry(file=file, rows=rows, sha256=digest)
 
 

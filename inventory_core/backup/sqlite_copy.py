@@ -30,6 +30,7 @@ from inventory_core.errors import (
     RestoreTruncatedError,
     RestoreWrongSchemaError,
 )
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.obs.logs import get_logger
 
 log = get_logger("inventory_core.backup")
@@ -154,19 +155,26 @@ def structural_error(path: Path) -> RestoreError | None:
         return RestoreMissingError(path=str(path))
     size = path.stat().st_size
     if size == 0:
-        return RestoreNotADatabaseError("the file is empty (0 bytes)", path=str(path))
+        return RestoreNotADatabaseError(_("the file is empty (0 bytes)"), path=str(path))
     with path.open("rb") as handle:
         header = handle.read(100)
     if len(header) < 100 or not header.startswith(SQLITE_HEADER):
-        return RestoreNotADatabaseError("it does not start with the SQLite header", path=str(path))
+        return RestoreNotADatabaseError(
+            _("it does not start with the SQLite header"), path=str(path)
+        )
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     if page_size < 512 or page_size & (page_size - 1):
-        return RestoreNotADatabaseError(f"invalid page size {page_size}", path=str(path))
+        return RestoreNotADatabaseError(
+            _("invalid page size {page_size}").format(page_size=page_size), path=str(path)
+        )
     if size % page_size or (header[24:28] == header[92:96] and size < pages * page_size):
         return RestoreTruncatedError(
-            f"{size} bytes, the header says {pages} pages of {page_size} bytes", path=str(path)
+            _("{size} bytes, the header says {pages} pages of {page_size} bytes").format(
+                size=size, pages=pages, page_size=page_size
+            ),
+            path=str(path),
         )
     return None
 
@@ -185,7 +193,7 @@ def schema_error(conn: sqlite3.Connection, path: Path) -> RestoreError | None:
     except sqlite3.DatabaseError as exc:
         return RestoreNotADatabaseError(str(exc), path=str(path))
     if "alembic_version" not in names:
-        return RestoreWrongSchemaError("it has no alembic_version table", path=str(path))
+        return RestoreWrongSchemaError(_("it has no alembic_version table"), path=str(path))
     row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     revision = None if row is None else str(row[0])
     if revision is None or revision not in migrations.known_revisions():
@@ -193,10 +201,14 @@ def schema_error(conn: sqlite3.Connection, path: Path) -> RestoreError | None:
             return RestoreSchemaTooNewError(
                 found=revision, expected=migrations.head_revision(), path=str(path)
             )
-        return RestoreWrongSchemaError(f"unknown schema revision {revision!r}", path=str(path))
+        return RestoreWrongSchemaError(
+            _("unknown schema revision {revision}").format(revision=repr(revision)), path=str(path)
+        )
     missing = sorted(set(metadata.tables) - names)
     if revision == migrations.head_revision() and missing:
-        return RestoreWrongSchemaError(f"missing tables: {', '.join(missing)}", path=str(path))
+        return RestoreWrongSchemaError(
+            _("missing tables: {value}").format(value=", ".join(missing)), path=str(path)
+        )
     return None
 
 

@@ -31,6 +31,7 @@ from inventory_core.backup.claims import Identity
 from inventory_core.backup.files import CHUNK, remove_quietly
 from inventory_core.db import migrations
 from inventory_core.errors import InventoryError, RestoreBackupChangedError, RestoreError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.invariants.startup import check_opens
 from inventory_core.models import utc_now_iso
 from inventory_core.obs.logs import get_logger
@@ -160,7 +161,9 @@ def _prepare(staged: Staged, settings: Settings, identity: Identity) -> None:
         try:
             migrations.upgrade(engine, "head")
         except Exception as exc:
-            raise RestoreError(f"upgrading its schema failed: {exc}", path=str(path)) from exc
+            raise RestoreError(
+                _("upgrading its schema failed: {error}").format(error=exc), path=str(path)
+            ) from exc
         finally:
             engine.dispose()
     facts = staged.checked.facts

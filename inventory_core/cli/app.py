@@ -8,6 +8,8 @@ steps, with a non-zero exit code (3); the raw traceback only appears with ``--de
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,9 +17,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 from inventory_core.audit.logging_setup import configure_logging
+from inventory_core.cli.usage import print_usage_error, speaks_english
 from inventory_core.config import Settings
 from inventory_core.errors import InventoryError, is_driver_error, translate
 from inventory_core.opening import CheckLevel, Database
@@ -72,13 +76,19 @@ class _Group(TyperGroup):
 
     Library errors are shown as they are; a driver or OS error that escaped translation is
     translated first, and anything else is shown as a generic ``INV_000`` with its type,
-    so a user never sees a raw traceback. The CLI framework's own exceptions (usage errors,
-    ``Exit``, ``Abort``) pass through untouched.
+    so a user never sees a raw traceback. The CLI framework's own exceptions (``Exit``,
+    ``Abort``) pass through untouched, and so do its usage errors in English; in another
+    language they are printed here, translated (see :mod:`inventory_core.cli.usage`).
     """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _usage_errors_translated():
+            return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            with _usage_errors_translated():
+                return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except Exception as exc:
@@ -93,6 +103,18 @@ class _Group(TyperGroup):
                 error = InventoryError(f"{type(exc).__name__}: {exc}")
             print_error(error)
             raise typer.Exit(code=EXIT_ERROR) from None
+
+
+@contextmanager
+def _usage_errors_translated() -> Iterator[None]:
+    """Print a usage error in the user's language and exit 2, unless English needs no help."""
+    try:
+        yield
+    except UsageError as exc:
+        if speaks_english() or type(exc).__name__ == "NoArgsIsHelpError":
+            raise
+        print_usage_error(exc, err_console)
+        raise typer.Exit(code=exc.exit_code) from None
 
 
 app = typer.Typer(

@@ -37,6 +37,7 @@ from inventory_core.errors import (
     NotADatabaseError,
     ValidationError,
 )
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.opening import Database
 
 PathArg = Annotated[Path, typer.Argument(help="Path of the backup file.")]
@@ -135,7 +136,7 @@ def _confirm(yes: bool, question: str) -> None:
         return
     if not sys.stdin.isatty():
         raise ValidationError(
-            "a restore needs --yes when it cannot ask (stdin is not a terminal)", field="--yes"
+            _("a restore needs --yes when it cannot ask (stdin is not a terminal)"), field="--yes"
         )
     if not typer.confirm(question):
         raise typer.Exit(code=1)
@@ -145,7 +146,7 @@ def _restore_damaged(ctx: typer.Context, path: Path, yes: bool) -> None:
     settings = state_of(ctx).settings()
     live = sqlite_path(normalize_url(settings.database_url))
     if live is None:
-        raise BackupError("only a SQLite database can be replaced while it does not open")
+        raise BackupError(_("only a SQLite database can be replaced while it does not open"))
     _confirm(yes, f"The database {live} does not open. Put {path.name} in its place?")
     aside = restore_damaged(live, path, settings)
     console.print(f"Restored {path.name}; the damaged file was kept as {aside.name}.")

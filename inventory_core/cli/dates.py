@@ -15,6 +15,7 @@ import typer
 
 from inventory_core.audit.queries import SINCE_FORMAT, check_since
 from inventory_core.errors import ValidationError
+from inventory_core.errors.i18n import gettext as _
 
 DATE_FORMAT = "YYYY-MM-DD"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -27,11 +28,17 @@ def iso_date(value: str) -> date:
         typer.BadParameter: any other text, or a day the calendar does not have.
     """
     if not _DATE.fullmatch(value):
-        raise typer.BadParameter(f"{value!r} is not a date in the form {DATE_FORMAT}.")
+        raise typer.BadParameter(
+            _("{value} is not a date in the form {format}.").format(
+                value=repr(value), format=DATE_FORMAT
+            )
+        )
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a real day ({DATE_FORMAT}).") from None
+        raise typer.BadParameter(
+            _("{value} is not a real day ({format}).").format(value=repr(value), format=DATE_FORMAT)
+        ) from None
 
 
 def iso_since(value: str) -> str:
@@ -43,4 +50,6 @@ def iso_since(value: str) -> str:
     try:
         return check_since(value)
     except ValidationError as exc:
-        raise typer.BadParameter(f"{value!r} is not {SINCE_FORMAT}.") from exc
+        raise typer.BadParameter(
+            _("{value} is not {format}.").format(value=repr(value), format=_(SINCE_FORMAT))
+        ) from exc

@@ -52,6 +52,7 @@ from inventory_core.errors import (
     is_retryable,
     translate_db_errors,
 )
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.obs.context import bind_process_run
 from inventory_core.obs.logs import get_logger
 from inventory_core.obs.redaction import redact_url
@@ -445,7 +446,7 @@ class Database:
     def require_writable(self, what: str) -> None:
         """Raise :class:`ReadOnlyModeError` naming ``what`` on a handle that never writes."""
         if self.read_only:
-            raise ReadOnlyModeError(f"{what} writes", **self.error_context())
+            raise ReadOnlyModeError(_("{what} writes").format(what=what), **self.error_context())
 
     def __enter__(self) -> Self:
         return self
@@ -458,7 +459,7 @@ class Database:
 
 
 def _no_schema(where: str) -> NotMigratedError:
-    return NotMigratedError(f"'{where}' is empty", path=where)
+    return NotMigratedError(_("'{where}' is empty").format(where=where), path=where)
 
 
 def server_name(url: URL) -> str:

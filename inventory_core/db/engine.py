@@ -31,6 +31,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from inventory_core.config import Settings
 from inventory_core.db.readonly import Access, apply_read_only_pragmas, connection_url
 from inventory_core.errors import DatabaseError, OptionalDependencyError, UnsupportedDatabaseError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.obs.logs import get_logger
 from inventory_core.obs.redaction import redact_url
 
@@ -128,7 +129,11 @@ def apply_sqlite_pragmas(dbapi_conn: sqlite3.Connection, settings: Settings) -> 
         mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         in_memory = mode == "memory"
         if not in_memory and str(mode).lower() != "wal":
-            raise DatabaseError(f"journal_mode=WAL did not take (the file stays in {mode!r})")
+            raise DatabaseError(
+                _("journal_mode=WAL did not take (the file stays in {mode})").format(
+                    mode=repr(mode)
+                )
+            )
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(settings.busy_timeout_ms)}")
         cursor.execute(f"PRAGMA cache_size=-{int(settings.cache_size_kib)}")

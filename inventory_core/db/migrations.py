@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine
 from alembic import command
 from inventory_core.db.preflight import connect_readonly
 from inventory_core.errors import DatabaseError
+from inventory_core.errors.i18n import gettext as _
 
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
@@ -28,7 +29,7 @@ def script_location() -> Path:
     for candidate in (_PACKAGE_DIR / "_alembic", _PACKAGE_DIR.parent / "alembic"):
         if (candidate / "env.py").is_file():
             return candidate
-    raise DatabaseError("the Alembic migration scripts are missing from the installation")
+    raise DatabaseError(_("the Alembic migration scripts are missing from the installation"))
 
 
 def alembic_config(engine: Engine | None = None, url: str | None = None) -> Config:
@@ -49,7 +50,7 @@ def head_revision() -> str:
     """The newest revision the code knows."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
-        raise DatabaseError("no migration revision found")
+        raise DatabaseError(_("no migration revision found"))
     return head
 
 

@@ -23,6 +23,7 @@ from inventory_core.errors import (
     PathIsDirectoryError,
     ReadOnlyDatabaseError,
 )
+from inventory_core.errors.i18n import gettext as _
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,10 @@ def inspect_sqlite_file(path: Path, *, writable: bool = True, open_here: bool = 
     tables, revision = _read_schema(path)
     if revision is None and tables > 0:
         raise NotMigratedError(
-            f"'{path}' holds {tables} tables but no inventory_core schema revision; "
-            "import legacy data into a new database instead",
+            _(
+                "'{path}' holds {tables} tables but no inventory_core schema revision; import "
+                "legacy data into a new database instead"
+            ).format(path=path, tables=tables),
             path=str(path),
         )
     return FileState(path, exists=True, size=size, user_tables=tables, revision=revision)
@@ -110,7 +113,10 @@ def _check_length(path: Path, header: bytes, size: int) -> None:
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     if page_size < 512 or page_size & (page_size - 1):
-        raise CorruptDatabaseError(f"invalid page size {page_size} in the header", path=str(path))
+        raise CorruptDatabaseError(
+            _("invalid page size {page_size} in the header").format(page_size=page_size),
+            path=str(path),
+        )
     change_counter = header[24:28]
     valid_for = header[92:96]
     page_count = int.from_bytes(header[28:32], "big")
@@ -118,18 +124,20 @@ def _check_length(path: Path, header: bytes, size: int) -> None:
     wal_has_pages = wal.exists() and wal.stat().st_size > 32
     if change_counter == valid_for and not wal_has_pages and size < page_count * page_size:
         raise CorruptDatabaseError(
-            f"the file is truncated: {size} bytes, the header says "
-            f"{page_count} pages of {page_size} bytes",
+            _(
+                "the file is truncated: {size} bytes, the header says {page_count} pages of "
+                "{page_size} bytes"
+            ).format(size=size, page_count=page_count, page_size=page_size),
             path=str(path),
         )
 
 
 def _require_writable(path: Path) -> None:
     if not os.access(path, os.W_OK):
-        raise ReadOnlyDatabaseError("the file is not writable", path=str(path))
+        raise ReadOnlyDatabaseError(_("the file is not writable"), path=str(path))
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise ReadOnlyDatabaseError(
-            "its folder is not writable (SQLite needs to create -wal and -shm there)",
+            _("its folder is not writable (SQLite needs to create -wal and -shm there)"),
             path=str(path),
         )
 

@@ -40,6 +40,7 @@ from sqlalchemy.engine import URL
 
 from inventory_core.config import Settings
 from inventory_core.errors import ReadOnlyUnsafeError
+from inventory_core.errors.i18n import gettext as _
 
 FS_IOC_GETFLAGS = 0x80086601
 """Linux ioctl that reads a file's attributes (``lsattr``)."""
@@ -74,8 +75,10 @@ def choose_access(path: Path) -> Access:
     if wal.exists():
         if not _sidecar(path, "-shm").exists() and not folder_writable:
             raise ReadOnlyUnsafeError(
-                "it has a -wal file but no -shm file, and SQLite cannot create the -shm in "
-                "its read-only folder to read the WAL",
+                _(
+                    "it has a -wal file but no -shm file, and SQLite cannot create the -shm in "
+                    "its read-only folder to read the WAL"
+                ),
                 path=str(path),
             )
         return Access.READ_ONLY
@@ -86,8 +89,10 @@ def choose_access(path: Path) -> Access:
     if os.access(path, os.W_OK) and folder_writable:
         return Access.QUERY_ONLY
     raise ReadOnlyUnsafeError(
-        "another user may write it, and reading it safely would leave -wal and -shm files "
-        "this process cannot create or its owner could not use",
+        _(
+            "another user may write it, and reading it safely would leave -wal and -shm files "
+            "this process cannot create or its owner could not use"
+        ),
         path=str(path),
     )
 

@@ -33,6 +33,7 @@ from inventory_core.errors import (
     translate,
     translate_db_errors,
 )
+from inventory_core.errors.i18n import gettext as _
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -91,8 +92,10 @@ class WriterLock:
         me = threading.get_ident()
         if self.holder_ident == me:
             raise DatabaseError(
-                "a write unit of work is already open in this thread; nest work inside it "
-                "instead of opening a second one"
+                _(
+                    "a write unit of work is already open in this thread; nest work inside it "
+                    "instead of opening a second one"
+                )
             )
         timeout = self.timeout_s if timeout_s is None else timeout_s
         if not self._lock.acquire(timeout=timeout):
@@ -292,7 +295,7 @@ class UnitOfWork:
     def commit(self) -> None:
         """Commit the transaction; the only commit in the library."""
         if not self.write:
-            raise DatabaseError("a read unit of work cannot commit")
+            raise DatabaseError(_("a read unit of work cannot commit"))
         with translate_db_errors(**self._context):
             if self._session is not None:
                 self._session.flush()

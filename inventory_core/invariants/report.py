@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from inventory_core.errors import ValidationError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.invariants.audit_chain import DATABASE_KEY
 from inventory_core.invariants.base import Invariant, InvariantResult, Severity, elapsed_since
 from inventory_core.invariants.registry import INVARIANTS, NAMES
@@ -101,7 +102,9 @@ def select_invariants(only: Iterable[str] | None) -> tuple[Invariant, ...]:
     unknown = sorted(set(wanted) - set(NAMES))
     if unknown:
         raise ValidationError(
-            f"unknown invariant {', '.join(unknown)}; choose from {', '.join(NAMES)}",
+            _("unknown invariant {value}; choose from {value2}").format(
+                value=", ".join(unknown), value2=", ".join(NAMES)
+            ),
             field="only",
         )
     return tuple(inv for inv in INVARIANTS if inv.name in wanted)

@@ -14,6 +14,7 @@ from pathlib import Path
 from inventory_core.config import Settings
 from inventory_core.db.database import Database
 from inventory_core.errors import HealthCheckError, NotMigratedError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.invariants.base import InvariantResult
 from inventory_core.invariants.registry import INVARIANTS
 from inventory_core.invariants.report import HealthStatus, check_all, run_checks
@@ -60,7 +61,7 @@ def startup_check(db: Database, *, full: bool = False) -> None:
         if row.get("kind") == "table" and row.get("found") is None
     ]
     if missing_tables:
-        raise NotMigratedError(f"missing tables: {', '.join(missing_tables)}")
+        raise NotMigratedError(_("missing tables: {value}").format(value=", ".join(missing_tables)))
     if failures:
         raise HealthCheckError(describe(failures), failing=[r.name for r in failures])
 

@@ -22,6 +22,7 @@ from sqlalchemy import Table, bindparam, insert, select
 from inventory_core.audit import coverage
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, InsufficientStockError, NotFoundError
+from inventory_core.errors.i18n import gettext
 from inventory_core.ledger import bulk_lots, positions
 from inventory_core.ledger.checks import fold_on_hand, require_storable
 from inventory_core.ledger.events import (
@@ -111,7 +112,9 @@ def _check_snapshots(chunk: Sequence[AnyEvent], existing: dict[str, list[LedgerE
         )
         if clash:
             raise ConflictError(
-                f"{ev.sku} would have two counts on {ev.date}; revert the first one",
+                gettext("{sku} would have two counts on {date}; revert the first one").format(
+                    sku=ev.sku, date=ev.date
+                ),
                 sku=ev.sku,
             )
         seen.add(key)
@@ -134,7 +137,10 @@ def _check_documents(uow: UnitOfWork, chunk: Sequence[AnyEvent]) -> Documents:
             {"ids": ids},
         ).first()
         if clash is not None:
-            raise ConflictError(f"document {clash[0]} was already received", document_id=clash[0])
+            raise ConflictError(
+                gettext("document {clash} was already received").format(clash=clash[0]),
+                document_id=clash[0],
+            )
     return documents
 
 

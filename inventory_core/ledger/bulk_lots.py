@@ -26,6 +26,7 @@ from inventory_core.audit import coverage
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import DatabaseError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger.draws import INSERT_DRAWS
 from inventory_core.ledger.inputs import AnyEvent
 from inventory_core.models import Lot, utc_now_iso
@@ -105,7 +106,11 @@ def insert_with_ids(
     uow.run_prepared_many(statement, rows)
     ids = [int(v) for v in uow.execute(select(key).where(key > before).order_by(key)).scalars()]
     if ids != list(range(before + 1, before + 1 + len(rows))):
-        raise DatabaseError(f"{table.name} ids after {before} are not the {len(rows)} inserted")
+        raise DatabaseError(
+            _("{name} ids after {before} are not the {count} inserted").format(
+                name=table.name, before=before, count=len(rows)
+            )
+        )
     return ids
 
 

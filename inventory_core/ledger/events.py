@@ -20,6 +20,7 @@ from inventory_core.audit import coverage
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, InsufficientStockError, NotFoundError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger import draws, lots, positions
 from inventory_core.ledger.checks import (
     FoldOutcome,
@@ -190,8 +191,9 @@ def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
         clash = uow.execute(_snapshot_on_day, {"sku": ev.sku, "day": ev.date}).first()
         if clash is not None:
             raise ConflictError(
-                f"{ev.sku} already has a count on {ev.date} (transaction {clash[0]}); "
-                "revert it first",
+                _(
+                    "{sku} already has a count on {date} (transaction {clash}); revert it first"
+                ).format(sku=ev.sku, date=ev.date, clash=clash[0]),
                 sku=ev.sku,
                 transaction_id=int(clash[0]),
             )

@@ -18,6 +18,8 @@ import pydantic
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from inventory_core.errors import ValidationError
+from inventory_core.errors.i18n import N_
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger.rules import (
     DESCRIPTION_LENGTH,
     MAX_CHUNK,
@@ -42,9 +44,11 @@ def ean13_check_digit(first12: str) -> int:
 
 def _ean13(value: str) -> str:
     if len(value) != 13 or not value.isascii() or not value.isdigit():
-        raise ValueError("an EAN-13 has exactly 13 digits")
+        raise ValueError(_("an EAN-13 has exactly 13 digits"))
     if ean13_check_digit(value[:12]) != int(value[12]):
-        raise ValueError(f"wrong check digit (expected {ean13_check_digit(value[:12])})")
+        raise ValueError(
+            _("wrong check digit (expected {digit})").format(digit=ean13_check_digit(value[:12]))
+        )
     return value
 
 
@@ -102,7 +106,7 @@ class SkuChanges(BaseModel):
     @classmethod
     def _not_none(cls, value: Any) -> Any:
         if value is None:
-            raise ValueError("must not be None (leave it out to keep the current value)")
+            raise ValueError(_("must not be None (leave it out to keep the current value)"))
         return value
 
 
@@ -126,18 +130,18 @@ class EventIn(BaseModel):
         if event is None:
             return qty
         if event == EventType.SNAPSHOT and qty < 0:
-            raise ValueError("a SNAPSHOT counts stock: qty must be >= 0")
+            raise ValueError(_("a SNAPSHOT counts stock: qty must be >= 0"))
         if event == EventType.ADJUST and qty == 0:
-            raise ValueError("an ADJUST must change stock: qty must not be 0")
+            raise ValueError(_("an ADJUST must change stock: qty must not be 0"))
         if event not in (EventType.SNAPSHOT, EventType.ADJUST) and qty <= 0:
-            raise ValueError(f"a {event.value} needs qty > 0")
+            raise ValueError(_("a {event} needs qty > 0").format(event=event.value))
         return qty
 
     @pydantic.field_validator("expiry")
     @classmethod
     def _expiry_only_on_receipts(cls, expiry: Any, info: pydantic.ValidationInfo) -> Any:
         if expiry is not None and info.data.get("event") != EventType.RECEIPT:
-            raise ValueError("only a RECEIPT creates a lot with an expiry")
+            raise ValueError(_("only a RECEIPT creates a lot with an expiry"))
         return expiry
 
 
@@ -181,7 +185,11 @@ class ReceiptIn(BaseModel):
         # receiving_logs keeps one row per SKU of the document with the total quantity.
         over = _over_total((line.sku, line.qty) for line in lines)
         if over is not None:
-            raise ValueError(f"the lines of {over} add up to more than {MAX_QTY:,} units")
+            raise ValueError(
+                _("the lines of {sku} add up to more than {limit} units").format(
+                    sku=over, limit=f"{MAX_QTY:,}"
+                )
+            )
         return lines
 
 
@@ -215,6 +223,37 @@ def validate(model: type[M], prefix: str = "", **data: Any) -> M:
         raise validation_error(exc, prefix) from exc
 
 
+_PYDANTIC_MESSAGES = {
+    "missing": N_("Field required"),
+    "extra_forbidden": N_("Extra inputs are not permitted"),
+    "int_type": N_("Input should be a valid integer"),
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional part"),
+    "string_type": N_("Input should be a valid string"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "date_type": N_("Input should be a valid date"),
+    "enum": N_("Input should be {expected}"),
+    "greater_than": N_("Input should be greater than {gt}"),
+    "greater_than_equal": N_("Input should be greater than or equal to {ge}"),
+    "less_than": N_("Input should be less than {lt}"),
+    "less_than_equal": N_("Input should be less than or equal to {le}"),
+    "frozen_instance": N_("Instance is frozen"),
+}
+"""pydantic's messages by error type, in our catalogue: its own text is English only."""
+
+
+def _pydantic_message(error: Any) -> str:
+    """The message of one pydantic error in the current language (ours, or pydantic's)."""
+    template = _PYDANTIC_MESSAGES.get(str(error["type"]))
+    if template is not None:
+        context = {key: str(value) for key, value in (error.get("ctx") or {}).items()}
+        english = template.format_map(context) if "{" in template else template
+        if english == str(error["msg"]):
+            return _(template).format_map(context)
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
 def validation_error(exc: pydantic.ValidationError, prefix: str = "") -> ValidationError:
     """Our :class:`ValidationError` for pydantic's, naming ``prefix`` + the field path."""
     first = exc.errors()[0]
@@ -224,9 +263,9 @@ def validation_error(exc: pydantic.ValidationError, prefix: str = "") -> Validat
             parts.append(f"[{part}]")
         else:
             parts.append(("." if parts else "") + str(part))
-    message = str(first["msg"]).removeprefix("Value error, ")
+    message = _pydantic_message(first)
     if str(first["type"]).endswith("_type") and "input" in first:
-        message += f", not {type(first['input']).__name__}"
+        message += _(", not {type}").format(type=type(first["input"]).__name__)
     field = "".join(parts)
     if prefix and field:
         field = prefix + ("" if field.startswith("[") else ".") + field
@@ -264,7 +303,7 @@ AnyEvent = EventIn | PlannedEvent
 
 def _not_blank(value: str) -> str:
     if not value.strip():
-        raise ValueError("must not be blank")
+        raise ValueError(_("must not be blank"))
     return value
 
 
@@ -291,7 +330,7 @@ _REASON = pydantic.TypeAdapter(
     ]
 )
 
-_EVENT_HINT = "must be a mapping of event fields (sku, event, qty, date...) or an EventIn"
+_EVENT_HINT = N_("must be a mapping of event fields (sku, event, qty, date...) or an EventIn")
 
 
 def validate_events(items: Any) -> list[EventIn]:
@@ -304,7 +343,8 @@ def validate_events(items: Any) -> list[EventIn]:
     """
     if isinstance(items, str | bytes | Mapping) or not hasattr(items, "__iter__"):
         raise ValidationError(
-            f"must be a list of events, not {type(items).__name__}", field="events"
+            _("must be a list of events, not {type}").format(type=type(items).__name__),
+            field="events",
         )
     batch = list(items)
     if not all(isinstance(item, EventIn) for item in batch):
@@ -316,7 +356,8 @@ def validate_events(items: Any) -> list[EventIn]:
                 raw.append(dict(item))
             else:
                 raise ValidationError(
-                    f"{_EVENT_HINT}, not {type(item).__name__}", field=f"events[{index}]"
+                    _(_EVENT_HINT) + _(", not {type}").format(type=type(item).__name__),
+                    field=f"events[{index}]",
                 )
         try:
             batch = _EVENTS.validate_python(raw)
@@ -330,7 +371,9 @@ def validate_events(items: Any) -> list[EventIn]:
     over = _over_total(receipts)
     if over is not None:
         raise ValidationError(
-            f"the RECEIPT events of document and SKU {over} add up to more than {MAX_QTY:,}",
+            _("the RECEIPT events of document and SKU {key} add up to more than {limit}").format(
+                key=over, limit=f"{MAX_QTY:,}"
+            ),
             field="events",
         )
     return batch
@@ -382,13 +425,15 @@ def validate_lines(lines: Any) -> list[Any]:
     """The lines of a document as mappings, or :class:`ValidationError` naming ``lines``."""
     if not isinstance(lines, list | tuple):
         raise ValidationError(
-            f"must be a list of ReceiptLine, not {type(lines).__name__}", field="lines"
+            _("must be a list of ReceiptLine, not {type}").format(type=type(lines).__name__),
+            field="lines",
         )
     raw: list[Any] = []
     for index, line in enumerate(lines):
         if not isinstance(line, ReceiptLine | Mapping):
             raise ValidationError(
-                f"must be a ReceiptLine, not {type(line).__name__}", field=f"lines[{index}]"
+                _("must be a ReceiptLine, not {type}").format(type=type(line).__name__),
+                field=f"lines[{index}]",
             )
         raw.append(line_values(line))
     return raw

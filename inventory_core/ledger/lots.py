@@ -32,6 +32,7 @@ from inventory_core.db.prepared import Prepared, as_date
 from inventory_core.db.reads import Reader
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import InsufficientStockError, NotFoundError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger import draws
 from inventory_core.ledger.readmodels import LotInfo
 from inventory_core.models import Lot, Sku
@@ -170,7 +171,7 @@ def _take_fefo(order: list[int], remaining: dict[int, int], amount: int) -> None
 def _require_lot(uow: UnitOfWork, sku: str, lot_id: int) -> None:
     found = uow.execute(select(_l.c.sku).where(_l.c.lot_id == lot_id)).scalar_one_or_none()
     if found != sku:
-        raise NotFoundError(entity="Lot", key=f"{lot_id} of {sku}")
+        raise NotFoundError(entity="Lot", key=_("{lot} of {sku}").format(lot=lot_id, sku=sku))
 
 
 def lot_of_transaction(uow: UnitOfWork, transaction_id: int) -> int | None:

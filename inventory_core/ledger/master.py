@@ -18,6 +18,7 @@ from inventory_core.db.prepared import Prepared, as_date
 from inventory_core.db.reads import Reader
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import DuplicateError, NotFoundError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger.inputs import SkuChanges, SkuIn
 from inventory_core.ledger.readmodels import HistoryEntry, SkuInfo
 from inventory_core.models import EventType, Sku, Transaction, TransactionReversal, utc_now_iso
@@ -72,7 +73,9 @@ def add_sku(uow: UnitOfWork, data: SkuIn) -> SkuInfo:
         DuplicateError: the code is taken.
     """
     if find_sku(uow, data.sku) is not None:
-        raise DuplicateError(f"SKU '{data.sku}' already exists", entity="SKU", key=data.sku)
+        raise DuplicateError(
+            _("SKU '{sku}' already exists").format(sku=data.sku), entity="SKU", key=data.sku
+        )
     uow.execute(insert(_s).values(**data.model_dump()))
     return get_sku(uow, data.sku)
 

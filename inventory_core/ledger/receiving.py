@@ -25,6 +25,7 @@ from inventory_core.errors import (
     OverReceiptError,
     ValidationError,
 )
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger import draws, events, lots
 from inventory_core.ledger.checks import require_storable
 from inventory_core.ledger.inputs import AnyEvent, EventIn, ReceiptIn
@@ -133,11 +134,16 @@ def _check_orders(uow: UnitOfWork, doc: ReceiptIn) -> None:
             raise NotFoundError(entity="Order", key=str(line.order_id))
         if row["sku"] != line.sku:
             raise ValidationError(
-                f"order {line.order_id} is for {row['sku']}, not {line.sku}",
+                _("order {order_id} is for {row}, not {sku}").format(
+                    order_id=line.order_id, row=row["sku"], sku=line.sku
+                ),
                 field=f"lines[{index}].order_id",
             )
         if row["status"] == "CANCELLED":
-            raise ConflictError(f"order {line.order_id} was cancelled", order_id=line.order_id)
+            raise ConflictError(
+                _("order {order_id} was cancelled").format(order_id=line.order_id),
+                order_id=line.order_id,
+            )
         wanted[line.order_id] += line.qty
         open_qty = row["qty_ordered"] - row["qty_received"]
         if wanted[line.order_id] > open_qty:
@@ -162,7 +168,9 @@ def receive(uow: UnitOfWork, doc: ReceiptIn) -> ReceiptResult:
     if previous is not None:
         if previous[0] != digest:
             raise ConflictError(
-                f"document {doc.document_id} was already received with different lines",
+                _("document {document_id} was already received with different lines").format(
+                    document_id=doc.document_id
+                ),
                 document_id=doc.document_id,
             )
         return replay_result(uow, doc.document_id, digest, previous[1])

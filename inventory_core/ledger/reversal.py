@@ -25,6 +25,7 @@ from sqlalchemy import Table, insert, select, update
 from inventory_core.audit import coverage
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, LotConsumedError, NotFoundError
+from inventory_core.errors.i18n import gettext
 from inventory_core.ledger import draws, events, lots
 from inventory_core.ledger.checks import require_storable
 from inventory_core.ledger.receiving import END_OF_TIME, change_received
@@ -79,7 +80,10 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
     ).first()
     if already is not None:
         raise ConflictError(
-            f"transaction {transaction_id} is already reverted", transaction_id=transaction_id
+            gettext("transaction {transaction_id} is already reverted").format(
+                transaction_id=transaction_id
+            ),
+            transaction_id=transaction_id,
         )
     own_lot = None
     if done.event == EventType.RECEIPT:
@@ -152,7 +156,7 @@ def _cancel_order(uow: UnitOfWork, transaction_id: int, now: str) -> None:
         return
     if int(order[1]) > 0:
         raise ConflictError(
-            f"order {order[0]} already has receipts; revert them first",
+            gettext("order {order} already has receipts; revert them first").format(order=order[0]),
             order_id=int(order[0]),
         )
     uow.execute(

@@ -22,6 +22,8 @@ from typing import Any, cast
 
 from sqlalchemy import String, Table
 
+from inventory_core.errors.i18n import N_
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.models import Sku, Transaction, TransactionReversal
 
 
@@ -51,13 +53,13 @@ MAX_DATE = date(9999, 12, 30)
 """One day before ``date.max``: the as-of queries look at the day after a date."""
 
 _REFUSED_CATEGORIES = {
-    "Cc": "control character",
-    "Cf": "invisible formatting character",
-    "Cs": "lone surrogate (not valid Unicode text)",
-    "Co": "private-use character",
-    "Cn": "unassigned character",
-    "Zl": "line separator",
-    "Zp": "paragraph separator",
+    "Cc": N_("control character"),
+    "Cf": N_("invisible formatting character"),
+    "Cs": N_("lone surrogate (not valid Unicode text)"),
+    "Co": N_("private-use character"),
+    "Cn": N_("unassigned character"),
+    "Zl": N_("line separator"),
+    "Zp": N_("paragraph separator"),
 }
 _INVISIBLE = frozenset(
     [
@@ -68,6 +70,7 @@ _INVISIBLE = frozenset(
 """Characters outside the refused categories that print as nothing (fillers, variation
 selectors, the blank braille pattern) or stand for broken text (U+FFFD)."""
 _LOOK_ALIKE_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC")
+_SCRIPT_NAMES = (N_("Latin"), N_("Greek"), N_("Cyrillic"))  # shown by _visible
 _TEXT_CONTROLS_ALLOWED = frozenset("\t\n\r")
 
 
@@ -99,10 +102,12 @@ def check_date(value: Any) -> Any:
     day, and which day a UTC or local time falls on is the caller's decision.
     """
     if isinstance(value, datetime):
-        raise ValueError("must be a datetime.date, not a datetime (pass value.date())")
+        raise ValueError(_("must be a datetime.date, not a datetime (pass value.date())"))
     if not isinstance(value, date):
         raise ValueError(
-            f"must be a datetime.date such as date(2026, 3, 12), not {type(value).__name__}"
+            _("must be a datetime.date such as date(2026, 3, 12), not {type}").format(
+                type=type(value).__name__
+            )
         )
     return value
 
@@ -110,7 +115,7 @@ def check_date(value: Any) -> Any:
 def check_date_range(value: date) -> date:
     """Refuse a date outside 1900-01-01 .. 9999-12-30."""
     if not MIN_DATE <= value <= MAX_DATE:
-        raise ValueError(f"must be between {MIN_DATE} and {MAX_DATE}")
+        raise ValueError(_("must be between {low} and {high}").format(low=MIN_DATE, high=MAX_DATE))
     return value
 
 
@@ -119,7 +124,9 @@ def _encodable(value: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError(
-            f"must be valid Unicode text ({describe(value[exc.start])} at position {exc.start})"
+            _("must be valid Unicode text ({char} at position {position})").format(
+                char=describe(value[exc.start]), position=exc.start
+            )
         ) from None
 
 
@@ -135,7 +142,9 @@ def check_text(value: str) -> str:
     for position, ch in enumerate(value):
         if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS_ALLOWED:
             raise ValueError(
-                f"must not contain the control character {describe(ch)} at position {position}"
+                _("must not contain the control character {char} at position {position}").format(
+                    char=describe(ch), position=position
+                )
             )
     return value
 
@@ -151,11 +160,15 @@ def check_code(value: str, *, length: int = CODE_LENGTH) -> str:
         value = unicodedata.normalize("NFC", value)
         _visible(value)
     if not value:
-        raise ValueError("must not be empty")
+        raise ValueError(_("must not be empty"))
     if len(value) > length:
-        raise ValueError(f"must be at most {length} characters (got {len(value)})")
+        raise ValueError(
+            _("must be at most {length} characters (got {count})").format(
+                length=length, count=len(value)
+            )
+        )
     if value != value.strip():
-        raise ValueError("must not start or end with spaces")
+        raise ValueError(_("must not start or end with spaces"))
     return value
 
 
@@ -164,25 +177,47 @@ def _visible(value: str) -> None:
     scripts: dict[str, str] = {}
     for position, ch in enumerate(value):
         category = unicodedata.category(ch)
-        where = f"at position {position}"
+        where = _("at position {position}").format(position=position)
         if category in _REFUSED_CATEGORIES:
-            kind = _REFUSED_CATEGORIES[category]
-            raise ValueError(f"must not contain the {kind} {describe(ch)} {where}")
+            kind = _(_REFUSED_CATEGORIES[category])
+            raise ValueError(
+                _("must not contain the {kind} {char} {where}").format(
+                    kind=kind, char=describe(ch), where=where
+                )
+            )
         if ord(ch) in _INVISIBLE:
-            raise ValueError(f"must not contain the invisible character {describe(ch)} {where}")
+            raise ValueError(
+                _("must not contain the invisible character {char} {where}").format(
+                    char=describe(ch), where=where
+                )
+            )
         if category == "Zs" and ch != " ":
-            raise ValueError(f"must not contain the space {describe(ch)} {where}; use ' '")
+            raise ValueError(
+                _("must not contain the space {char} {where}; use ' '").format(
+                    char=describe(ch), where=where
+                )
+            )
         if position == 0 and category in ("Mn", "Me"):
-            raise ValueError(f"must not start with the combining mark {describe(ch)}")
+            raise ValueError(
+                _("must not start with the combining mark {char}").format(char=describe(ch))
+            )
         if ord(ch) >= 128:
             folded = unicodedata.normalize("NFKC", ch)
             if folded.isascii() and folded.isprintable():
-                raise ValueError(f"must not contain {describe(ch)} {where}; write {folded!r}")
+                raise ValueError(
+                    _("must not contain {char} {where}; write {folded}").format(
+                        char=describe(ch), where=where, folded=repr(folded)
+                    )
+                )
         if category.startswith("L"):
             script = unicodedata.name(ch, "").split(" ", 1)[0]
             if script in _LOOK_ALIKE_SCRIPTS:
                 scripts.setdefault(script, ch)
     if len(scripts) > 1:
-        names = " and ".join(name.title() for name in sorted(scripts))
+        names = _(" and ").join(_(name.title()) for name in sorted(scripts))
         shown = ", ".join(describe(ch) for ch in scripts.values())
-        raise ValueError(f"must not mix {names} letters, which look alike ({shown})")
+        raise ValueError(
+            _("must not mix {names} letters, which look alike ({shown})").format(
+                names=names, shown=shown
+            )
+        )

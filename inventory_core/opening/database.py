@@ -30,6 +30,7 @@ from inventory_core.db import database as handle
 from inventory_core.db import migrations
 from inventory_core.db.engine import normalize_url, sqlite_path
 from inventory_core.errors import ValidationError, translate_db_errors
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.invariants import startup_check
 from inventory_core.obs.context import current_user
 from inventory_core.obs.logs import get_logger
@@ -100,7 +101,9 @@ class Database(handle.Database):
         parsed = normalize_url(url if url is not None else settings.database_url)
         path = sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
         if read_only and migrate:
-            raise ValidationError("a database opened read-only cannot be migrated", field="migrate")
+            raise ValidationError(
+                _("a database opened read-only cannot be migrated"), field="migrate"
+            )
         if not read_only:
             _remove_leftovers(settings, parsed, path)
         if path is not None:

@@ -32,6 +32,7 @@ from inventory_core.audit import trail
 from inventory_core.db.database import Database
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import GenerateTargetNotEmptyError
+from inventory_core.errors.i18n import gettext
 from inventory_core.inventory import Inventory
 from inventory_core.ledger.bulk import paused_gc
 from inventory_core.ledger.fold import apply_on_hand
@@ -288,7 +289,7 @@ def generate(
             was written.
     """
     if skus < 1 or events < skus or days < 1:
-        raise ValueError("need skus >= 1, events >= skus and days >= 1")
+        raise ValueError(gettext("need skus >= 1, events >= skus and days >= 1"))
     with paused_gc():
         return _generate(db, skus, events, days, seed, start, progress, user, into_existing)
 
