@@ -20,7 +20,7 @@ from inventory_core.audit.context import current_user
 from inventory_core.db.database import Database
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import InventoryError, NotFoundError, ValidationError
-from inventory_core.ledger import bulk, events, lots, master, receiving, reversal
+from inventory_core.ledger import bulk, events, lots, master, receiving, reversal, skus
 from inventory_core.ledger import stock as stock_sql
 from inventory_core.ledger.inputs import (
     AnyEvent,
@@ -46,6 +46,7 @@ from inventory_core.ledger.readmodels import (
     LotInfo,
     ReceiptResult,
     SkuInfo,
+    SkuPage,
     Stock,
 )
 from inventory_core.models import EventType
@@ -160,11 +161,14 @@ class Inventory:
         moq: int = 0,
         lead_time_days: int = 0,
         active: bool = True,
+        **planning: Any,
     ) -> SkuInfo:
-        """Create a SKU.
+        """Create a SKU; ``planning`` takes the planning fields (``category``,
+        ``shelf_life_days``, ``reorder_point``, ``safety_stock``, ``max_stock``,
+        ``attributes``: see docs/ledger.md), each unset (None) by default.
 
         Raises:
-            ValidationError: a bad code, EAN-13 (check digit) or number.
+            ValidationError: a bad code, EAN-13 (check digit), number or planning field.
             DuplicateError: the code exists.
         """
         data = validate(
@@ -176,6 +180,7 @@ class Inventory:
             moq=moq,
             lead_time_days=lead_time_days,
             active=active,
+            **planning,
         )
         return self._write(
             Operation.ADD_SKU,
@@ -186,7 +191,8 @@ class Inventory:
 
     def update_sku(self, sku: str, **changes: Any) -> SkuInfo:
         """Change master-data fields (``description``, ``ean``, ``pack_size``, ``moq``,
-        ``lead_time_days``, ``active``); the audit row keeps the values before and after.
+        ``lead_time_days``, ``active`` and the planning fields, where None clears one);
+        the audit row keeps the values before and after.
 
         Raises:
             ValidationError: an unknown field or a bad value.
@@ -216,6 +222,27 @@ class Inventory:
             NotFoundError: no such SKU.
         """
         return master.get_sku(self.db, validate_code(sku))
+
+    def list_skus(
+        self,
+        *,
+        active: bool | None = None,
+        category: str | None = None,
+        search: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> SkuPage:
+        """One page of SKUs in code order: those matching every filter given.
+
+        ``search`` is a substring of the code or description (case ignored); the next page
+        starts ``after`` the returned ``next_after``. ``limit`` is 1 to 10,000.
+
+        Raises:
+            ValidationError: a bad filter, cursor or limit.
+        """
+        query = skus.validate_listing(active, category, search, after, limit)
+        with self.db.read() as uow:
+            return skus.list_skus(uow, **query)
 
     # -- ledger writes --------------------------------------------------------------------
 
@@ -274,7 +301,7 @@ class Inventory:
             if str(exc.context.get("field", "")).startswith("lines") and not raw:
                 exc.context["field"] = "lines"
             raise
-        skus = sorted({line.sku for line in doc.lines})
+        codes = sorted({line.sku for line in doc.lines})
 
         def details(result: ReceiptResult) -> dict[str, Any] | None:
             if result.replayed:
@@ -289,7 +316,7 @@ class Inventory:
 
         return self._write(
             Operation.RECEIVE,
-            skus[0] if len(skus) == 1 else None,
+            codes[0] if len(codes) == 1 else None,
             lambda uow: receiving.receive(uow, doc),
             details,
         )

@@ -34,8 +34,11 @@ from inventory_core.ledger.rules import (
 )
 from inventory_core.models import EventType, Lot, OrderLog, Transaction
 from tests.fuzz_support import (
+    ATTRIBUTES,
     BOOLS,
+    CATEGORIES,
     EANS,
+    OPTIONAL_BOOLS,
     USERS,
     WEIRD,
     Arg,
@@ -47,6 +50,7 @@ from tests.fuzz_support import (
     ids,
     ints,
     judged,
+    optional_codes,
     qty_for,
     receipt_lines,
     resolve,
@@ -108,6 +112,12 @@ SKU_FIELDS = {
     "moq": ints(0, MAX_QTY),
     "lead_time_days": ints(0, 3650),
     "active": BOOLS,
+    "category": CATEGORIES,
+    "shelf_life_days": ints(1, 36_500, optional=True),
+    "reorder_point": ints(0, MAX_QTY, optional=True),
+    "safety_stock": ints(0, MAX_QTY, optional=True),
+    "max_stock": ints(0, MAX_QTY, optional=True),
+    "attributes": ATTRIBUTES,
 }
 UNKNOWN_FIELD = Kind(st.nothing(), Arg("red", False), (Arg("red", False),))
 
@@ -115,6 +125,16 @@ METHODS: dict[str, Signature] = {
     "add_sku": Signature({"sku": codes()}, SKU_FIELDS),
     "update_sku": Signature({"sku": codes()}, {**SKU_FIELDS, "colour": UNKNOWN_FIELD}),
     "get_sku": Signature({"sku": codes()}),
+    "list_skus": Signature(
+        {},
+        {
+            "active": OPTIONAL_BOOLS,
+            "category": CATEGORIES,
+            "search": texts(200, optional=True, blank_ok=False),
+            "after": optional_codes(),
+            "limit": ints(1, 10_000),
+        },
+    ),
     "snapshot": _event_call(EventType.SNAPSHOT),
     "order": Signature(
         {"sku": codes(), "qty": qty_for(EventType.ORDER), "on": dates()},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from inventory_core.models import EventType
 
@@ -30,6 +31,21 @@ class SkuInfo:
     moq: int
     lead_time_days: int
     active: bool
+    category: str | None = None
+    shelf_life_days: int | None = None
+    reorder_point: int | None = None
+    safety_stock: int | None = None
+    max_stock: int | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SkuPage:
+    """One page of :meth:`Inventory.list_skus`: SKUs in code order, and where the next
+    page starts (``next_after``: pass it as ``after``; None on the last page)."""
+
+    items: tuple[SkuInfo, ...]
+    next_after: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from inventory_core.errors import (
     OverReceiptError,
     ValidationError,
 )
-from inventory_core.ledger import draws, events, lots
+from inventory_core.ledger import draws, events, lots, skus
 from inventory_core.ledger.checks import require_storable
 from inventory_core.ledger.inputs import AnyEvent, EventIn, ReceiptIn
 from inventory_core.ledger.readmodels import ReceiptResult
@@ -173,7 +173,12 @@ def receive(uow: UnitOfWork, doc: ReceiptIn) -> ReceiptResult:
     lot_ids: list[int | None] = []
     totals: dict[str, int] = defaultdict(int)
     now = utc_now_iso()
-    for line in doc.lines:
+    # A line without an expiry gets its SKU's shelf life from the receipt date, if it has one.
+    lives = skus.shelf_lives(uow, (line.sku for line in doc.lines if line.expiry is None))
+    expiries = [
+        line.expiry or skus.default_expiry(doc.on, lives.get(line.sku)) for line in doc.lines
+    ]
+    for line, expiry in zip(doc.lines, expiries, strict=True):
         ev = EventIn(
             sku=line.sku,
             event=EventType.RECEIPT,
@@ -185,14 +190,14 @@ def receive(uow: UnitOfWork, doc: ReceiptIn) -> ReceiptResult:
         tids.append(tid)
         totals[line.sku] += line.qty
         lot_id = None
-        if line.expiry is not None:
+        if expiry is not None:
             lot_id = lots.create_lot(
                 uow,
                 sku=line.sku,
                 transaction_id=tid,
                 document_id=doc.document_id,
                 received=doc.on,
-                expiry=line.expiry,
+                expiry=expiry,
                 qty=line.qty,
             )
         lot_ids.append(lot_id)
@@ -215,7 +220,7 @@ def receive(uow: UnitOfWork, doc: ReceiptIn) -> ReceiptResult:
     # A lot received before a later, lower count is trimmed at once; the trim is booked
     # to the SKU's last line of the document.
     last_line = {line.sku: tid for line, tid in zip(doc.lines, tids, strict=True)}
-    with_lots = {line.sku for line in doc.lines if line.expiry is not None}
+    with_lots = {line.sku for line, expiry in zip(doc.lines, expiries, strict=True) if expiry}
     for sku in dict.fromkeys(line.sku for line in doc.lines):
         final = require_storable(sku, on_hand_before(uow, sku, END_OF_TIME), doc.on)
         if sku in with_lots:
