@@ -795,6 +795,52 @@ class LotDrawsMismatchError(WorkflowError):
     }
 
 
+class OrderNotOpenError(WorkflowError):
+    """An order that is not open (PENDING or PARTIAL) cannot be closed short."""
+
+    code = "WF_012"
+    template = {
+        "en": "Order {order_id} of {sku} is {status}: only a PENDING or PARTIAL order can be "
+        "closed.",
+        "it": "L'ordine {order_id} di {sku} è {status}: si può chiudere solo un ordine PENDING "
+        "o PARTIAL.",
+    }
+    steps = {
+        "en": (
+            "Nothing was written.",
+            "A RECEIVED order has nothing left to close; a CLOSED one can be reopened with "
+            "Inventory.reopen_order() (CLI: 'inventory-core close-order --reopen').",
+        ),
+        "it": (
+            "Non è stato scritto nulla.",
+            "Un ordine RECEIVED non ha più nulla da chiudere; uno CLOSED si può riaprire con "
+            "Inventory.reopen_order() (CLI: 'inventory-core close-order --reopen').",
+        ),
+    }
+
+
+class OrderClosedError(WorkflowError):
+    """A closed order takes no receipt and cannot be changed until it is reopened."""
+
+    code = "WF_013"
+    template = {
+        "en": "Order {order_id} of {sku} was closed short: {detail}",
+        "it": "L'ordine {order_id} di {sku} è stato chiuso: {detail}",
+    }
+    steps = {
+        "en": (
+            "Nothing was written.",
+            "Reopen the order with Inventory.reopen_order(order_id, reason=...) first, or "
+            "receive the goods on a line without order_id.",
+        ),
+        "it": (
+            "Non è stato scritto nulla.",
+            "Riapri prima l'ordine con Inventory.reopen_order(order_id, reason=...), oppure "
+            "ricevi la merce su una riga senza order_id.",
+        ),
+    }
+
+
 # --- IO_: files ----------------------------------------------------------------------------
 
 

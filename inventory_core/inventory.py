@@ -12,16 +12,22 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, TypeVar
 
 from inventory_core.audit import trail
 from inventory_core.audit.context import current_user
 from inventory_core.db.database import Database
 from inventory_core.db.uow import UnitOfWork
-from inventory_core.errors import InventoryError, NotFoundError, ValidationError
-from inventory_core.ledger import bulk, events, lots, master, receiving, reversal, skus
-from inventory_core.ledger import stock as stock_sql
+from inventory_core.errors import InventoryError, ValidationError
+from inventory_core.ledger import (
+    bulk,
+    events,
+    master,
+    orders_close,
+    receiving,
+    reversal,
+)
 from inventory_core.ledger.inputs import (
     AnyEvent,
     EventIn,
@@ -35,21 +41,18 @@ from inventory_core.ledger.inputs import (
     validate_date,
     validate_events,
     validate_id,
-    validate_limit,
     validate_lines,
     validate_reason,
     validate_user,
 )
+from inventory_core.ledger.orders_close import Closure
 from inventory_core.ledger.readmodels import (
     BulkResult,
-    HistoryEntry,
-    LotInfo,
     ReceiptResult,
     SkuInfo,
-    SkuPage,
-    Stock,
 )
 from inventory_core.models import EventType
+from inventory_core.reads import InventoryReads
 
 T = TypeVar("T")
 Operation = trail.Operation
@@ -57,8 +60,9 @@ Operation = trail.Operation
 DEFAULT_CHUNK = 10_000
 
 
-class Inventory:
-    """The stock ledger of one database, acting as one user.
+class Inventory(InventoryReads):
+    """The stock ledger of one database, acting as one user (its reads are inherited from
+    :class:`~inventory_core.reads.InventoryReads`).
 
     Args:
         db: an open, migrated :class:`Database`.
@@ -214,36 +218,6 @@ class Inventory:
         )
         return pair[1]
 
-    def get_sku(self, sku: str) -> SkuInfo:
-        """The SKU's master data.
-
-        Raises:
-            ValidationError: ``sku`` is not a valid code.
-            NotFoundError: no such SKU.
-        """
-        return master.get_sku(self.db, validate_code(sku))
-
-    def list_skus(
-        self,
-        *,
-        active: bool | None = None,
-        category: str | None = None,
-        search: str | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> SkuPage:
-        """One page of SKUs in code order: those matching every filter given.
-
-        ``search`` is a substring of the code or description (case ignored); the next page
-        starts ``after`` the returned ``next_after``. ``limit`` is 1 to 10,000.
-
-        Raises:
-            ValidationError: a bad filter, cursor or limit.
-        """
-        query = skus.validate_listing(active, category, search, after, limit)
-        with self.db.read() as uow:
-            return skus.list_skus(uow, **query)
-
     # -- ledger writes --------------------------------------------------------------------
 
     def snapshot(self, sku: str, qty: int, *, on: date, note: str | None = None) -> int:
@@ -388,6 +362,46 @@ class Inventory:
             details,
         )
 
+    def close_order(self, order_id: int, *, reason: str, on: date | None = None) -> Closure:
+        """Close a PENDING or PARTIAL order short: the supplier will not deliver the rest.
+
+        Its open remainder stops counting in on_order from ``on`` (default today; stock as
+        of that day or before still counts it) and its status becomes CLOSED.
+
+        Raises:
+            NotFoundError: no such order.
+            OrderNotOpenError: the order is RECEIVED, CANCELLED or CLOSED.
+            ValidationError: ``on`` before the order date or its last receipt, a bad reason.
+        """
+        order_id = validate_id(order_id, "order_id")
+        reason = validate_reason(reason)
+        day = date.today() if on is None else validate_date(on, "on")
+        user = self.user
+        return self._write(
+            Operation.CLOSE_ORDER,
+            lambda done: done.sku,
+            lambda uow: orders_close.close_order(uow, order_id, day, reason, user),
+            lambda done: {**orders_close.audit_details(done), "reason": reason},
+        )
+
+    def reopen_order(self, order_id: int, *, reason: str) -> Closure:
+        """Cancel an order's closure (the revert of :meth:`close_order`): its remainder
+        counts in on_order again at every date, and its status is restated from its receipts.
+
+        Raises:
+            NotFoundError: no such order.
+            OrderNotOpenError: the order is not CLOSED.
+        """
+        order_id = validate_id(order_id, "order_id")
+        reason = validate_reason(reason)
+        user = self.user
+        return self._write(
+            Operation.REOPEN_ORDER,
+            lambda done: done.sku,
+            lambda uow: orders_close.reopen_order(uow, order_id, reason, user),
+            lambda done: {**orders_close.audit_details(done), "reason": reason},
+        )
+
     def record_many(self, items: Iterable[EventIn | Mapping[str, Any]]) -> BulkResult:
         """Import many events: validated up front, then one unit of work per chunk.
 
@@ -424,62 +438,3 @@ class Inventory:
             counts.update(done)
             chunks += 1
         return BulkResult(events=len(batch), chunks=chunks, counts=dict(sorted(counts.items())))
-
-    # -- reads ----------------------------------------------------------------------------
-
-    def stock(self, sku: str, asof: date | None = None) -> Stock:
-        """Stock of one SKU from its events strictly before ``asof`` (default: tomorrow,
-        so everything dated today counts).
-
-        Raises:
-            ValidationError: a bad code or date.
-            NotFoundError: no such SKU.
-        """
-        sku = validate_code(sku)
-        when = self._asof(asof)
-        found = stock_sql.stock_one(self.db, sku, when)
-        if found is None:
-            raise NotFoundError(entity="SKU", key=sku)
-        return found
-
-    def stock_all(self, asof: date | None = None) -> dict[str, Stock]:
-        """Stock of every SKU as of ``asof``: one set-based statement."""
-        when = self._asof(asof)
-        with self.db.read() as uow:
-            return stock_sql.stock_all(uow, when)
-
-    def lots(self, sku: str) -> list[LotInfo]:
-        """The SKU's non-empty lots, first expiry first (lots without expiry last).
-
-        Raises:
-            ValidationError: ``sku`` is not a valid code.
-            NotFoundError: no such SKU.
-        """
-        return lots.list_lots(self.db, validate_code(sku))
-
-    def history(
-        self,
-        sku: str,
-        start: date | None = None,
-        end: date | None = None,
-        limit: int | None = None,
-    ) -> list[HistoryEntry]:
-        """The SKU's events from ``start`` to ``end`` (inclusive) in ledger order, reversed
-        ones flagged; with ``limit`` only the newest ``limit``.
-
-        Raises:
-            ValidationError: a bad date or limit.
-            NotFoundError: no such SKU.
-        """
-        sku = validate_code(sku)
-        start = None if start is None else validate_date(start, "start")
-        end = None if end is None else validate_date(end, "end")
-        limit = None if limit is None else validate_limit(limit)
-        return master.history(self.db, sku, start, end, limit)
-
-    # -- small validators ---------------------------------------------------------------
-
-    def _asof(self, asof: date | None) -> date:
-        if asof is None:
-            return date.today() + timedelta(days=1)
-        return validate_date(asof, "asof")

@@ -156,6 +156,19 @@ METHODS: dict[str, Signature] = {
             "reason": texts(NOTE_LENGTH, optional=False, blank_ok=False),
         }
     ),
+    "close_order": Signature(
+        {"order_id": ids("order"), "reason": texts(NOTE_LENGTH, optional=False, blank_ok=False)},
+        {"on": dates(optional=True)},
+    ),
+    "reopen_order": Signature(
+        {"order_id": ids("order"), "reason": texts(NOTE_LENGTH, optional=False, blank_ok=False)}
+    ),
+    "on_order_by_date": Signature({"sku": codes()}, {"asof": dates(optional=True)}),
+    "on_order_by_date_all": Signature({}, {"asof": dates(optional=True)}),
+    "position": Signature(
+        {"sku": codes()}, {"asof": dates(optional=True), "horizon": dates(optional=True)}
+    ),
+    "position_all": Signature({}, {"asof": dates(optional=True), "horizon": dates(optional=True)}),
     "record_many": Signature({"items": events()}),
     "stock": Signature({"sku": codes()}, {"asof": dates(optional=True)}),
     "stock_all": Signature({}, {"asof": dates(optional=True)}),

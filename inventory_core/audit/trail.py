@@ -47,6 +47,8 @@ class Operation(enum.StrEnum):
     ADJUST = "adjust"
     UNFULFILLED = "unfulfilled"
     REVERT = "revert"
+    CLOSE_ORDER = "close_order"
+    REOPEN_ORDER = "reopen_order"
     BULK_IMPORT = "bulk_import"
     BACKUP = "backup"
     RESTORE = "restore"

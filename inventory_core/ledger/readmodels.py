@@ -99,3 +99,48 @@ class BulkResult:
     events: int
     chunks: int
     counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineDate:
+    """What is still open on the orders expected on one date."""
+
+    expected: date
+    qty: int
+    orders: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """A SKU's open order quantity as of ``asof`` by expected delivery date; ``undated``
+    is what is open on orders without an expected date."""
+
+    sku: str
+    asof: date
+    dated: tuple[PipelineDate, ...]
+    undated: int
+
+    @property
+    def total(self) -> int:
+        """Everything still open on the SKU's orders."""
+        return self.undated + sum(line.qty for line in self.dated)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A SKU's inventory position as of ``asof`` over a horizon:
+    ``on_hand + arriving - unfulfilled`` (``arriving``: open order quantity expected on or
+    before ``horizon``; an order without a date at its order date plus the lead time)."""
+
+    sku: str
+    asof: date
+    horizon: date
+    on_hand: int
+    on_order: int
+    arriving: int
+    unfulfilled: int
+
+    @property
+    def position(self) -> int:
+        """on_hand + arriving - unfulfilled."""
+        return self.on_hand + self.arriving - self.unfulfilled

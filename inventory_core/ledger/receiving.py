@@ -22,6 +22,7 @@ from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import (
     ConflictError,
     NotFoundError,
+    OrderClosedError,
     OverReceiptError,
     ValidationError,
 )
@@ -138,6 +139,10 @@ def _check_orders(uow: UnitOfWork, doc: ReceiptIn) -> None:
             )
         if row["status"] == "CANCELLED":
             raise ConflictError(f"order {line.order_id} was cancelled", order_id=line.order_id)
+        if row["status"] == "CLOSED":
+            raise OrderClosedError(
+                "receiving on it needs it reopened", order_id=line.order_id, sku=line.sku
+            )
         wanted[line.order_id] += line.qty
         open_qty = row["qty_ordered"] - row["qty_received"]
         if wanted[line.order_id] > open_qty:
@@ -247,8 +252,14 @@ def _fill_order(
 def change_received(uow: UnitOfWork, order_id: int, qty: int, now: str) -> None:
     """Add ``qty`` (negative when a receipt is reverted) to an order and restate its status."""
     row: Any = uow.execute(
-        select(_o.c.qty_ordered, _o.c.qty_received).where(_o.c.order_id == order_id)
+        select(_o.c.qty_ordered, _o.c.qty_received, _o.c.status, _o.c.sku).where(
+            _o.c.order_id == order_id
+        )
     ).one()
+    if row[2] == "CLOSED":  # its closure took exactly the remainder out of on_order
+        raise OrderClosedError(
+            "reverting its receipt needs it reopened", order_id=order_id, sku=row[3]
+        )
     received = int(row[1]) + qty
     uow.execute(
         update(_o)
