@@ -28,6 +28,9 @@ from inventory_core.ledger import (
     receiving,
     reversal,
 )
+from inventory_core.ledger import counts as counts_sql
+from inventory_core.ledger import proposals as proposals_sql
+from inventory_core.ledger.counts import CountResult
 from inventory_core.ledger.inputs import (
     AnyEvent,
     EventIn,
@@ -48,6 +51,7 @@ from inventory_core.ledger.inputs import (
 from inventory_core.ledger.orders_close import Closure
 from inventory_core.ledger.readmodels import (
     BulkResult,
+    Proposal,
     ReceiptResult,
     SkuInfo,
 )
@@ -400,6 +404,88 @@ class Inventory(InventoryReads):
             lambda done: done.sku,
             lambda uow: orders_close.reopen_order(uow, order_id, reason, user),
             lambda done: {**orders_close.audit_details(done), "reason": reason},
+        )
+
+    def count_end_of_day(
+        self,
+        sku: str,
+        counted: int,
+        *,
+        on: date,
+        sold: int | None = None,
+        shrinkage: str = "waste",
+        note: str | None = None,
+    ) -> CountResult:
+        """Record the shelf count at the close of ``on``: the day's SALE is what the ledger
+        expected less what was counted (or ``sold``, the rest then ``shrinkage``: a WASTE
+        or a negative ADJUST); a surplus is a positive ADJUST, never a negative sale.
+
+        Raises:
+            ValidationError: a bad code, count, date or shrinkage.
+            NotFoundError: no such SKU.
+            InsufficientStockError: later events cannot afford the day's decrease.
+        """
+        code = validate_code(sku)  # first: the mappings below need a hashable key
+        raw_sold = None if sold is None else {code: sold}
+        return self.count_end_of_day_many(
+            {code: counted}, on=on, sold=raw_sold, shrinkage=shrinkage, note=note
+        )[0]
+
+    def count_end_of_day_many(
+        self,
+        counts: Mapping[str, int],
+        *,
+        on: date,
+        sold: Mapping[str, int] | None = None,
+        shrinkage: str = "waste",
+        note: str | None = None,
+    ) -> list[CountResult]:
+        """A whole shop's evening count (``{sku: counted}``) in one unit of work with one
+        audit row stating, per SKU, the expected, counted, sold, wasted and adjusted units.
+
+        Raises:
+            As :meth:`count_end_of_day`; nothing is written when any line is refused.
+        """
+        lines = counts_sql.validate_lines(counts, sold)
+        how = counts_sql.validate_shrinkage(shrinkage)
+        day = validate_date(on, "on")
+        text = counts_sql.validate_note(note)
+        return self._write(
+            Operation.COUNT,
+            lines[0].sku if len(lines) == 1 else None,
+            lambda uow: counts_sql.count_day(uow, lines, day, how, text),
+            lambda done: counts_sql.audit_details(done, how),
+        )
+
+    def order_many(self, items: Iterable[Proposal | tuple[str, int]], *, on: date) -> list[int]:
+        """Place several orders (proposals, or ``(sku, qty)`` pairs) in one unit of work
+        with one audit row; return their order ids. A proposal's order is expected after
+        its lead time; a pair's has no expected date.
+
+        Raises:
+            ValidationError: a bad item, quantity or date (nothing is written).
+            NotFoundError: an unknown SKU.
+        """
+        day = validate_date(on, "on")
+        planned = [
+            (self._event(EventType.ORDER, sku, qty, day), expected)
+            for sku, qty, expected in proposals_sql.order_lines(items, day)
+        ]
+
+        def work(uow: UnitOfWork) -> list[int]:
+            return [receiving.place_order(uow, ev, when)[0] for ev, when in planned]
+
+        return self._write(
+            Operation.ORDER,
+            planned[0][0].sku if len(planned) == 1 else None,
+            work,
+            lambda ids: {
+                "date": day,
+                "orders": [
+                    {"order_id": oid, "sku": ev.sku, "qty": ev.qty, "expected": when}
+                    for oid, (ev, when) in zip(ids, planned, strict=True)
+                ],
+            },
         )
 
     def record_many(self, items: Iterable[EventIn | Mapping[str, Any]]) -> BulkResult:

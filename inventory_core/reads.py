@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from inventory_core.db.database import Database
 from inventory_core.errors import NotFoundError, ValidationError
-from inventory_core.ledger import lots, master, pipeline, skus
+from inventory_core.ledger import lots, lots_asof, master, pipeline, proposals, skus
 from inventory_core.ledger import stock as stock_sql
 from inventory_core.ledger.inputs import validate_code, validate_date, validate_limit
 from inventory_core.ledger.readmodels import (
@@ -21,6 +21,7 @@ from inventory_core.ledger.readmodels import (
     LotInfo,
     Pipeline,
     Position,
+    Proposal,
     SkuInfo,
     SkuPage,
     Stock,
@@ -83,14 +84,33 @@ class InventoryReads:
         with self.db.read() as uow:
             return stock_sql.stock_all(uow, when)
 
-    def lots(self, sku: str) -> list[LotInfo]:
-        """The SKU's non-empty lots, first expiry first (lots without expiry last).
+    def lots(self, sku: str, asof: date | None = None) -> list[LotInfo]:
+        """The SKU's non-empty lots, first expiry first (lots without expiry last); with
+        ``asof``, as they stood then (events strictly before it), replayed from the draws.
 
         Raises:
-            ValidationError: ``sku`` is not a valid code.
+            ValidationError: ``sku`` is not a valid code, or a bad date.
             NotFoundError: no such SKU.
         """
-        return lots.list_lots(self.db, validate_code(sku))
+        code = validate_code(sku)
+        if asof is None:
+            return lots.list_lots(self.db, code)
+        when = validate_date(asof, "asof")
+        with self.db.read() as uow:
+            master.get_sku(uow, code)
+            return lots_asof.lots_asof(uow, code, when)
+
+    def expiring(self, within_days: int, asof: date | None = None) -> list[LotInfo]:
+        """Every SKU's lots holding units as of ``asof`` (default: tomorrow) that expire on
+        or before ``asof + within_days`` (expired ones included), earliest expiry first.
+
+        Raises:
+            ValidationError: ``within_days`` is not an int from 0 to 36,500, or a bad date.
+        """
+        days = lots_asof.validate_within_days(within_days)
+        when = self._asof(asof)
+        with self.db.read() as uow:
+            return lots_asof.expiring(uow, days, when)
 
     def history(
         self,
@@ -162,6 +182,19 @@ class InventoryReads:
         until = self._horizon(horizon, when)
         with self.db.read() as uow:
             return pipeline.positions(uow, when, until, None)
+
+    def reorder_proposals(self, asof: date | None = None) -> list[Proposal]:
+        """For every active SKU whose position over its lead time is at or below its
+        reorder point: the quantity that brings it to ``max_stock`` (or reorder point +
+        safety stock), rounded up to the pack size, at least the MOQ. One statement;
+        read-only (:meth:`~inventory_core.inventory.Inventory.order_many` orders them).
+
+        Raises:
+            ValidationError: a bad date.
+        """
+        when = self._asof(asof)
+        with self.db.read() as uow:
+            return proposals.proposals(uow, when)
 
     # -- small validators ---------------------------------------------------------------
 

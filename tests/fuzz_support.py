@@ -399,9 +399,9 @@ def resolve(value: Any, lookup: Callable[[Ref], Any]) -> Any:
         return replace(
             value, sku=resolve(value.sku, lookup), order_id=resolve(value.order_id, lookup)
         )
-    nested = (Ref, AsEventIn, ReceiptLine, dict)
+    nested = (Ref, AsEventIn, ReceiptLine, dict, tuple)
     if isinstance(value, list | tuple) and any(isinstance(v, nested) for v in value):
         return type(value)(resolve(v, lookup) for v in value)
     if isinstance(value, dict):
-        return {k: resolve(v, lookup) for k, v in value.items()}
+        return {resolve(k, lookup): resolve(v, lookup) for k, v in value.items()}
     return value

@@ -119,6 +119,22 @@ SKU_FIELDS = {
     "max_stock": ints(0, MAX_QTY, optional=True),
     "attributes": ATTRIBUTES,
 }
+COUNTS = Kind(
+    st.integers(0, 3).map(lambda i: Arg({Ref("sku", i): 5}, True)),
+    Arg({Ref("sku", 0): 5}, True),
+    (
+        *(Arg(v, False) for v in ({}, {"A": -1}, {"A": 1.5}, {"\u200bA": 1}, [("A", 1)])),
+        *judged(WEIRD, lambda v: None if isinstance(v, dict) and v else False),
+    ),
+)
+ORDER_ITEMS = Kind(
+    st.integers(0, 3).map(lambda i: Arg([(Ref("sku", i), 6)], True)),
+    Arg([(Ref("sku", 0), 6)], True),
+    (
+        *(Arg(v, False) for v in ([], [("A", 0)], [("A", 1.5)], [("A",)], "A", {"A": 1})),
+        *judged(WEIRD, lambda v: None if isinstance(v, list | tuple) and v else False),
+    ),
+)
 UNKNOWN_FIELD = Kind(st.nothing(), Arg("red", False), (Arg("red", False),))
 
 METHODS: dict[str, Signature] = {
@@ -169,10 +185,18 @@ METHODS: dict[str, Signature] = {
         {"sku": codes()}, {"asof": dates(optional=True), "horizon": dates(optional=True)}
     ),
     "position_all": Signature({}, {"asof": dates(optional=True), "horizon": dates(optional=True)}),
+    "count_end_of_day": Signature(
+        {"sku": codes(), "counted": ints(0, MAX_QTY), "on": dates()},
+        {"sold": ints(0, MAX_QTY, optional=True), "note": texts(NOTE_LENGTH)},
+    ),
+    "count_end_of_day_many": Signature({"counts": COUNTS, "on": dates()}),
+    "reorder_proposals": Signature({}, {"asof": dates(optional=True)}),
+    "order_many": Signature({"items": ORDER_ITEMS, "on": dates()}),
     "record_many": Signature({"items": events()}),
     "stock": Signature({"sku": codes()}, {"asof": dates(optional=True)}),
     "stock_all": Signature({}, {"asof": dates(optional=True)}),
-    "lots": Signature({"sku": codes()}),
+    "lots": Signature({"sku": codes()}, {"asof": dates(optional=True)}),
+    "expiring": Signature({"within_days": ints(0, 36_500)}, {"asof": dates(optional=True)}),
     "history": Signature(
         {"sku": codes()},
         {

@@ -48,6 +48,7 @@ class Operation(enum.StrEnum):
     UNFULFILLED = "unfulfilled"
     REVERT = "revert"
     CLOSE_ORDER = "close_order"
+    COUNT = "count_end_of_day"
     REOPEN_ORDER = "reopen_order"
     BULK_IMPORT = "bulk_import"
     BACKUP = "backup"

@@ -144,3 +144,22 @@ class Position:
     def position(self) -> int:
         """on_hand + arriving - unfulfilled."""
         return self.on_hand + self.arriving - self.unfulfilled
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A reorder proposal and the numbers that led to it (nothing is written)."""
+
+    sku: str
+    asof: date
+    qty: int
+    on_hand: int
+    arriving: int
+    unfulfilled: int
+    position: int
+    reorder_point: int
+    target: int
+    pack_size: int
+    moq: int
+    lead_time_days: int
+    horizon: date
