@@ -12,16 +12,18 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, TypeVar
 
 from inventory_core.audit import trail
 from inventory_core.db.database import Database
 from inventory_core.db.uow import UnitOfWork
-from inventory_core.errors import InventoryError, NotFoundError, ValidationError
+from inventory_core.errors import InventoryError, ValidationError
 from inventory_core.errors.i18n import gettext as _
-from inventory_core.ledger import bulk, events, lots, master, receiving, reversal
-from inventory_core.ledger import stock as stock_sql
+from inventory_core.ledger import bulk, events, master, orders_close, receiving, reversal
+from inventory_core.ledger import counts as counts_sql
+from inventory_core.ledger import proposals as proposals_sql
+from inventory_core.ledger.counts import CountResult
 from inventory_core.ledger.inputs import (
     AnyEvent,
     EventIn,
@@ -35,21 +37,20 @@ from inventory_core.ledger.inputs import (
     validate_date,
     validate_events,
     validate_id,
-    validate_limit,
     validate_lines,
     validate_reason,
     validate_user,
 )
+from inventory_core.ledger.orders_close import Closure
 from inventory_core.ledger.readmodels import (
     BulkResult,
-    HistoryEntry,
-    LotInfo,
+    Proposal,
     ReceiptResult,
     SkuInfo,
-    Stock,
 )
 from inventory_core.models import EventType
 from inventory_core.obs.context import current_user
+from inventory_core.reads import InventoryReads
 
 T = TypeVar("T")
 Operation = trail.Operation
@@ -57,8 +58,9 @@ Operation = trail.Operation
 DEFAULT_CHUNK = 10_000
 
 
-class Inventory:
-    """The stock ledger of one database, acting as one user.
+class Inventory(InventoryReads):
+    """The stock ledger of one database, acting as one user (its reads are inherited from
+    :class:`~inventory_core.reads.InventoryReads`).
 
     Args:
         db: an open, migrated :class:`Database`.
@@ -164,11 +166,14 @@ class Inventory:
         moq: int = 0,
         lead_time_days: int = 0,
         active: bool = True,
+        **planning: Any,
     ) -> SkuInfo:
-        """Create a SKU.
+        """Create a SKU; ``planning`` takes the planning fields (``category``,
+        ``shelf_life_days``, ``reorder_point``, ``safety_stock``, ``max_stock``,
+        ``attributes``: see docs/ledger.md), each unset (None) by default.
 
         Raises:
-            ValidationError: a bad code, EAN-13 (check digit) or number.
+            ValidationError: a bad code, EAN-13 (check digit), number or planning field.
             DuplicateError: the code exists.
         """
         data = validate(
@@ -180,6 +185,7 @@ class Inventory:
             moq=moq,
             lead_time_days=lead_time_days,
             active=active,
+            **planning,
         )
         return self._write(
             Operation.ADD_SKU,
@@ -190,7 +196,8 @@ class Inventory:
 
     def update_sku(self, sku: str, **changes: Any) -> SkuInfo:
         """Change master-data fields (``description``, ``ean``, ``pack_size``, ``moq``,
-        ``lead_time_days``, ``active``); the audit row keeps the values before and after.
+        ``lead_time_days``, ``active`` and the planning fields, where None clears one);
+        the audit row keeps the values before and after.
 
         Raises:
             ValidationError: an unknown field or a bad value.
@@ -211,15 +218,6 @@ class Inventory:
             Operation.UPDATE_SKU, code, lambda uow: master.update_sku(uow, code, data), details
         )
         return pair[1]
-
-    def get_sku(self, sku: str) -> SkuInfo:
-        """The SKU's master data.
-
-        Raises:
-            ValidationError: ``sku`` is not a valid code.
-            NotFoundError: no such SKU.
-        """
-        return master.get_sku(self.db, validate_code(sku))
 
     # -- ledger writes --------------------------------------------------------------------
 
@@ -278,7 +276,7 @@ class Inventory:
             if str(exc.context.get("field", "")).startswith("lines") and not raw:
                 exc.context["field"] = "lines"
             raise
-        skus = sorted({line.sku for line in doc.lines})
+        codes = sorted({line.sku for line in doc.lines})
 
         def details(result: ReceiptResult) -> dict[str, Any] | None:
             if result.replayed:
@@ -293,7 +291,7 @@ class Inventory:
 
         return self._write(
             Operation.RECEIVE,
-            skus[0] if len(skus) == 1 else None,
+            codes[0] if len(codes) == 1 else None,
             lambda uow: receiving.receive(uow, doc),
             details,
         )
@@ -365,6 +363,128 @@ class Inventory:
             details,
         )
 
+    def close_order(self, order_id: int, *, reason: str, on: date | None = None) -> Closure:
+        """Close a PENDING or PARTIAL order short: the supplier will not deliver the rest.
+
+        Its open remainder stops counting in on_order from ``on`` (default today; stock as
+        of that day or before still counts it) and its status becomes CLOSED.
+
+        Raises:
+            NotFoundError: no such order.
+            OrderNotOpenError: the order is RECEIVED, CANCELLED or CLOSED.
+            ValidationError: ``on`` before the order date or its last receipt, a bad reason.
+        """
+        order_id = validate_id(order_id, "order_id")
+        reason = validate_reason(reason)
+        day = date.today() if on is None else validate_date(on, "on")
+        user = self.user
+        return self._write(
+            Operation.CLOSE_ORDER,
+            lambda done: done.sku,
+            lambda uow: orders_close.close_order(uow, order_id, day, reason, user),
+            lambda done: {**orders_close.audit_details(done), "reason": reason},
+        )
+
+    def reopen_order(self, order_id: int, *, reason: str) -> Closure:
+        """Cancel an order's closure (the revert of :meth:`close_order`): its remainder
+        counts in on_order again at every date, and its status is restated from its receipts.
+
+        Raises:
+            NotFoundError: no such order.
+            OrderNotOpenError: the order is not CLOSED.
+        """
+        order_id = validate_id(order_id, "order_id")
+        reason = validate_reason(reason)
+        user = self.user
+        return self._write(
+            Operation.REOPEN_ORDER,
+            lambda done: done.sku,
+            lambda uow: orders_close.reopen_order(uow, order_id, reason, user),
+            lambda done: {**orders_close.audit_details(done), "reason": reason},
+        )
+
+    def count_end_of_day(
+        self,
+        sku: str,
+        counted: int,
+        *,
+        on: date,
+        sold: int | None = None,
+        shrinkage: str = "waste",
+        note: str | None = None,
+    ) -> CountResult:
+        """Record the shelf count at the close of ``on``: the day's SALE is what the ledger
+        expected less what was counted (or ``sold``, the rest then ``shrinkage``: a WASTE
+        or a negative ADJUST); a surplus is a positive ADJUST, never a negative sale.
+
+        Raises:
+            ValidationError: a bad code, count, date or shrinkage.
+            NotFoundError: no such SKU.
+            InsufficientStockError: later events cannot afford the day's decrease.
+        """
+        code = validate_code(sku)  # first: the mappings below need a hashable key
+        raw_sold = None if sold is None else {code: sold}
+        return self.count_end_of_day_many(
+            {code: counted}, on=on, sold=raw_sold, shrinkage=shrinkage, note=note
+        )[0]
+
+    def count_end_of_day_many(
+        self,
+        counts: Mapping[str, int],
+        *,
+        on: date,
+        sold: Mapping[str, int] | None = None,
+        shrinkage: str = "waste",
+        note: str | None = None,
+    ) -> list[CountResult]:
+        """A whole shop's evening count (``{sku: counted}``) in one unit of work with one
+        audit row stating, per SKU, the expected, counted, sold, wasted and adjusted units.
+
+        Raises:
+            As :meth:`count_end_of_day`; nothing is written when any line is refused.
+        """
+        lines = counts_sql.validate_lines(counts, sold)
+        how = counts_sql.validate_shrinkage(shrinkage)
+        day = validate_date(on, "on")
+        text = counts_sql.validate_note(note)
+        return self._write(
+            Operation.COUNT,
+            lines[0].sku if len(lines) == 1 else None,
+            lambda uow: counts_sql.count_day(uow, lines, day, how, text),
+            lambda done: counts_sql.audit_details(done, how),
+        )
+
+    def order_many(self, items: Iterable[Proposal | tuple[str, int]], *, on: date) -> list[int]:
+        """Place several orders (proposals, or ``(sku, qty)`` pairs) in one unit of work
+        with one audit row; return their order ids. A proposal's order is expected after
+        its lead time; a pair's has no expected date.
+
+        Raises:
+            ValidationError: a bad item, quantity or date (nothing is written).
+            NotFoundError: an unknown SKU.
+        """
+        day = validate_date(on, "on")
+        planned = [
+            (self._event(EventType.ORDER, sku, qty, day), expected)
+            for sku, qty, expected in proposals_sql.order_lines(items, day)
+        ]
+
+        def work(uow: UnitOfWork) -> list[int]:
+            return [receiving.place_order(uow, ev, when)[0] for ev, when in planned]
+
+        return self._write(
+            Operation.ORDER,
+            planned[0][0].sku if len(planned) == 1 else None,
+            work,
+            lambda ids: {
+                "date": day,
+                "orders": [
+                    {"order_id": oid, "sku": ev.sku, "qty": ev.qty, "expected": when}
+                    for oid, (ev, when) in zip(ids, planned, strict=True)
+                ],
+            },
+        )
+
     def record_many(self, items: Iterable[EventIn | Mapping[str, Any]]) -> BulkResult:
         """Import many events: validated up front, then one unit of work per chunk.
 
@@ -401,62 +521,3 @@ class Inventory:
             counts.update(done)
             chunks += 1
         return BulkResult(events=len(batch), chunks=chunks, counts=dict(sorted(counts.items())))
-
-    # -- reads ----------------------------------------------------------------------------
-
-    def stock(self, sku: str, asof: date | None = None) -> Stock:
-        """Stock of one SKU from its events strictly before ``asof`` (default: tomorrow,
-        so everything dated today counts).
-
-        Raises:
-            ValidationError: a bad code or date.
-            NotFoundError: no such SKU.
-        """
-        sku = validate_code(sku)
-        when = self._asof(asof)
-        found = stock_sql.stock_one(self.db, sku, when)
-        if found is None:
-            raise NotFoundError(entity="SKU", key=sku)
-        return found
-
-    def stock_all(self, asof: date | None = None) -> dict[str, Stock]:
-        """Stock of every SKU as of ``asof``: one set-based statement."""
-        when = self._asof(asof)
-        with self.db.read() as uow:
-            return stock_sql.stock_all(uow, when)
-
-    def lots(self, sku: str) -> list[LotInfo]:
-        """The SKU's non-empty lots, first expiry first (lots without expiry last).
-
-        Raises:
-            ValidationError: ``sku`` is not a valid code.
-            NotFoundError: no such SKU.
-        """
-        return lots.list_lots(self.db, validate_code(sku))
-
-    def history(
-        self,
-        sku: str,
-        start: date | None = None,
-        end: date | None = None,
-        limit: int | None = None,
-    ) -> list[HistoryEntry]:
-        """The SKU's events from ``start`` to ``end`` (inclusive) in ledger order, reversed
-        ones flagged; with ``limit`` only the newest ``limit``.
-
-        Raises:
-            ValidationError: a bad date or limit.
-            NotFoundError: no such SKU.
-        """
-        sku = validate_code(sku)
-        start = None if start is None else validate_date(start, "start")
-        end = None if end is None else validate_date(end, "end")
-        limit = None if limit is None else validate_limit(limit)
-        return master.history(self.db, sku, start, end, limit)
-
-    # -- small validators ---------------------------------------------------------------
-
-    def _asof(self, asof: date | None) -> date:
-        if asof is None:
-            return date.today() + timedelta(days=1)
-        return validate_date(asof, "asof")

@@ -203,6 +203,13 @@ def codes(kind: str = "sku") -> Kind:
     return Kind(st.one_of(*refs, *refs, fresh), Arg(Ref(own, 0), True), bad, inserted)
 
 
+def optional_codes() -> Kind:
+    """A code parameter that also takes None (a cursor not given)."""
+    base = codes()
+    bad = tuple(Arg(a.value, True) if a.value is None else a for a in base.bad_values)
+    return Kind(st.one_of(base.good, st.just(Arg(None, True))), base.sample, bad, base.extra_bad)
+
+
 def text_ok(value: Any, limit: int, *, optional: bool, blank_ok: bool) -> bool:
     """Whether a value is acceptable free text (the weird pool's strings are all ASCII)."""
     if value is None:
@@ -251,6 +258,35 @@ BOOLS = Kind(
     st.booleans().map(lambda v: Arg(v, True)),
     Arg(False, True),
     judged(WEIRD, lambda v: isinstance(v, bool)),
+)
+OPTIONAL_BOOLS = Kind(
+    st.sampled_from([None, True, False]).map(lambda v: Arg(v, True)),
+    Arg(None, True),
+    judged(WEIRD, lambda v: v is None or isinstance(v, bool)),
+)
+CATEGORIES = Kind(
+    st.sampled_from([None, "Bevande", "Latticini", "Frutta e verdura"]).map(lambda v: Arg(v, True)),
+    Arg("Bevande", True),
+    (*(Arg(v, False) for v in BAD_CODES), *judged(WEIRD, lambda v: v is None or ascii_code_ok(v))),
+)
+
+
+def _attributes_ok(value: Any) -> bool | None:
+    if value is None:
+        return True
+    return None if isinstance(value, dict) else False
+
+
+ATTRIBUTES = Kind(
+    st.sampled_from([None, {}, {"colore": "ambra"}, {"n": [1, 2.5, True, None]}]).map(
+        lambda v: Arg(v, True)
+    ),
+    Arg({"colore": "ambra"}, True),
+    (
+        *(Arg(v, False) for v in ({"d": date(2026, 1, 1)}, {"x": float("nan")}, {"k\x00": 1})),
+        Arg({"big": "x" * 5000}, False),
+        *judged(WEIRD, _attributes_ok),
+    ),
 )
 USERS = Kind(
     st.sampled_from(["operator_01", "José", "Jose\u0301", "李", "a b"]).map(lambda v: Arg(v, True)),
@@ -363,9 +399,9 @@ def resolve(value: Any, lookup: Callable[[Ref], Any]) -> Any:
         return replace(
             value, sku=resolve(value.sku, lookup), order_id=resolve(value.order_id, lookup)
         )
-    nested = (Ref, AsEventIn, ReceiptLine, dict)
+    nested = (Ref, AsEventIn, ReceiptLine, dict, tuple)
     if isinstance(value, list | tuple) and any(isinstance(v, nested) for v in value):
         return type(value)(resolve(v, lookup) for v in value)
     if isinstance(value, dict):
-        return {k: resolve(v, lookup) for k, v in value.items()}
+        return {resolve(k, lookup): resolve(v, lookup) for k, v in value.items()}
     return value

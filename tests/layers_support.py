@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("backup",),
     ("ledger",),
     ("opening",),
+    ("reads",),
     ("inventory",),
     ("",),
     ("tools",),

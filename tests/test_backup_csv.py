@@ -201,7 +201,7 @@ def test_export_writes_bom_manifest_readme_and_one_file_per_table(
     assert manifest["schema_revision"] == any_db.revision()
     assert (folder / "skus.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert "formula" in (folder / "README.txt").read_text()
-    assert len(list(folder.glob("*.csv"))) == len(manifest["tables"]) == 15
+    assert len(list(folder.glob("*.csv"))) == len(manifest["tables"]) == 16
 
 
 def test_round_trip_on_both_databases(any_url: str, tmp_path: Path) -> None:

@@ -34,8 +34,11 @@ from inventory_core.ledger.rules import (
 )
 from inventory_core.models import EventType, Lot, OrderLog, Transaction
 from tests.fuzz_support import (
+    ATTRIBUTES,
     BOOLS,
+    CATEGORIES,
     EANS,
+    OPTIONAL_BOOLS,
     USERS,
     WEIRD,
     Arg,
@@ -47,6 +50,7 @@ from tests.fuzz_support import (
     ids,
     ints,
     judged,
+    optional_codes,
     qty_for,
     receipt_lines,
     resolve,
@@ -108,13 +112,45 @@ SKU_FIELDS = {
     "moq": ints(0, MAX_QTY),
     "lead_time_days": ints(0, 3650),
     "active": BOOLS,
+    "category": CATEGORIES,
+    "shelf_life_days": ints(1, 36_500, optional=True),
+    "reorder_point": ints(0, MAX_QTY, optional=True),
+    "safety_stock": ints(0, MAX_QTY, optional=True),
+    "max_stock": ints(0, MAX_QTY, optional=True),
+    "attributes": ATTRIBUTES,
 }
+COUNTS = Kind(
+    st.integers(0, 3).map(lambda i: Arg({Ref("sku", i): 5}, True)),
+    Arg({Ref("sku", 0): 5}, True),
+    (
+        *(Arg(v, False) for v in ({}, {"A": -1}, {"A": 1.5}, {"\u200bA": 1}, [("A", 1)])),
+        *judged(WEIRD, lambda v: None if isinstance(v, dict) and v else False),
+    ),
+)
+ORDER_ITEMS = Kind(
+    st.integers(0, 3).map(lambda i: Arg([(Ref("sku", i), 6)], True)),
+    Arg([(Ref("sku", 0), 6)], True),
+    (
+        *(Arg(v, False) for v in ([], [("A", 0)], [("A", 1.5)], [("A",)], "A", {"A": 1})),
+        *judged(WEIRD, lambda v: None if isinstance(v, list | tuple) and v else False),
+    ),
+)
 UNKNOWN_FIELD = Kind(st.nothing(), Arg("red", False), (Arg("red", False),))
 
 METHODS: dict[str, Signature] = {
     "add_sku": Signature({"sku": codes()}, SKU_FIELDS),
     "update_sku": Signature({"sku": codes()}, {**SKU_FIELDS, "colour": UNKNOWN_FIELD}),
     "get_sku": Signature({"sku": codes()}),
+    "list_skus": Signature(
+        {},
+        {
+            "active": OPTIONAL_BOOLS,
+            "category": CATEGORIES,
+            "search": texts(200, optional=True, blank_ok=False),
+            "after": optional_codes(),
+            "limit": ints(1, 10_000),
+        },
+    ),
     "snapshot": _event_call(EventType.SNAPSHOT),
     "order": Signature(
         {"sku": codes(), "qty": qty_for(EventType.ORDER), "on": dates()},
@@ -136,10 +172,31 @@ METHODS: dict[str, Signature] = {
             "reason": texts(NOTE_LENGTH, optional=False, blank_ok=False),
         }
     ),
+    "close_order": Signature(
+        {"order_id": ids("order"), "reason": texts(NOTE_LENGTH, optional=False, blank_ok=False)},
+        {"on": dates(optional=True)},
+    ),
+    "reopen_order": Signature(
+        {"order_id": ids("order"), "reason": texts(NOTE_LENGTH, optional=False, blank_ok=False)}
+    ),
+    "on_order_by_date": Signature({"sku": codes()}, {"asof": dates(optional=True)}),
+    "on_order_by_date_all": Signature({}, {"asof": dates(optional=True)}),
+    "position": Signature(
+        {"sku": codes()}, {"asof": dates(optional=True), "horizon": dates(optional=True)}
+    ),
+    "position_all": Signature({}, {"asof": dates(optional=True), "horizon": dates(optional=True)}),
+    "count_end_of_day": Signature(
+        {"sku": codes(), "counted": ints(0, MAX_QTY), "on": dates()},
+        {"sold": ints(0, MAX_QTY, optional=True), "note": texts(NOTE_LENGTH)},
+    ),
+    "count_end_of_day_many": Signature({"counts": COUNTS, "on": dates()}),
+    "reorder_proposals": Signature({}, {"asof": dates(optional=True)}),
+    "order_many": Signature({"items": ORDER_ITEMS, "on": dates()}),
     "record_many": Signature({"items": events()}),
     "stock": Signature({"sku": codes()}, {"asof": dates(optional=True)}),
     "stock_all": Signature({}, {"asof": dates(optional=True)}),
-    "lots": Signature({"sku": codes()}),
+    "lots": Signature({"sku": codes()}, {"asof": dates(optional=True)}),
+    "expiring": Signature({"within_days": ints(0, 36_500)}, {"asof": dates(optional=True)}),
     "history": Signature(
         {"sku": codes()},
         {

@@ -29,6 +29,7 @@ TABLES: tuple[tuple[str, bool], ...] = (
     ("receiving_logs", False),
     ("order_receipts", False),
     ("lot_draws", False),
+    ("order_closures", False),
     ("order_logs", True),
     ("lots", True),
 )

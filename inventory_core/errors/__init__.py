@@ -128,6 +128,8 @@ from inventory_core.errors.workflow import (
     InsufficientStockError,
     LotConsumedError,
     LotDrawsMismatchError,
+    OrderClosedError,
+    OrderNotOpenError,
     OverReceiptError,
     WorkflowError,
 )
@@ -167,6 +169,8 @@ __all__ = [
     "NotFoundError",
     "NotMigratedError",
     "OptionalDependencyError",
+    "OrderClosedError",
+    "OrderNotOpenError",
     "OverReceiptError",
     "PathIsDirectoryError",
     "ReadOnlyDatabaseError",

@@ -93,11 +93,43 @@ class LotDrawsMismatchError(WorkflowError):
     )
 
 
+class OrderNotOpenError(WorkflowError):
+    """An order that is not open (PENDING or PARTIAL) cannot be closed short."""
+
+    code = "WF_012"
+    template = Text(
+        "Order {order_id} of {sku} is {status}: only a PENDING or PARTIAL order can be closed."
+    )
+    steps = Steps(
+        Text("Nothing was written."),
+        Text(
+            "A RECEIVED order has nothing left to close; a CLOSED one can be reopened with "
+            "Inventory.reopen_order(order_id, reason=...)."
+        ),
+    )
+
+
+class OrderClosedError(WorkflowError):
+    """A closed order takes no receipt and cannot be changed until it is reopened."""
+
+    code = "WF_013"
+    template = Text("Order {order_id} of {sku} was closed short: {detail}")
+    steps = Steps(
+        Text("Nothing was written."),
+        Text(
+            "Reopen the order with Inventory.reopen_order(order_id, reason=...) first, or "
+            "receive the goods on a line without order_id."
+        ),
+    )
+
+
 __all__ = [
     "ConflictError",
     "InsufficientStockError",
     "LotConsumedError",
     "LotDrawsMismatchError",
+    "OrderClosedError",
+    "OrderNotOpenError",
     "OverReceiptError",
     "WorkflowError",
 ]

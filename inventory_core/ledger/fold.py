@@ -33,6 +33,26 @@ class LedgerEvent:
         return (self.date, EVENT_PRIORITY[self.event], self.transaction_id)
 
 
+@dataclass(frozen=True, slots=True)
+class ClosureEvent:
+    """An order closed short as the fold sees it: ``qty`` leaves on_order on ``date``.
+
+    Only closures that count (no reopening names them) are given to the fold.
+    """
+
+    closure_id: int
+    sku: str
+    date: dt.date
+    qty: int
+
+
+def _ledger_order(ev: LedgerEvent | ClosureEvent) -> tuple[dt.date, int, int, int]:
+    """Ledger order with the closures after the day's orders and receipts (priority 1)."""
+    if isinstance(ev, ClosureEvent):
+        return (ev.date, 1, 1, ev.closure_id)
+    return (ev.date, EVENT_PRIORITY[ev.event], 0, ev.transaction_id)
+
+
 def apply_on_hand(on_hand: int, event: EventType, qty: int) -> int:
     """on_hand after one event (the ``effect`` column of the semantics table)."""
     if event == EventType.SNAPSHOT:
@@ -59,6 +79,7 @@ def reference_fold(
     *,
     reversed_ids: Iterable[int] = (),
     skus: Iterable[str] = (),
+    closures: Iterable[ClosureEvent] = (),
 ) -> dict[str, Stock]:
     """Fold the unreversed events strictly before ``asof`` into a :class:`Stock` per SKU.
 
@@ -67,15 +88,23 @@ def reference_fold(
         asof: only events with ``date < asof`` count.
         reversed_ids: transaction ids recorded in ``transaction_reversals``.
         skus: SKUs to report even when they have no events (all zero).
+        closures: the orders closed short that count; each takes its ``qty`` off
+            on_order (never below zero) at its place in the ledger order.
 
     Returns:
         ``{sku: Stock}`` for every SKU seen in ``events`` or ``skus``.
     """
     skipped = set(reversed_ids)
     state: dict[str, list[int]] = {sku: [0, 0, 0] for sku in skus}
-    for ev in sorted(events, key=lambda e: e.key):
+    rows: list[LedgerEvent | ClosureEvent] = [*events, *closures]
+    for ev in sorted(rows, key=_ledger_order):
         current = state.setdefault(ev.sku, [0, 0, 0])
-        if ev.transaction_id in skipped or ev.date >= asof:
+        if ev.date >= asof:
+            continue
+        if isinstance(ev, ClosureEvent):
+            current[1] = max(0, current[1] - ev.qty)
+            continue
+        if ev.transaction_id in skipped:
             continue
         current[0] = apply_on_hand(current[0], ev.event, ev.qty)
         current[1] = apply_on_order(current[1], ev.event, ev.qty)

@@ -25,12 +25,15 @@ from inventory_core.ledger.rules import (
     MAX_CHUNK,
     MAX_ID,
     MAX_QTY,
+    MAX_SHELF_LIFE_DAYS,
     NOTE_LENGTH,
     REASON_LENGTH,
     USER_LENGTH,
+    check_attributes,
     check_code,
     check_date,
     check_date_range,
+    check_levels,
     check_text,
 )
 from inventory_core.models import EventType
@@ -69,6 +72,14 @@ Description = Annotated[
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
 
+Category = Annotated[str, pydantic.Strict(), AfterValidator(check_code)]
+"""A SKU category: an identifier like a code (NFC, 1-64 visible characters)."""
+Level = Annotated[int, pydantic.Strict(), Field(ge=0, le=MAX_QTY)]
+"""A stock level of the planning fields (reorder point, safety stock, maximum)."""
+ShelfLife = Annotated[int, pydantic.Strict(), Field(ge=1, le=MAX_SHELF_LIFE_DAYS)]
+Attributes = Annotated[dict[str, Any], pydantic.Strict(), AfterValidator(check_attributes)]
+"""A JSON object of an application's own per-SKU values (see rules.check_attributes)."""
+
 
 class SkuIn(BaseModel):
     """A new SKU's master data."""
@@ -82,6 +93,17 @@ class SkuIn(BaseModel):
     moq: Annotated[int, pydantic.Strict(), Field(ge=0, le=MAX_QTY)] = 0
     lead_time_days: Annotated[int, pydantic.Strict(), Field(ge=0, le=3650)] = 0
     active: pydantic.StrictBool = True
+    category: Category | None = None
+    shelf_life_days: ShelfLife | None = None
+    reorder_point: Level | None = None
+    safety_stock: Level | None = None
+    max_stock: Level | None = None
+    attributes: Attributes | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _levels(self) -> SkuIn:
+        check_levels(self.reorder_point, self.max_stock)
+        return self
 
 
 class SkuChanges(BaseModel):
@@ -99,6 +121,12 @@ class SkuChanges(BaseModel):
     moq: Annotated[int, pydantic.Strict(), Field(ge=0, le=MAX_QTY)] | None = None
     lead_time_days: Annotated[int, pydantic.Strict(), Field(ge=0, le=3650)] | None = None
     active: pydantic.StrictBool | None = None
+    category: Category | None = None
+    shelf_life_days: ShelfLife | None = None
+    reorder_point: Level | None = None
+    safety_stock: Level | None = None
+    max_stock: Level | None = None
+    attributes: Attributes | None = None
 
     @pydantic.field_validator(
         "description", "pack_size", "moq", "lead_time_days", "active", mode="before"
@@ -301,7 +329,8 @@ AnyEvent = EventIn | PlannedEvent
 """What the bulk path writes: validated input, or events the library planned itself."""
 
 
-def _not_blank(value: str) -> str:
+def not_blank(value: str) -> str:
+    """Refuse text that is empty or only spaces."""
     if not value.strip():
         raise ValueError(_("must not be blank"))
     return value
@@ -325,7 +354,7 @@ _REASON = pydantic.TypeAdapter(
         str,
         pydantic.Strict(),
         Field(max_length=REASON_LENGTH),
-        AfterValidator(_not_blank),
+        AfterValidator(not_blank),
         AfterValidator(check_text),
     ]
 )

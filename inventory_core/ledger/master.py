@@ -8,6 +8,7 @@ events in the same statement: a separate existence check would read another snap
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from functools import cache
 from typing import Any, cast
@@ -17,17 +18,31 @@ from sqlalchemy import Date, Integer, Table, and_, bindparam, insert, select, up
 from inventory_core.db.prepared import Prepared, as_date
 from inventory_core.db.reads import Reader
 from inventory_core.db.uow import UnitOfWork
-from inventory_core.errors import DuplicateError, NotFoundError
+from inventory_core.errors import DuplicateError, NotFoundError, ValidationError
 from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger.inputs import SkuChanges, SkuIn
 from inventory_core.ledger.readmodels import HistoryEntry, SkuInfo
+from inventory_core.ledger.rules import attributes_text, check_levels
 from inventory_core.models import EventType, Sku, Transaction, TransactionReversal, utc_now_iso
 
 _s = cast(Table, Sku.__table__)
 _t = cast(Table, Transaction.__table__)
 _r = cast(Table, TransactionReversal.__table__)
 
-SKU_FIELDS = ("description", "ean", "pack_size", "moq", "lead_time_days", "active")
+SKU_FIELDS = (
+    "description",
+    "ean",
+    "pack_size",
+    "moq",
+    "lead_time_days",
+    "active",
+    "category",
+    "shelf_life_days",
+    "reorder_point",
+    "safety_stock",
+    "max_stock",
+    "attributes",
+)
 _EVENTS = {event.value: event for event in EventType}
 """Event names to members: a dict lookup is a tenth of ``EventType(name)``."""
 
@@ -36,7 +51,8 @@ GET_SKU = Prepared(
 )
 
 
-def _info(row: Any) -> SkuInfo:
+def sku_info(row: Any) -> SkuInfo:
+    """The read model of a row selected as ``sku, *SKU_FIELDS``."""
     return SkuInfo(
         sku=row[0],
         description=row[1],
@@ -45,13 +61,26 @@ def _info(row: Any) -> SkuInfo:
         moq=row[4],
         lead_time_days=row[5],
         active=bool(row[6]),
+        category=row[7],
+        shelf_life_days=row[8],
+        reorder_point=row[9],
+        safety_stock=row[10],
+        max_stock=row[11],
+        attributes={} if row[12] is None else json.loads(row[12]),
     )
+
+
+def _stored(values: dict[str, Any]) -> dict[str, Any]:
+    """Column values of validated fields: ``attributes`` as its canonical JSON text."""
+    if "attributes" in values:
+        values["attributes"] = attributes_text(values["attributes"] or {})
+    return values
 
 
 def find_sku(reader: Reader, sku: str) -> SkuInfo | None:
     """The SKU's master data, or None."""
     rows = reader.fetch(GET_SKU, {"sku": sku})
-    return _info(rows[0]) if rows else None
+    return sku_info(rows[0]) if rows else None
 
 
 def get_sku(reader: Reader, sku: str) -> SkuInfo:
@@ -76,7 +105,7 @@ def add_sku(uow: UnitOfWork, data: SkuIn) -> SkuInfo:
         raise DuplicateError(
             _("SKU '{sku}' already exists").format(sku=data.sku), entity="SKU", key=data.sku
         )
-    uow.execute(insert(_s).values(**data.model_dump()))
+    uow.execute(insert(_s).values(**_stored(data.model_dump())))
     return get_sku(uow, data.sku)
 
 
@@ -84,8 +113,15 @@ def update_sku(uow: UnitOfWork, sku: str, changes: SkuChanges) -> tuple[SkuInfo,
     """Apply the given fields; return the master data before and after."""
     before = get_sku(uow, sku)
     values = changes.model_dump(exclude_unset=True)
+    levels = {k: values.get(k, getattr(before, k)) for k in ("reorder_point", "max_stock")}
+    try:
+        check_levels(levels["reorder_point"], levels["max_stock"])
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="max_stock") from None
     if values:
-        uow.execute(update(_s).where(_s.c.sku == sku).values(**values, updated_at=utc_now_iso()))
+        uow.execute(
+            update(_s).where(_s.c.sku == sku).values(**_stored(values), updated_at=utc_now_iso())
+        )
     return before, get_sku(uow, sku)
 
 

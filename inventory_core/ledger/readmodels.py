@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from inventory_core.models import EventType
 
@@ -30,6 +31,21 @@ class SkuInfo:
     moq: int
     lead_time_days: int
     active: bool
+    category: str | None = None
+    shelf_life_days: int | None = None
+    reorder_point: int | None = None
+    safety_stock: int | None = None
+    max_stock: int | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SkuPage:
+    """One page of :meth:`Inventory.list_skus`: SKUs in code order, and where the next
+    page starts (``next_after``: pass it as ``after``; None on the last page)."""
+
+    items: tuple[SkuInfo, ...]
+    next_after: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +99,67 @@ class BulkResult:
     events: int
     chunks: int
     counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineDate:
+    """What is still open on the orders expected on one date."""
+
+    expected: date
+    qty: int
+    orders: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """A SKU's open order quantity as of ``asof`` by expected delivery date; ``undated``
+    is what is open on orders without an expected date."""
+
+    sku: str
+    asof: date
+    dated: tuple[PipelineDate, ...]
+    undated: int
+
+    @property
+    def total(self) -> int:
+        """Everything still open on the SKU's orders."""
+        return self.undated + sum(line.qty for line in self.dated)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A SKU's inventory position as of ``asof`` over a horizon:
+    ``on_hand + arriving - unfulfilled`` (``arriving``: open order quantity expected on or
+    before ``horizon``; an order without a date at its order date plus the lead time)."""
+
+    sku: str
+    asof: date
+    horizon: date
+    on_hand: int
+    on_order: int
+    arriving: int
+    unfulfilled: int
+
+    @property
+    def position(self) -> int:
+        """on_hand + arriving - unfulfilled."""
+        return self.on_hand + self.arriving - self.unfulfilled
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A reorder proposal and the numbers that led to it (nothing is written)."""
+
+    sku: str
+    asof: date
+    qty: int
+    on_hand: int
+    arriving: int
+    unfulfilled: int
+    position: int
+    reorder_point: int
+    target: int
+    pack_size: int
+    moq: int
+    lead_time_days: int
+    horizon: date

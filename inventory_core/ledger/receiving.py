@@ -22,11 +22,12 @@ from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import (
     ConflictError,
     NotFoundError,
+    OrderClosedError,
     OverReceiptError,
     ValidationError,
 )
 from inventory_core.errors.i18n import gettext as _
-from inventory_core.ledger import draws, events, lots
+from inventory_core.ledger import draws, events, lots, skus
 from inventory_core.ledger.checks import require_storable
 from inventory_core.ledger.inputs import AnyEvent, EventIn, ReceiptIn
 from inventory_core.ledger.readmodels import ReceiptResult
@@ -144,6 +145,10 @@ def _check_orders(uow: UnitOfWork, doc: ReceiptIn) -> None:
                 _("order {order_id} was cancelled").format(order_id=line.order_id),
                 order_id=line.order_id,
             )
+        if row["status"] == "CLOSED":
+            raise OrderClosedError(
+                _("receiving on it needs it reopened"), order_id=line.order_id, sku=line.sku
+            )
         wanted[line.order_id] += line.qty
         open_qty = row["qty_ordered"] - row["qty_received"]
         if wanted[line.order_id] > open_qty:
@@ -181,7 +186,12 @@ def receive(uow: UnitOfWork, doc: ReceiptIn) -> ReceiptResult:
     lot_ids: list[int | None] = []
     totals: dict[str, int] = defaultdict(int)
     now = utc_now_iso()
-    for line in doc.lines:
+    # A line without an expiry gets its SKU's shelf life from the receipt date, if it has one.
+    lives = skus.shelf_lives(uow, (line.sku for line in doc.lines if line.expiry is None))
+    expiries = [
+        line.expiry or skus.default_expiry(doc.on, lives.get(line.sku)) for line in doc.lines
+    ]
+    for line, expiry in zip(doc.lines, expiries, strict=True):
         ev = EventIn(
             sku=line.sku,
             event=EventType.RECEIPT,
@@ -193,14 +203,14 @@ def receive(uow: UnitOfWork, doc: ReceiptIn) -> ReceiptResult:
         tids.append(tid)
         totals[line.sku] += line.qty
         lot_id = None
-        if line.expiry is not None:
+        if expiry is not None:
             lot_id = lots.create_lot(
                 uow,
                 sku=line.sku,
                 transaction_id=tid,
                 document_id=doc.document_id,
                 received=doc.on,
-                expiry=line.expiry,
+                expiry=expiry,
                 qty=line.qty,
             )
         lot_ids.append(lot_id)
@@ -223,7 +233,7 @@ def receive(uow: UnitOfWork, doc: ReceiptIn) -> ReceiptResult:
     # A lot received before a later, lower count is trimmed at once; the trim is booked
     # to the SKU's last line of the document.
     last_line = {line.sku: tid for line, tid in zip(doc.lines, tids, strict=True)}
-    with_lots = {line.sku for line in doc.lines if line.expiry is not None}
+    with_lots = {line.sku for line, expiry in zip(doc.lines, expiries, strict=True) if expiry}
     for sku in dict.fromkeys(line.sku for line in doc.lines):
         final = require_storable(sku, on_hand_before(uow, sku, END_OF_TIME), doc.on)
         if sku in with_lots:
@@ -250,15 +260,21 @@ def _fill_order(
 def change_received(uow: UnitOfWork, order_id: int, qty: int, now: str) -> None:
     """Add ``qty`` (negative when a receipt is reverted) to an order and restate its status."""
     row: Any = uow.execute(
-        select(_o.c.qty_ordered, _o.c.qty_received).where(_o.c.order_id == order_id)
+        select(_o.c.qty_ordered, _o.c.qty_received, _o.c.status, _o.c.sku).where(
+            _o.c.order_id == order_id
+        )
     ).one()
-    received = int(row[1]) + qty
+    if row.status == "CLOSED":  # its closure took exactly the remainder out of on_order
+        raise OrderClosedError(
+            _("reverting its receipt needs it reopened"), order_id=order_id, sku=row.sku
+        )
+    received = int(row.qty_received) + qty
     uow.execute(
         update(_o)
         .where(_o.c.order_id == bindparam("b_order_id"))
         .values(
             qty_received=received,
-            status=order_status(int(row[0]), received),
+            status=order_status(int(row.qty_ordered), received),
             updated_at=now,
         ),
         {"b_order_id": order_id},

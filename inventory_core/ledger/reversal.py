@@ -24,7 +24,7 @@ from sqlalchemy import Table, insert, select, update
 
 from inventory_core.audit import coverage
 from inventory_core.db.uow import UnitOfWork
-from inventory_core.errors import ConflictError, LotConsumedError, NotFoundError
+from inventory_core.errors import ConflictError, LotConsumedError, NotFoundError, OrderClosedError
 from inventory_core.errors.i18n import gettext
 from inventory_core.ledger import draws, events, lots
 from inventory_core.ledger.checks import require_storable
@@ -150,10 +150,16 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
 
 def _cancel_order(uow: UnitOfWork, transaction_id: int, now: str) -> None:
     order: Any = uow.execute(
-        select(_o.c.order_id, _o.c.qty_received).where(_o.c.transaction_id == transaction_id)
+        select(_o.c.order_id, _o.c.qty_received, _o.c.status, _o.c.sku).where(
+            _o.c.transaction_id == transaction_id
+        )
     ).first()
     if order is None:
         return
+    if order[2] == "CLOSED":
+        raise OrderClosedError(
+            gettext("reverting its ORDER needs it reopened"), order_id=int(order[0]), sku=order[3]
+        )
     if int(order[1]) > 0:
         raise ConflictError(
             gettext("order {order} already has receipts; revert them first").format(order=order[0]),

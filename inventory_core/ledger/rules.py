@@ -16,6 +16,7 @@ SKU. Printable ASCII, the usual case, passes with two string checks.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from datetime import date, datetime
 from typing import Any, cast
@@ -47,6 +48,11 @@ DESCRIPTION_LENGTH = _length(Sku.__table__, "description")
 NOTE_LENGTH = _length(Transaction.__table__, "note")
 REASON_LENGTH = _length(TransactionReversal.__table__, "reason")
 USER_LENGTH = _length(TransactionReversal.__table__, "user")
+
+MAX_SHELF_LIFE_DAYS = 36_500
+"""Longest shelf life of a SKU: a hundred years (a received lot's default expiry)."""
+ATTRIBUTES_LENGTH = 4_096
+"""Largest ``attributes`` of a SKU, as canonical JSON text (characters)."""
 
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(9999, 12, 30)
@@ -219,5 +225,59 @@ def _visible(value: str) -> None:
         raise ValueError(
             _("must not mix {names} letters, which look alike ({shown})").format(
                 names=names, shown=shown
+            )
+        )
+
+
+def attributes_text(value: dict[str, Any]) -> str | None:
+    """The canonical JSON text ``attributes`` stores (sorted keys, no spaces); None if empty."""
+    if not value:
+        return None
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def check_attributes(value: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object: string keys, JSON values (no NaN or infinity), at most
+    :data:`ATTRIBUTES_LENGTH` characters as canonical JSON, text free of control characters.
+
+    Returns:
+        The object as JSON reads it back (tuples become lists), so what is stored, audited
+        and returned is one value.
+    """
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            _("must be a JSON object of text, numbers, booleans ({reason})").format(reason=exc)
+        ) from None
+    if len(text) > ATTRIBUTES_LENGTH:
+        raise ValueError(
+            _("must be at most {limit:,} characters as JSON (got {length:,})").format(
+                limit=ATTRIBUTES_LENGTH, length=len(text)
+            )
+        )
+    _check_json_text(value)
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def _check_json_text(value: Any) -> None:
+    if isinstance(value, str):
+        check_text(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key)
+            _check_json_text(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_json_text(item)
+
+
+def check_levels(reorder_point: int | None, max_stock: int | None) -> None:
+    """Refuse a maximum stock below the reorder point (when both are set)."""
+    if reorder_point is not None and max_stock is not None and max_stock < reorder_point:
+        raise ValueError(
+            _("max_stock ({max_stock}) must not be below reorder_point ({reorder_point})").format(
+                max_stock=max_stock, reorder_point=reorder_point
             )
         )

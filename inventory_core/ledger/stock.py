@@ -11,8 +11,9 @@ For each SKU the statement
    ``d = +qty`` for ORDER and ``-qty`` for RECEIPT and ``S_k`` the running sum in ledger
    order (``S_0 = 0``), the clamped walk ends at ``S_n - min(0, min_k S_k)`` (the
    Lindley/reflection identity), which a window function computes in one pass over the
-   ORDER/RECEIPT rows (partial index ``ix_transactions_flows``). unfulfilled is a plain
-   cumulative sum.
+   ORDER/RECEIPT rows (partial index ``ix_transactions_flows``) and the orders closed short
+   (``order_closures``: a step ``-qty`` at its date, after the day's orders and receipts; see
+   :mod:`inventory_core.ledger.closures`). unfulfilled is a plain cumulative sum.
 
 Reversed transactions are excluded with ``NOT IN (SELECT transaction_id FROM
 transaction_reversals)``, which SQLite answers with one probe of the reversals' unique
@@ -29,7 +30,9 @@ quantities in ledger order, and Python takes the running sum and its minimum
 straight from ``ix_transactions_flows``, whose columns are in that order, so SQLite reads
 them without a sort. SQLite keeps a FROM-subquery's ORDER BY when the outer query uses an
 order-sensitive aggregate such as ``group_concat`` (only count, min and max let it drop
-it), and a test checks the result against the reference fold.
+it), and a test checks the result against the reference fold. A SKU with any order
+closed short (one probe of ``ix_order_closures_sku_date``, returned in the same row) is
+read again with the window statement, whose walk includes the closures.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -59,6 +63,7 @@ from sqlalchemy import (
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.reads import Reader
 from inventory_core.db.uow import UnitOfWork
+from inventory_core.ledger.closures import closure_steps, sku_has_closures
 from inventory_core.ledger.readmodels import Stock
 from inventory_core.models import EventType, Sku, Transaction, TransactionReversal
 
@@ -157,17 +162,18 @@ def _flows(asof: Any, sku: Any | None) -> Any:
         else_=0,
     ).label("d")
     u = case((_t.c.event == event_literal(EventType.UNFULFILLED), _t.c.qty), else_=0).label("u")
-    rows = select(_t.c.sku, d, u, _t.c.date, _t.c.priority, _t.c.transaction_id).where(
+    kind = literal(0, Integer).label("kind")
+    rows = select(_t.c.sku, d, u, _t.c.date, _t.c.priority, kind, _t.c.transaction_id).where(
         _t.c.event.in_(_flow_events()),
         _t.c.date < asof,
         _t.c.transaction_id.not_in(_reversed_ids()),
     )
     if sku is not None:
         rows = rows.where(_t.c.sku == sku)
-    steps = rows.subquery("flow_rows")
+    steps = rows.union_all(closure_steps(asof, sku)).subquery("flow_rows")
     running = func.sum(steps.c.d).over(
         partition_by=steps.c.sku,
-        order_by=(steps.c.date, steps.c.priority, steps.c.transaction_id),
+        order_by=(steps.c.date, steps.c.priority, steps.c.kind, steps.c.transaction_id),
         rows=(None, 0),
     )
     walk = select(steps.c.sku, steps.c.d, steps.c.u, running.label("run")).subquery("walk")
@@ -314,6 +320,7 @@ def stock_one_sqlite() -> Prepared:
             (func.coalesce(snap_qty, 0) + func.coalesce(later, 0)).label("on_hand"),
             func.group_concat(flow_rows.c.step).label("steps"),
             func.coalesce(func.sum(flow_rows.c.demand), literal_column("0")).label("unfulfilled"),
+            sku_has_closures(sku).label("closed"),
         )
     )
 
@@ -346,10 +353,13 @@ def stock_one(reader: Reader, sku: str, asof: date) -> Stock | None:
     """
     params = {"asof": asof, "sku": sku}
     if reader.dialect == "sqlite":
-        code, on_hand, steps, unfulfilled = reader.fetch(stock_one_sqlite(), params)[0]
+        code, on_hand, steps, unfulfilled, closed = reader.fetch(stock_one_sqlite(), params)[0]
         if code is None:
             return None
         on_order = on_order_of(steps)
+        if closed:  # orders closed short are steps of the walk too: the window form has them
+            rows = reader.fetch(_stock_one_window(), params)
+            code, on_hand, on_order, unfulfilled = rows[0]
     else:
         rows = reader.fetch(_stock_one_window(), params)
         if not rows:

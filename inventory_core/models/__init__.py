@@ -18,7 +18,7 @@ from inventory_core.models.ledger import (
     position_is_current,
 )
 from inventory_core.models.lots import Lot, LotDraw
-from inventory_core.models.orders import OrderLog, OrderReceipt, ReceivingLog
+from inventory_core.models.orders import OrderClosure, OrderLog, OrderReceipt, ReceivingLog
 from inventory_core.models.sales import Sale
 from inventory_core.models.setting import SettingRow
 from inventory_core.models.sku import Sku
@@ -40,6 +40,7 @@ __all__ = [
     "KpiDaily",
     "Lot",
     "LotDraw",
+    "OrderClosure",
     "OrderLog",
     "OrderReceipt",
     "PromoCalendar",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inventory_core.models.base import Base, utc_now_iso
@@ -19,7 +20,8 @@ class OrderLog(Base):
         CheckConstraint("qty_received >= 0", name="qty_received_not_negative"),
         CheckConstraint("qty_received <= qty_ordered", name="received_not_above_ordered"),
         CheckConstraint(
-            "status IN ('PENDING', 'PARTIAL', 'RECEIVED', 'CANCELLED')", name="status_known"
+            "status IN ('PENDING', 'PARTIAL', 'RECEIVED', 'CANCELLED', 'CLOSED')",
+            name="status_known",
         ),
         CheckConstraint(
             "expected_date IS NULL OR expected_date >= order_date", name="expected_after_order"
@@ -87,3 +89,50 @@ class OrderReceipt(Base):
     )
     document_id: Mapped[str] = mapped_column(String(64))
     qty: Mapped[int] = mapped_column(Integer)
+
+
+class OrderClosure(Base):
+    """An order closed short, or (``reopens_id`` set) the reopening of such a closure.
+
+    Insert-only, like the ledger. A closure whose ``closure_id`` no reopening names takes
+    ``qty`` (the open remainder when it was closed) out of the SKU's on_order from ``date``
+    on: as-of queries before that date still count it. A reopening cancels its closure
+    altogether, as a reversal cancels a transaction.
+    """
+
+    __tablename__ = "order_closures"
+    __table_args__ = (
+        CheckConstraint("qty > 0", name="qty_positive"),
+        CheckConstraint("length(reason) > 0", name="reason_present"),
+        CheckConstraint("reopens_id IS NULL OR reopens_id < closure_id", name="reopens_earlier"),
+        Index("ix_order_closures_sku_date", "sku", "date"),
+        Index("ix_order_closures_order_id", "order_id"),
+        Index("ix_order_closures_reopens_id", "reopens_id", unique=True),
+    )
+
+    closure_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("order_logs.order_id", ondelete="RESTRICT", onupdate="RESTRICT")
+    )
+    sku: Mapped[str] = mapped_column(
+        String(64), ForeignKey("skus.sku", ondelete="RESTRICT", onupdate="RESTRICT")
+    )
+    date: Mapped[date] = mapped_column(Date)
+    qty: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(500))
+    user: Mapped[str] = mapped_column(String(64))
+    reopens_id: Mapped[int | None] = mapped_column(
+        Integer,
+        ForeignKey("order_closures.closure_id", ondelete="RESTRICT", onupdate="RESTRICT"),
+        default=None,
+    )
+    created_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+
+
+def closure_counts(table: Any) -> Any:
+    """SQL truth value: the row of ``table`` (``order_closures`` or an alias) is a closure
+    that counts, one that no reopening names."""
+    reopening = OrderClosure.__table__.alias("reopening")
+    return table.c.reopens_id.is_(None) & table.c.closure_id.not_in(
+        select(reopening.c.reopens_id).where(reopening.c.reopens_id.is_not(None))
+    )

@@ -1,12 +1,14 @@
 """Database triggers that make the ledger and the audit log append-only.
 
-``transactions``, ``transaction_reversals`` and ``lot_draws`` refuse every UPDATE and DELETE.
+``transactions``, ``transaction_reversals``, ``lot_draws`` and ``order_closures`` refuse every
+UPDATE and DELETE.
 ``audit_log`` refuses them too, except the one UPDATE its foreign key performs itself:
 setting ``sku`` to NULL when a SKU without ledger history is deleted (``ON DELETE SET NULL``).
 
 The statements are attached to the tables' ``after_create`` event (so ``create_all`` in tests
 builds them); the migrations replay them as they were at their revision (``0001_initial``
-for the ledger and the audit log, ``0003_lot_draws`` for ``lot_draws``).
+for the ledger and the audit log, ``0003_lot_draws`` for ``lot_draws``,
+``0006_shop_operations`` for ``order_closures``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from sqlalchemy import DDL, event
 
 from inventory_core.models.base import Base
 
-APPEND_ONLY_TABLES = ("transactions", "transaction_reversals", "lot_draws", "audit_log")
+APPEND_ONLY_TABLES = (
+    "transactions",
+    "transaction_reversals",
+    "lot_draws",
+    "order_closures",
+    "audit_log",
+)
 
 _AUDIT_COLUMNS = (
     "audit_id",
