@@ -86,8 +86,8 @@ def test_a_thread_s_connection_goes_with_the_thread(db: Database) -> None:
         thread.start()
         thread.join()
     gc.collect()
-    assert db._threads is not None
-    assert len(db._threads._open) == 0
+    assert db._hot.threads is not None
+    assert db._hot.threads.handles() == []
 
 
 def test_reads_after_close_raise_the_closed_error(db: Database) -> None:
