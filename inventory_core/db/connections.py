@@ -199,13 +199,14 @@ class HotPath:
             self.writer.close()
 
     def _after_fork_in_child(self) -> None:
-        self.engine.dispose(close=False)
-        self.tracker.reset()
-        self.writer_lock._reset_after_fork()
+        # Connections first: disposing the engine below closes what they still hold.
         if self.writer is not None:
             _INHERITED.extend(self.writer.forget())
         if self.threads is not None:
             self.threads.forget()
+        self.writer_lock._reset_after_fork()
+        self.engine.dispose(close=False)
+        self.tracker.reset()
 
 
 def _before_fork() -> None:
