@@ -251,7 +251,8 @@ def _raw_export(path: Path, folder: Path) -> list[str]:
         r[0]
         for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name != 'alembic_version'"
+            # The database's identity stays with its file, as in the library's snapshot.
+            "AND name NOT IN ('alembic_version', 'database_identity')"
         )
     ]
     for table in tables:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Date, String, Table, bindparam, func, select
 from sqlalchemy.ext.compiler import compiles
@@ -197,7 +197,7 @@ if tuple((spec.name, spec.changes) for spec in COVERED) != TABLES:  # pragma: no
     raise RuntimeError("seal_check.TABLES must name the covered tables of COVERED, in order")
 
 
-def _between(spec: Covered) -> Prepared:
+def _between(spec: Covered) -> Prepared[Any]:
     id_column = spec.table.c[spec.id_column]
     return Prepared(
         spec.rows_statement()
@@ -206,15 +206,23 @@ def _between(spec: Covered) -> Prepared:
     )
 
 
-def _above(spec: Covered) -> Prepared:
+def _above(spec: Covered) -> Prepared[Any]:
     id_column = spec.table.c[spec.id_column]
     return Prepared(spec.rows_statement().where(id_column > bindparam("lo")).order_by(id_column))
 
 
 _BETWEEN = {spec.name: _between(spec) for spec in COVERED}
 _ABOVE = {spec.name: _above(spec) for spec in COVERED}
+
+
+class _Top(NamedTuple):
+    top: int
+
+
 _MAX_ID = {
-    spec.name: Prepared(select(func.coalesce(func.max(spec.table.c[spec.id_column]), 0)))
+    spec.name: Prepared(
+        select(func.coalesce(func.max(spec.table.c[spec.id_column]), 0).label("top")), _Top
+    )
     for spec in COVERED
 }
 
@@ -279,7 +287,8 @@ def mark(uow: UnitOfWork, table: str) -> None:
     unit of work sees when it appends its audit row is one it wrote."""
     marks: dict[str, int] = uow.info.setdefault(_INFO_MARKS, {})
     if table not in marks:
-        marks[table] = int(uow.run_prepared(_MAX_ID[table], {}).fetchone()[0])
+        found = uow.fetch_one(_MAX_ID[table])
+        marks[table] = 0 if found is None else found.top
 
 
 def discard(uow: UnitOfWork) -> None:
@@ -306,14 +315,15 @@ def collect(uow: UnitOfWork) -> str:
     for spec in COVERED:
         rows: dict[int, str] = {}
         if spec.name in marks:
-            found = uow.run_prepared(_ABOVE[spec.name], {"lo": marks[spec.name]}).fetchall()
-            rows.update((int(r[0]), row_text(r)) for r in found)
+            found = uow.fetch(_ABOVE[spec.name], {"lo": marks[spec.name]})
+            rows.update((getattr(r, spec.id_column), row_text(r)) for r in found)
         given = noted.get(spec.name, {})
         rows.update((rid, text) for rid, text in given.items() if text is not None)
         wanted = {rid for rid in given if rid not in rows}
         for lo, hi in _windows(wanted):
-            found = uow.run_prepared(_BETWEEN[spec.name], {"lo": lo, "hi": hi}).fetchall()
-            rows.update((int(r[0]), row_text(r)) for r in found if int(r[0]) in wanted)
+            found = uow.fetch(_BETWEEN[spec.name], {"lo": lo, "hi": hi})
+            ids = ((getattr(r, spec.id_column), r) for r in found)
+            rows.update((rid, row_text(r)) for rid, r in ids if rid in wanted)
         if rows:
             body[spec.name] = entries(spec, rows)
     return encode(body)

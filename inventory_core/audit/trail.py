@@ -17,7 +17,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, text
 
@@ -184,7 +184,11 @@ def chain_rows(
 
 
 # Built once: a write pays only for executing them (their compiled forms are cached).
-_HEAD = Prepared(select(AuditLog.hash).order_by(AuditLog.audit_id.desc()).limit(1))
+class _Head(NamedTuple):
+    hash: str | None
+
+
+_HEAD = Prepared(select(AuditLog.hash).order_by(AuditLog.audit_id.desc()).limit(1), _Head)
 _ROW_COLUMNS = (*HASHED_FIELDS_SEALED, "prev_hash", "hash")
 _INSERT = Prepared(insert(AuditLog).values({name: bindparam(name) for name in _ROW_COLUMNS}))
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
@@ -192,8 +196,8 @@ _PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 def head_hash(uow: UnitOfWork) -> str:
     """The hash of the newest audit row, or the genesis hash of an empty trail."""
-    row = uow.run_prepared(_HEAD, {}).fetchone()
-    return (row[0] if row else None) or GENESIS_HASH
+    row = uow.fetch_one(_HEAD)
+    return (row.hash if row else None) or GENESIS_HASH
 
 
 def audit_row(
@@ -259,7 +263,7 @@ def append(
         ledger=coverage.collect(uow),
     )
     digest: str = row["hash"]
-    uow.run_prepared(_INSERT, row)
+    uow.fetch(_INSERT, row)
     uow.info["audit_head"] = digest
 
     def _log_committed() -> None:

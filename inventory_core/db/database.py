@@ -12,7 +12,6 @@ import functools
 import os
 import sqlite3
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +30,12 @@ from tenacity import (
 
 from inventory_core.config import Settings
 from inventory_core.db import migrations
+from inventory_core.db.connections import HotPath
 from inventory_core.db.engine import ConnectionTracker, make_engine, normalize_url, sqlite_path
 from inventory_core.db.preflight import file_access, inspect_sqlite_file
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.readonly import Access
-from inventory_core.db.reads import ThreadConnections
-from inventory_core.db.uow import UnitOfWork, WriterLock
-from inventory_core.db.writer import WriterConnection
+from inventory_core.db.uow import NO_PARAMS, UnitOfWork
 from inventory_core.errors import (
     DatabaseClosedError,
     DatabaseLockedError,
@@ -58,6 +56,7 @@ from inventory_core.obs.logs import get_logger
 from inventory_core.obs.redaction import redact_url
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # Back-off between attempts of a unit of work: 20 ms doubling up to retry_max_delay_s, plus up
 # to 50 ms of jitter so that processes that met the same lock do not retry in lockstep. The
@@ -66,8 +65,6 @@ RETRY_FIRST_DELAY_S = 0.02
 RETRY_JITTER_S = 0.05
 
 log = get_logger("inventory_core.db")
-
-_WRITER_LOCKS: weakref.WeakValueDictionary[str, WriterLock] = weakref.WeakValueDictionary()
 
 
 @dataclass(frozen=True)
@@ -107,17 +104,21 @@ class Database:
         self.access = access
         self.path: Path | None = sqlite_path(url) if url.get_backend_name() == "sqlite" else None
         key = str(self.path) if self.path else url.render_as_string(hide_password=True)
-        lock = _WRITER_LOCKS.get(key)
-        if lock is None:
-            lock = WriterLock.create(settings.writer_lock_timeout_s)
-            _WRITER_LOCKS[key] = lock
-        self.writer_lock = lock
+        # The writer lock, kept writer connection and per-thread read connections, and how
+        # they survive a fork: one object (see inventory_core.db.connections).
+        self._hot = HotPath(
+            engine,
+            tracker,
+            settings,
+            key=key,
+            keep_connections=self.path is not None and not self.read_only,
+            context=self.error_context(),
+        )
+        self.writer_lock = self._hot.writer_lock
         self.run_id = bind_process_run()
         self.closed = False
         self.schema_at_open = SchemaAtOpen(revision=None, empty=True)
         self._retry_policy: tuple[tuple[int, float], Retrying] | None = None
-        self._threads = self._thread_connections()
-        self._writer = self._writer_connection()
 
     # -- opening --------------------------------------------------------------------------
 
@@ -169,7 +170,7 @@ class Database:
         if path is not None:
             access = file_access(path, create=create and not read_only, read_only=read_only)
             state = inspect_sqlite_file(
-                path, writable=not read_only, open_here=str(path) in _WRITER_LOCKS
+                path, writable=not read_only, open_here=HotPath.is_open_here(str(path))
             )
             revision, empty = state.revision, state.is_empty
             if empty and require_schema:
@@ -266,7 +267,7 @@ class Database:
             writer_lock=self.writer_lock,
             writer_timeout_s=self.settings.writer_lock_timeout_s,
             context=self.error_context(),
-            writer=self._writer,
+            writer=self._hot.writer,
         )
 
     def read(self) -> UnitOfWork:
@@ -274,12 +275,13 @@ class Database:
         self.require_open()
         return UnitOfWork(self.engine, write=False, context=self.error_context())
 
-    def fetch(self, statement: Prepared, params: Mapping[str, Any]) -> list[Any]:
+    def fetch(self, statement: Prepared[R], params: Mapping[str, Any] = NO_PARAMS) -> list[R]:
         """Every row of one read-only statement, read as one consistent snapshot.
 
         On a SQLite file the statement runs alone, in autocommit mode, on this thread's own
-        connection, without a unit of work (see :mod:`inventory_core.db.reads`); elsewhere
-        in a read unit of work of its own. Each call is its own snapshot: reads that need
+        connection, without a unit of work (see :mod:`inventory_core.db.connections`);
+        elsewhere in a read unit of work of its own. Rows are the statement's row class, as
+        from :meth:`UnitOfWork.fetch`. Each call is its own snapshot: reads that need
         several statements use :meth:`read`.
 
         Raises:
@@ -287,26 +289,16 @@ class Database:
         """
         if self.closed:
             raise DatabaseClosedError()
-        threads = self._threads
-        if threads is None:
+        rows = self._hot.fetch(statement, params)
+        if rows is None:
             with self.read() as uow:
                 return uow.fetch(statement, params)
-        return threads.fetch(statement, params)
+        return rows
 
-    def _thread_connections(self) -> ThreadConnections | None:
-        """Per-thread connections for :meth:`fetch`, on a SQLite file opened for writing
-        only (an in-memory database is a different database on every connection; a
-        read-only one reads through the pool, whose connections get its read-only PRAGMAs)."""
-        if self.path is None or self.read_only:
-            return None
-        return ThreadConnections(self.engine, self.settings, self.error_context())
-
-    def _writer_connection(self) -> WriterConnection | None:
-        """The kept connection of write units, on a SQLite file only (see
-        :mod:`inventory_core.db.writer`)."""
-        if self.path is None or self.read_only:
-            return None
-        return WriterConnection(self.engine, self.tracker)
+    def fetch_one(self, statement: Prepared[R], params: Mapping[str, Any] = NO_PARAMS) -> R | None:
+        """The first row of :meth:`fetch`, or None."""
+        rows = self.fetch(statement, params)
+        return rows[0] if rows else None
 
     def run(self, fn: Callable[[UnitOfWork], T], *, operation: str | None = None) -> T:
         """Run ``fn(uow)`` in a write unit of work and commit, retrying the whole unit.
@@ -407,12 +399,9 @@ class Database:
         if self.closed:
             return
         self.closed = True
-        if self._threads is not None:
-            # Idle, but closed first so that this process's last connection is the one
-            # that checkpoints.
-            self._threads.close()
-        if self._writer is not None:
-            self._writer.close()
+        # Idle, but closed first so that this process's last connection is the one that
+        # checkpoints.
+        self._hot.close()
         try:
             if self.path is not None and self.path.exists() and not self.read_only:
                 raw = self.engine.raw_connection()

@@ -10,7 +10,10 @@ SQLite needs care that a plain ``create_engine`` does not give:
   another connection wrote meanwhile SQLite answers SQLITE_BUSY at once, whatever
   ``busy_timeout`` says; ``BEGIN IMMEDIATE`` waits for the lock up front instead.
 
-Pool checkout and checkin are counted so a leak (a connection never returned) is reported.
+Pool checkout and checkin are counted so a leak (a connection never returned) is reported,
+and checkout refuses a pooled connection made in another process (a forked child's parent);
+a :class:`~inventory_core.db.database.Database` also empties its pool in a forked child
+(:mod:`inventory_core.db.connections`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,7 +202,6 @@ def make_engine(
             ) from exc
         _attach_postgresql_hooks(engine, writes=access.writes)
     _attach_pool_hooks(engine, tracker)
-    _dispose_in_forked_children(engine, tracker)
     return engine
 
 
@@ -256,20 +257,3 @@ def _attach_pool_hooks(engine: Engine, tracker: ConnectionTracker) -> None:
     def _on_checkin(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
         if not record.info.pop(KEPT, False):
             tracker.checkin()
-
-
-def _dispose_in_forked_children(engine: Engine, tracker: ConnectionTracker) -> None:
-    """Drop the parent's pooled connections in a forked child (pre-forking servers).
-
-    ``close=False``: closing them would act on file locks and state the parent still uses.
-    The child starts with an empty pool and a zero count of checked-out connections.
-    """
-    ref = weakref.ref(engine)
-
-    def _after_fork() -> None:
-        alive = ref()
-        if alive is not None:
-            alive.dispose(close=False)
-            tracker.reset()
-
-    os.register_at_fork(after_in_child=_after_fork)

@@ -1,34 +1,43 @@
-"""Core statements compiled once per dialect and run on the driver's cursor.
+"""Core statements compiled once per dialect, whose rows come back named and typed.
 
-``Connection.execute`` builds an execution context for every call (about 13 us here, ten
-times what SQLite needs for a primary-key lookup). The hot path of a single write runs
-about seven statements per unit of work, so that overhead alone used to cost more than
-the database work. A :class:`Prepared` statement keeps one source for the SQL, a Core
-construct, compiles it once per dialect, and runs it straight on the DBAPI cursor of the
-unit of work's connection, inside the same transaction.
+A :class:`Prepared` statement keeps one source for the SQL, a Core construct, and the row
+class its rows come back as (a :class:`typing.NamedTuple`, declared once next to the
+statement). It is compiled once per dialect; :mod:`inventory_core.db.connections`
+explains where it runs (the driver cursor of a unit of work's connection, or a thread's
+autocommit read connection) and why that is faster than ``Connection.execute``.
 
-What SQLAlchemy would otherwise do per call is done here by convention instead:
+What SQLAlchemy's result processing would do per row is done here from the column types
+of the statement, once per dialect:
 
 - parameters go to the driver as they are, except that dates become ISO text on SQLite
   (how the ``Date`` type stores them); every bound name must be given, except those whose
   value is fixed in the statement;
-- rows come back as the driver's tuples, so a date column is ISO text on SQLite and a
-  :class:`datetime.date` on PostgreSQL (:func:`as_date` reads both);
-- driver errors are translated into :mod:`inventory_core.errors` by the caller
-  (:meth:`~inventory_core.db.uow.UnitOfWork.run_prepared`).
+- result values are converted where the driver's value is not the Python type: on SQLite
+  a ``Date`` column (ISO text) becomes a :class:`datetime.date` and a ``Boolean`` (0/1) a
+  ``bool``; PostgreSQL's driver already returns both, but gives a ``SUM`` of integers as a
+  ``Decimal``, so an ``Integer`` column becomes an ``int`` there. Every other column comes
+  back as the driver gives it (``str``, ``None``);
+- each row is an instance of the statement's row class, so callers read fields by name;
+  a statement declared without one gets a named tuple of its column names.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast, overload
 
 from sqlalchemy import Dialect
 from sqlalchemy.sql import ClauseElement, sqltypes
 from sqlalchemy.sql.compiler import SQLCompiler
+
+R = TypeVar("R")
+
+Decode = Callable[[Sequence[Any], Any], list[Any]]
+"""Rows as the driver gives them, and the cursor's ``description`` -> the statement's rows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +49,15 @@ class Compiled:
     """Bound names in driver order for a positional paramstyle (SQLite); None for named."""
     defaults: dict[str, Any]
     """Values fixed in the statement itself, used when the caller does not give them."""
-    date_slots: tuple[int, ...] = ()
+    date_slots: tuple[int, ...]
     """Positions of parameters that may hold a date (typed Date, or untyped)."""
+    decode: Decode
+
+    def rows(self, raw: Sequence[Any], description: Any) -> list[Any]:
+        """The driver's rows as instances of the statement's row class (``description``:
+        the cursor's, which names the columns of a ``text()`` statement declared without a
+        row class)."""
+        return self.decode(raw, description)
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
         """``params`` in the form the driver takes."""
@@ -58,17 +74,31 @@ class Compiled:
         return values
 
 
-class Prepared:
-    """A Core statement with its compiled SQL cached per dialect.
+class Prepared(Generic[R]):
+    """A Core statement with its row class, compiled once per dialect.
 
-    Build it once at import time, next to the Core statement it wraps; compiling happens on
-    first use for each dialect (``sqlite``, ``postgresql``).
+    Build it once at import time, next to the Core statement it wraps and the row class
+    (``Prepared(select(...), Lot)``); compiling happens on first use for each dialect
+    (``sqlite``, ``postgresql``). Run it with ``fetch``, ``fetch_one`` or ``execute_many``
+    of a unit of work or a :class:`~inventory_core.db.database.Database`.
+
+    Args:
+        statement: the Core statement (``select``, ``insert ... returning``, ``text``).
+        row: the class of its rows, built as ``row._make(values)`` (a ``NamedTuple``);
+            its fields must match the statement's columns, in order.
     """
 
-    __slots__ = ("_compiled", "_lock", "statement")
+    __slots__ = ("_compiled", "_lock", "row", "statement")
 
-    def __init__(self, statement: ClauseElement) -> None:
+    @overload
+    def __init__(self: Prepared[Any], statement: ClauseElement) -> None: ...
+
+    @overload
+    def __init__(self, statement: ClauseElement, row: type[R]) -> None: ...
+
+    def __init__(self, statement: ClauseElement, row: type[R] | None = None) -> None:
         self.statement = statement
+        self.row = row
         self._compiled: dict[str, Compiled] = {}
         self._lock = threading.Lock()
 
@@ -102,12 +132,82 @@ class Prepared:
                 for i, name in enumerate(names)
                 if isinstance(compiled.binds[name].type, maybe_date)
             )
-        return Compiled(compiled.string, names, defaults, slots)
+        columns = [(c.keyname, c.type) for c in compiled._result_columns]
+        if self.row is None and not columns:
+            decode = _by_description()
+        else:
+            decode = _decoder(self._row_class(columns), columns, dialect.name)
+        return Compiled(compiled.string, names, defaults, slots, decode)
+
+    def _row_class(self, columns: list[tuple[str, Any]]) -> Any:
+        if self.row is None:
+            return _named([name for name, _ in columns])
+        fields = getattr(self.row, "_fields", None)
+        if fields is None or (columns and len(fields) != len(columns)):
+            raise TypeError(
+                f"{self.row.__name__} must be a NamedTuple with one field per column "
+                f"({', '.join(name for name, _ in columns)})"
+            )
+        return self.row
 
 
-def as_date(value: Any) -> date:
-    """A date column read through a :class:`Prepared` statement (ISO text on SQLite)."""
-    return value if isinstance(value, date) else date.fromisoformat(value)
+def _iso_date(value: str) -> date:
+    return date.fromisoformat(value)
 
 
-__all__ = ["Compiled", "Prepared", "as_date"]
+def _converter(type_: Any, dialect: str) -> Callable[[Any], Any] | None:
+    """What turns the driver's value of a column of ``type_`` into the Python type."""
+    if dialect != "sqlite":
+        # psycopg gives a SUM over integers as a Decimal (PostgreSQL's numeric).
+        return int if isinstance(type_, sqltypes.Integer) else None
+    if isinstance(type_, sqltypes.Date):
+        return _iso_date
+    if isinstance(type_, sqltypes.Boolean):
+        return bool
+    return None
+
+
+def _named(names: Sequence[str]) -> Any:
+    return namedtuple("Row", names, rename=True)
+
+
+def _by_description() -> Decode:
+    """Rows of a ``text()`` statement with neither declared columns nor a row class: named
+    after the cursor's columns, values as the driver gives them."""
+    classes: dict[tuple[str, ...], Any] = {}
+
+    def decode(rows: Sequence[Any], description: Any) -> list[Any]:
+        names = tuple(column[0] for column in description or ())
+        row = classes.get(names)
+        if row is None:
+            row = classes[names] = _named(names)
+        return list(map(row._make, rows))
+
+    return decode
+
+
+def _decoder(row: Any, columns: list[tuple[str, Any]], dialect: str) -> Decode:
+    make = row._make
+    converters = [
+        (i, convert)
+        for i, (_, type_) in enumerate(columns)
+        if (convert := _converter(type_, dialect)) is not None
+    ]
+    if not converters:
+        return lambda rows, _description: list(map(make, rows))
+
+    def decode(rows: Sequence[Any], _description: Any) -> list[Any]:
+        out = []
+        for raw in rows:
+            values = list(raw)
+            for i, convert in converters:
+                value = values[i]
+                if value is not None:
+                    values[i] = convert(value)
+            out.append(make(values))
+        return out
+
+    return decode
+
+
+__all__ = ["Compiled", "Prepared"]

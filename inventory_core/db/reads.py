@@ -1,12 +1,12 @@
 """Single-statement reads on SQLite: one autocommit connection per thread, no transaction.
 
-A read unit of work (:meth:`Database.read`) costs about 20 us before its first statement:
-SQLAlchemy's connect, pool checkout, ``BEGIN``, ``ROLLBACK`` and checkin. A primary-key
-lookup costs 2-5 us, so a per-SKU read that opened its own unit spent most of its time in
-that bracket. A read that is *one* ``SELECT`` needs none of it: in autocommit mode SQLite
-runs a lone statement in its own read transaction, and in WAL mode that transaction reads
-one snapshot (the last commit when the statement started) from its first row to its last.
-The statement is as consistent as a ``BEGIN``/``ROLLBACK`` around it would make it.
+A read unit of work (:meth:`Database.read`) costs SQLAlchemy's connect, pool checkout,
+``BEGIN``, ``ROLLBACK`` and checkin before its first statement, several times what a
+primary-key lookup costs. A read that is *one* ``SELECT`` needs none of it: in autocommit
+mode SQLite runs a lone statement in its own read transaction, and in WAL mode that
+transaction reads one snapshot (the last commit when the statement started) from its
+first row to its last. The statement is as consistent as a ``BEGIN``/``ROLLBACK`` around
+it would make it.
 
 So :class:`ThreadConnections` keeps one plain ``sqlite3`` connection per thread, outside
 SQLAlchemy's pool, and runs a :class:`~inventory_core.db.prepared.Prepared` statement on it
@@ -14,24 +14,22 @@ to the last row (a statement left half-read would keep its read transaction, and
 the WAL, open). The connection gets the pool's PRAGMAs, except ``temp_store=FILE``: with
 ``MEMORY`` SQLite's sorter allocates every row on its own, with ``FILE`` it fills one block
 and spills to a temporary file only past the cache size (64 MiB), which a per-SKU read never
-comes near; the sort of the 1,000-event ``stock(sku)`` costs 12-15 us less. The rules it
-keeps:
+comes near (docs/performance.md has the figures). The rules it keeps:
 
 - **one thread, one connection**: a thread only ever uses the connection it opened; other
   threads only close it (:meth:`ThreadConnections.close`), which is why it is opened with
   ``check_same_thread=False``. A thread's connection is closed when the thread ends;
 - **never across a fork**: a child process must not use, nor close, a connection its
-  parent opened (SQLite's locks are per process). The child starts with none of its own;
-  the parent's stay referenced from a module-level list taken just before the fork, so
-  the child does not close them through garbage collection while it runs either;
+  parent opened (SQLite's locks are per process);
+  :class:`~inventory_core.db.connections.HotPath` calls :meth:`ThreadConnections.forget`
+  in the child and keeps the parent's connections referenced;
 - **closed with the engine**: :meth:`Database.close` and ``engine.dispose()`` close every
   connection first. A restore never replaces the file under them (it rewrites the content
   in one transaction, :mod:`inventory_core.backup.inplace`), so an open connection simply
   reads the restored content at its next statement.
 
 Reads that need several statements keep using :meth:`Database.read`, whose ``BEGIN``
-makes them share one snapshot. PostgreSQL (and in-memory SQLite, which is one database per
-connection) keep the read unit of work for single statements too.
+makes them share one snapshot.
 """
 
 from __future__ import annotations
@@ -41,7 +39,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine, event
 
@@ -49,6 +47,8 @@ from inventory_core.config import Settings
 from inventory_core.db.engine import apply_sqlite_pragmas
 from inventory_core.db.prepared import Prepared
 from inventory_core.errors import translate
+
+R = TypeVar("R")
 
 
 class Reader(Protocol):
@@ -66,8 +66,12 @@ class Reader(Protocol):
         """``sqlite`` or ``postgresql``."""
         ...
 
-    def fetch(self, statement: Prepared, params: Mapping[str, Any]) -> list[Any]:
-        """Every row of ``statement`` (driver tuples; dates as ISO text on SQLite)."""
+    def fetch(self, statement: Prepared[R], params: Mapping[str, Any] = ...) -> list[R]:
+        """Every row of ``statement``, as its row class with typed values."""
+        ...
+
+    def fetch_one(self, statement: Prepared[R], params: Mapping[str, Any] = ...) -> R | None:
+        """The first row of ``statement``, or None when it has none."""
         ...
 
 
@@ -80,14 +84,6 @@ class _Handle:
         self.connection = connection
         self.generation = generation
         self.pid = os.getpid()
-
-
-_ALL: weakref.WeakSet[ThreadConnections] = weakref.WeakSet()
-_ALL_LOCK = threading.Lock()
-_AT_FORK: list[_Handle] = []
-"""The connections open when a fork starts (emptied again in the parent)."""
-_INHERITED: list[_Handle] = []
-"""In a forked child, the connections of its parent (and theirs): referenced, never closed."""
 
 
 class ThreadConnections:
@@ -110,11 +106,9 @@ class ThreadConnections:
         self._lock = threading.Lock()
         self._open: weakref.WeakSet[_Handle] = weakref.WeakSet()
         self._generation = 0
-        with _ALL_LOCK:
-            _ALL.add(self)
         event.listen(engine, "engine_disposed", self._on_dispose)
 
-    def fetch(self, statement: Prepared, params: Mapping[str, Any]) -> list[Any]:
+    def fetch(self, statement: Prepared[R], params: Mapping[str, Any]) -> list[R]:
         """Every row of ``statement``, read as one snapshot on this thread's connection.
 
         Raises:
@@ -127,7 +121,7 @@ class ThreadConnections:
         try:
             cursor = handle.connection.execute(compiled.sql, compiled.parameters(params))
             try:
-                return cursor.fetchall()
+                return compiled.rows(cursor.fetchall(), cursor.description)
             finally:
                 cursor.close()
         except sqlite3.Error as exc:
@@ -172,39 +166,18 @@ class ThreadConnections:
         # Disposing the engine closes every thread's connection: see the module docstring.
         self.close()
 
-    def _forget_after_fork(self) -> None:
+    def handles(self) -> list[_Handle]:
+        """The connections open now (what a fork must keep referenced in the child)."""
+        with self._lock:
+            return list(self._open)
+
+    def forget(self) -> None:
+        """In a forked child: drop every connection of the parent, unused and unclosed
+        (the caller keeps them referenced); each thread opens its own on its next read."""
         self._lock = threading.Lock()
         self._open = weakref.WeakSet()
         self._local = threading.local()
         self._generation += 1
 
-
-def _before_fork() -> None:
-    with _ALL_LOCK:
-        everything = list(_ALL)
-    for readers in everything:
-        with readers._lock:
-            _AT_FORK.extend(readers._open)
-
-
-def _after_fork_in_parent() -> None:
-    _AT_FORK.clear()
-
-
-def _after_fork_in_child() -> None:
-    global _ALL_LOCK
-    _INHERITED.extend(_AT_FORK)
-    _AT_FORK.clear()
-    # Another thread of the parent may have held a lock at the fork; it does not exist here.
-    _ALL_LOCK = threading.Lock()
-    for readers in list(_ALL):
-        readers._forget_after_fork()
-
-
-os.register_at_fork(
-    before=_before_fork,
-    after_in_parent=_after_fork_in_parent,
-    after_in_child=_after_fork_in_child,
-)
 
 __all__ = ["Reader", "ThreadConnections"]

@@ -3,21 +3,22 @@
 A write unit of work holds this process's writer lock (one writer per database per
 process, with a timeout and a diagnostic error), then begins with ``BEGIN IMMEDIATE`` on
 SQLite so it waits for other processes' writers up front; on a SQLite file it uses the
-database's one kept write connection (:mod:`inventory_core.db.writer`). A read unit of work
+database's one kept write connection (:mod:`inventory_core.db.connections`). A read unit of work
 begins with a plain ``BEGIN`` and always rolls back. Whatever was not committed when the
 ``with`` block ends is rolled back, and any database error leaving the block is translated
 into the :mod:`inventory_core.errors` hierarchy.
+
+Statements run through :meth:`UnitOfWork.fetch`, :meth:`UnitOfWork.fetch_one` and
+:meth:`UnitOfWork.execute_many` (:class:`~inventory_core.db.prepared.Prepared`, on the
+driver cursor, rows named and typed); :meth:`UnitOfWork.execute` runs a Core statement
+built per call through SQLAlchemy (its rows are SQLAlchemy ``Row`` objects, named and typed
+by SQLAlchemy).
 """
 
 from __future__ import annotations
 
-import os
-import threading
-import time
-import weakref
-from dataclasses import dataclass
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Executable, Result, text
 from sqlalchemy import exc as sa_exc
@@ -28,7 +29,6 @@ from inventory_core.db.prepared import Prepared
 from inventory_core.db.writer import WriterConnection
 from inventory_core.errors import (
     DatabaseError,
-    WriterTimeoutError,
     is_driver_error,
     translate,
     translate_db_errors,
@@ -38,8 +38,10 @@ from inventory_core.errors.i18n import gettext as _
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
+    from inventory_core.db.connections import WriterLock
 
-_ALL_WRITER_LOCKS: weakref.WeakSet[WriterLock] = weakref.WeakSet()
+R = TypeVar("R")
+NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 
 PG_WRITER_LOCK_KEY = 7_312_694_518
 """Session-level advisory-lock key that queues PostgreSQL write units, one at a time."""
@@ -47,79 +49,6 @@ PG_QUEUE_WAIT_MS = 2000
 """Longest wait in the PostgreSQL writer queue before going ahead unqueued."""
 _PG_WRITER_LOCK = text("SELECT pg_advisory_lock(:key)")
 _PG_WRITER_UNLOCK = text("SELECT pg_advisory_unlock(:key)")
-
-
-@dataclass(eq=False)
-class WriterLock:
-    """This process's single-writer lock for one database, with who holds it and since when.
-
-    Every :class:`Database` handle on the same file in one process shares one lock, so
-    their writers queue in Python rather than on SQLite's file lock.
-    """
-
-    timeout_s: float
-    _lock: threading.Lock
-    holder: str | None = None
-    holder_ident: int | None = None
-    since: float = 0.0
-
-    @classmethod
-    def create(cls, timeout_s: float) -> WriterLock:
-        lock = cls(timeout_s=timeout_s, _lock=threading.Lock())
-        _ALL_WRITER_LOCKS.add(lock)
-        return lock
-
-    def _reset_after_fork(self) -> None:
-        # The thread that held the lock in the parent does not exist in the child: a lock
-        # copied in the held state would never be released.
-        self._lock = threading.Lock()
-        self.holder = None
-        self.holder_ident = None
-        self.since = 0.0
-
-    def acquire(self, timeout_s: float | None = None) -> None:
-        """Take the lock or raise :class:`WriterTimeoutError` after the timeout.
-
-        Args:
-            timeout_s: how long to wait; the lock's own ``timeout_s`` when omitted (each
-                :class:`Database` passes its settings' value, since handles share locks).
-
-        Raises:
-            DatabaseError: when the calling thread already holds it (a nested write unit of
-                work would wait for itself forever).
-            WriterTimeoutError: when another thread keeps it past the timeout.
-        """
-        me = threading.get_ident()
-        if self.holder_ident == me:
-            raise DatabaseError(
-                _(
-                    "a write unit of work is already open in this thread; nest work inside it "
-                    "instead of opening a second one"
-                )
-            )
-        timeout = self.timeout_s if timeout_s is None else timeout_s
-        if not self._lock.acquire(timeout=timeout):
-            held = time.monotonic() - self.since if self.since else 0.0
-            raise WriterTimeoutError(
-                timeout_s=timeout, holder=self.holder or "?", held_s=round(held, 2)
-            )
-        self.holder = threading.current_thread().name
-        self.holder_ident = me
-        self.since = time.monotonic()
-
-    def release(self) -> None:
-        self.holder = None
-        self.holder_ident = None
-        self.since = 0.0
-        self._lock.release()
-
-
-def _reset_writer_locks_in_child() -> None:
-    for lock in list(_ALL_WRITER_LOCKS):
-        lock._reset_after_fork()
-
-
-os.register_at_fork(after_in_child=_reset_writer_locks_in_child)
 
 
 class UnitOfWork:
@@ -153,6 +82,8 @@ class UnitOfWork:
         self.info: dict[str, Any] = {}
         self._session: Session | None = None
         self._driver: Any = None
+        self.traced = False
+        """Send :meth:`fetch` statements through SQLAlchemy, where connection events see them."""
 
     @property
     def dialect(self) -> str:
@@ -234,28 +165,61 @@ class UnitOfWork:
         return self._session
 
     def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
-        """Run a Core statement in this unit's transaction."""
+        """Run a Core statement built for this call, through SQLAlchemy, in this transaction.
+
+        For statements the library builds per call (set-based reads, DDL, restore and
+        import work) and for what needs a SQLAlchemy ``Result`` (``rowcount``, streaming);
+        a statement the library runs often is a :class:`Prepared` one, run by :meth:`fetch`.
+        """
         with translate_db_errors(**self._context):
             return self.connection.execute(statement, params)
 
-    def run_prepared(self, statement: Prepared, params: Mapping[str, Any]) -> Any:
-        """Run a :class:`Prepared` statement on the driver cursor; return the cursor.
+    def fetch(self, statement: Prepared[R], params: Mapping[str, Any] = NO_PARAMS) -> list[R]:
+        """Every row of a :class:`Prepared` statement, run in this unit's transaction.
 
-        The hot path of single writes: same transaction as :meth:`execute`, without
-        SQLAlchemy's per-call execution context (see :mod:`inventory_core.db.prepared`).
+        The statement runs on the driver cursor of the unit's connection, without
+        SQLAlchemy's per-call execution context (see :mod:`inventory_core.db.connections`);
+        rows are the statement's row class with typed values. A statement that returns no
+        rows (an ``UPDATE``, an upsert) gives ``[]``. With :attr:`traced` set, the SQL goes
+        through SQLAlchemy's driver-SQL path instead, so that connection events see it
+        (``inventory-core profile`` captures the SQL it explains that way).
+
+        Raises:
+            InventoryError: the driver's error, translated.
         """
         compiled = statement.compiled(self.engine.dialect)
+        values = compiled.parameters(params)
+        if self.traced:
+            with translate_db_errors(**self._context):
+                result = self.connection.exec_driver_sql(
+                    compiled.sql, tuple(values) if isinstance(values, list) else values
+                )
+                if not result.returns_rows:
+                    return []
+                names = list(result.keys())
+                return compiled.rows(result.all(), [(name,) for name in names])
         try:
             cursor = self._driver_connection().cursor()
-            cursor.execute(compiled.sql, compiled.parameters(params))
+            try:
+                cursor.execute(compiled.sql, values)
+                description = cursor.description
+                if description is None:
+                    return []
+                return compiled.rows(cursor.fetchall(), description)
+            finally:
+                cursor.close()
         except Exception as exc:
             if is_driver_error(exc):
                 raise translate(exc, **self._context) from exc
             raise
-        return cursor
 
-    def run_prepared_many(self, statement: Prepared, rows: Iterable[Mapping[str, Any]]) -> None:
-        """``executemany`` of a :class:`Prepared` statement on the driver cursor."""
+    def fetch_one(self, statement: Prepared[R], params: Mapping[str, Any] = NO_PARAMS) -> R | None:
+        """The first row of :meth:`fetch`, or None (an ``INSERT ... RETURNING``, a lookup)."""
+        rows = self.fetch(statement, params)
+        return rows[0] if rows else None
+
+    def execute_many(self, statement: Prepared[Any], rows: Iterable[Mapping[str, Any]]) -> None:
+        """``executemany`` of a :class:`Prepared` write on the driver cursor (no rows back)."""
         compiled = statement.compiled(self.engine.dialect)
         try:
             self._driver_connection().cursor().executemany(
@@ -265,22 +229,6 @@ class UnitOfWork:
             if is_driver_error(exc):
                 raise translate(exc, **self._context) from exc
             raise
-
-    def fetch(self, statement: Prepared, params: Mapping[str, Any]) -> list[Any]:
-        """Every row of a :class:`Prepared` read, in this unit's transaction.
-
-        It makes a unit of work a :class:`~inventory_core.db.reads.Reader`. The SQL is
-        compiled once, as for :meth:`run_prepared`, but sent through SQLAlchemy's
-        driver-SQL path, so that connection events (``inventory-core profile`` captures
-        the SQL it explains with one) see it; rows are the driver's values.
-        """
-        compiled = statement.compiled(self.engine.dialect)
-        values = compiled.parameters(params)
-        with translate_db_errors(**self._context):
-            result = self.connection.exec_driver_sql(
-                compiled.sql, tuple(values) if isinstance(values, list) else values
-            )
-            return list(result.all())
 
     def _driver_connection(self) -> Any:
         if self._driver is None:

@@ -14,8 +14,9 @@ of :mod:`inventory_core.db.reads` keep:
 - **given back clean**: a unit that ends with its transaction still open, or with the
   connection invalidated or closed, makes the next unit connect afresh;
 - **never across a fork**: a child process neither uses nor closes, nor checks back in,
-  a connection its parent opened (SQLite's locks are per process); it keeps the parent's
-  referenced and connects its own;
+  a connection its parent opened (SQLite's locks are per process):
+  :class:`~inventory_core.db.connections.HotPath` calls :meth:`WriterConnection.forget`
+  in the child, keeps the parent's connection referenced, and the child connects its own;
 - **closed with the engine**: :meth:`Database.close` and ``engine.dispose()`` close it
   (a restore leaves it open: it rewrites the content through SQLite, in one transaction,
   and the kept connection's next unit sees the restored database);
@@ -31,15 +32,10 @@ from __future__ import annotations
 
 import os
 import threading
-import weakref
 
 from sqlalchemy import Connection, Engine, event
 
 from inventory_core.db.engine import WRITE_OPTION, ConnectionTracker
-
-_INHERITED: list[Connection] = []
-"""In a forked child, its parent's writer connections: referenced, never used or closed."""
-_ALL: weakref.WeakSet[WriterConnection] = weakref.WeakSet()
 
 
 class WriterConnection:
@@ -57,16 +53,13 @@ class WriterConnection:
         self._connection: Connection | None = None
         self._pid = 0
         event.listen(engine, "engine_disposed", self._on_dispose)
-        _ALL.add(self)
 
     def take(self) -> Connection:
         """The connection for a write unit that holds the writer lock, connected if needed."""
         with self._lock:
-            connection, mine = self._connection, self._pid == os.getpid()
-            if connection is not None and mine and not connection.invalidated:
+            connection = self._connection
+            if connection is not None and not connection.invalidated:
                 return connection
-            if connection is not None and not mine:
-                _INHERITED.append(connection)
             # An invalidated connection was already closed and checked in: just let it go.
             self._connection = None
         connection = self._engine.connect()
@@ -92,19 +85,19 @@ class WriterConnection:
         """Close the connection (this process's only); the next write connects again."""
         with self._lock:
             connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        if self._pid != os.getpid():
-            _INHERITED.append(connection)
-            return
-        _discard(connection)
+        if connection is not None and self._pid == os.getpid():
+            _discard(connection)
 
     def _on_dispose(self, _engine: Engine) -> None:
         self.close()
 
-    def _reset_after_fork(self) -> None:
+    def forget(self) -> list[Connection]:
+        """In a forked child: let go of the parent's connection, unused and unclosed, and
+        return it for the caller to keep referenced; the next write connects afresh."""
         # Another thread of the parent may have held the lock at the fork.
         self._lock = threading.Lock()
+        connection, self._connection = self._connection, None
+        return [] if connection is None else [connection]
 
 
 def _discard(connection: Connection) -> None:
@@ -114,12 +107,5 @@ def _discard(connection: Connection) -> None:
         connection.invalidate()
     connection.close()
 
-
-def _after_fork_in_child() -> None:
-    for writer in list(_ALL):
-        writer._reset_after_fork()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
 
 __all__ = ["WriterConnection"]

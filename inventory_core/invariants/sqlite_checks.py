@@ -9,15 +9,34 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from sqlalchemy import text
 
+from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import InventoryError
-from inventory_core.invariants.base import BaseInvariant, InvariantResult, fetch, skipped
+from inventory_core.invariants.base import BaseInvariant, InvariantResult, skipped
 
 FULL_KEY = "full"  # uow.info key: True when check_all was asked for the full check
+
+
+class _Line(NamedTuple):
+    message: str
+
+
+class _Orphan(NamedTuple):
+    table_name: str
+    rowid: int | None
+    parent: str
+    fkid: int
+
+
+_CHECKS = {
+    pragma: Prepared(text(f"PRAGMA {pragma}"), _Line)
+    for pragma in ("quick_check", "integrity_check")
+}
+_FOREIGN_KEY_CHECK = Prepared(text("PRAGMA foreign_key_check"), _Orphan)
 
 
 @dataclass(frozen=True)
@@ -39,7 +58,8 @@ class SqliteIntegrity(BaseInvariant):
         pragma = "integrity_check" if uow.info.get(FULL_KEY) else "quick_check"
         sql = f"PRAGMA {pragma}"
         try:
-            lines = [str(row[0]) for row in fetch(uow, text(sql))]
+            # The fetch reads every page: a damaged one raises there, translated.
+            lines = [str(row.message) for row in uow.fetch(_CHECKS[pragma])]
         except InventoryError as exc:
             return self.failed(exc, started)
         problems = tuple({"message": line} for line in lines if line != "ok")
@@ -65,13 +85,10 @@ class ForeignKeyCheck(BaseInvariant):
             return skipped(self, "SQLite only (PostgreSQL enforces foreign keys itself)", started)
         sql = "PRAGMA foreign_key_check"
         try:
-            rows = fetch(uow, text(sql))
+            rows = uow.fetch(_FOREIGN_KEY_CHECK)
         except InventoryError as exc:
             return self.failed(exc, started)
-        problems = tuple(
-            {"table_name": row[0], "rowid": row[1], "parent": row[2], "fkid": row[3]}
-            for row in rows
-        )
+        problems = tuple(row._asdict() for row in rows)
         return self.result(
             ok=not problems, count=len(problems), sample=problems[:10], started=started, sql=sql
         )

@@ -84,8 +84,10 @@ def _existing(uow: UnitOfWork, skus: list[str], start: date) -> dict[str, list[L
         ),
         {"skus": skus},
     )
-    for tid, sku, day, event, qty in rows:
-        found[sku].append(LedgerEvent(int(tid), sku, day, EventType(event), int(qty)))
+    for row in rows:
+        found[row.sku].append(
+            LedgerEvent(row.transaction_id, row.sku, row.date, EventType(row.event), row.qty)
+        )
     return found
 
 
@@ -138,8 +140,8 @@ def _check_documents(uow: UnitOfWork, chunk: Sequence[AnyEvent]) -> Documents:
         ).first()
         if clash is not None:
             raise ConflictError(
-                gettext("document {clash} was already received").format(clash=clash[0]),
-                document_id=clash[0],
+                gettext("document {clash} was already received").format(clash=clash.document_id),
+                document_id=clash.document_id,
             )
     return documents
 
@@ -217,7 +219,7 @@ def _insert_events(uow: UnitOfWork, rows: list[dict[str, Any]], needs_ids: bool)
     ``executemany``; return their ids when lot rows refer to them (zeros otherwise)."""
     coverage.mark(uow, "transactions")
     if not needs_ids:
-        uow.run_prepared_many(INSERT_EVENT_ROWS, rows)
+        uow.execute_many(INSERT_EVENT_ROWS, rows)
         return [0] * len(rows)
     return bulk_lots.insert_with_ids(uow, INSERT_EVENT_ROWS, _t.c.transaction_id, rows)
 
@@ -235,7 +237,7 @@ def _write_sales(uow: UnitOfWork, chunk: Sequence[AnyEvent]) -> None:
     if not sold:
         return
     rows = [{"b_sku": s, "b_date": d, "b_qty": q} for (s, d), q in sold.items()]
-    uow.run_prepared_many(SALE_UPSERT[uow.dialect], rows)
+    uow.execute_many(SALE_UPSERT[uow.dialect], rows)
 
 
 def _write_documents(uow: UnitOfWork, documents: Documents) -> None:

@@ -84,7 +84,7 @@ INSERT_LOT_ROWS = Prepared(insert(_l).values({name: bindparam(name) for name in 
 
 
 def insert_with_ids(
-    uow: UnitOfWork, statement: Prepared, key: Column[int], rows: list[dict[str, Any]]
+    uow: UnitOfWork, statement: Prepared[Any], key: Column[int], rows: list[dict[str, Any]]
 ) -> list[int]:
     """Insert ``rows`` in order with ``statement`` and return their ids, in the same order.
 
@@ -103,7 +103,7 @@ def insert_with_ids(
         result = uow.execute(insert(table).returning(key, sort_by_parameter_order=True), rows)
         return [int(value) for value in result.scalars()]
     before = int(uow.execute(select(func.coalesce(func.max(key), 0))).scalar_one())
-    uow.run_prepared_many(statement, rows)
+    uow.execute_many(statement, rows)
     ids = [int(v) for v in uow.execute(select(key).where(key > before).order_by(key)).scalars()]
     if ids != list(range(before + 1, before + 1 + len(rows))):
         raise DatabaseError(
@@ -132,9 +132,9 @@ def plan(
     held: dict[str, list[HeldLot]] = defaultdict(list)
     result = LotPlan()
     rows: Any = uow.execute(_OPEN, {"skus": skus})
-    for lot_id, sku, expiry, remaining in rows:
-        lot = HeldLot(int(lot_id), expiry, int(remaining), int(remaining))
-        held[sku].append(lot)
+    for row in rows:
+        lot = HeldLot(row.lot_id, row.expiry_date, row.qty_remaining, row.qty_remaining)
+        held[row.sku].append(lot)
         result.lots.append(lot)
     if not held and all(ev.expiry is None for ev in chunk):
         return result
@@ -212,7 +212,7 @@ def write(uow: UnitOfWork, chunk: Sequence[AnyEvent], tids: list[int], lots: Lot
     ]
     if draws:
         coverage.mark(uow, "lot_draws")
-        uow.run_prepared_many(INSERT_DRAWS, draws)
+        uow.execute_many(INSERT_DRAWS, draws)
 
 
 def _lot_row(ev: AnyEvent, tid: int, lot: HeldLot) -> dict[str, Any]:

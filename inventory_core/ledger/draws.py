@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 
@@ -50,6 +50,10 @@ class Drawer:
         ]
 
 
+class _DrawId(NamedTuple):
+    draw_id: int
+
+
 INSERT_DRAWS = Prepared(
     insert(_d).values(
         lot_id=bindparam("b_lot_id"),
@@ -67,7 +71,8 @@ INSERT_DRAW = Prepared(
         reversal_id=bindparam("b_rid"),
         qty=bindparam("b_qty"),
     )
-    .returning(_d.c.draw_id)
+    .returning(_d.c.draw_id),
+    _DrawId,
 )
 """One draw row, returning its id: a single write's draws, sealed by id."""
 FEW_DRAWS = 4  # up to this many, one INSERT ... RETURNING each; more, one executemany
@@ -78,19 +83,27 @@ def record(uow: UnitOfWork, drawer: Drawer, taken: Mapping[int, int]) -> None:
     rows = drawer.rows(taken)
     if len(rows) > FEW_DRAWS:
         coverage.mark(uow, "lot_draws")
-        uow.run_prepared_many(INSERT_DRAWS, rows)
+        uow.execute_many(INSERT_DRAWS, rows)
         return
     for row in rows:
         # As many statements as an executemany of the same rows would run, and the ids
         # come back for the audit seal without reading the table's largest id.
-        draw_id = int(uow.run_prepared(INSERT_DRAW, row).fetchone()[0])
-        coverage.note(uow, "lot_draws", draw_id)
+        for made in uow.fetch(INSERT_DRAW, row):
+            coverage.note(uow, "lot_draws", made.draw_id)
+
+
+class _Draw(NamedTuple):
+    lot_id: int
+    qty: int
+    qty_remaining: int
+    qty_received: int
 
 
 _OWN_DRAWS = Prepared(
     select(_d.c.lot_id, _d.c.qty, _l.c.qty_remaining, _l.c.qty_received)
     .select_from(_d.join(_l, _l.c.lot_id == _d.c.lot_id))
-    .where(_d.c.transaction_id == bindparam("tid"), _d.c.reversal_id.is_(None))
+    .where(_d.c.transaction_id == bindparam("tid"), _d.c.reversal_id.is_(None)),
+    _Draw,
 )
 _GIVE_BACK = Prepared(
     update(_l)
@@ -112,13 +125,12 @@ def give_back(uow: UnitOfWork, sku: str, transaction_id: int, own_lot: int | Non
     Raises:
         LotDrawsMismatchError: a lot would hold more than it received.
     """
-    rows: Any = uow.run_prepared(_OWN_DRAWS, {"tid": transaction_id}).fetchall()
     back: dict[int, int] = defaultdict(int)
     held: dict[int, tuple[int, int]] = {}
-    for lot_id, qty, remaining, received in rows:
-        if int(lot_id) != own_lot:
-            back[int(lot_id)] += int(qty)
-            held[int(lot_id)] = (int(remaining), int(received))
+    for draw in uow.fetch(_OWN_DRAWS, {"tid": transaction_id}):
+        if draw.lot_id != own_lot:
+            back[draw.lot_id] += draw.qty
+            held[draw.lot_id] = (draw.qty_remaining, draw.qty_received)
     for lot_id, qty in back.items():
         remaining, received = held[lot_id]
         if remaining + qty > received:
@@ -131,7 +143,7 @@ def give_back(uow: UnitOfWork, sku: str, transaction_id: int, own_lot: int | Non
                 transaction_id=transaction_id,
             )
     if back:
-        uow.run_prepared_many(
+        uow.execute_many(
             _GIVE_BACK, [{"b_lot_id": lot_id, "b_qty": qty} for lot_id, qty in back.items()]
         )
         coverage.note(uow, "lots", *back)

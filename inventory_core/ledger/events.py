@@ -11,7 +11,7 @@ so a refused write leaves no row behind. The negative-stock check starts from th
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -50,16 +50,42 @@ _r = cast(Table, TransactionReversal.__table__)
 _s = cast(Table, Sku.__table__)
 _sales = cast(Table, Sale.__table__)
 
-_events_from = (
+
+class _EventRow(NamedTuple):
+    transaction_id: int
+    date: date
+    event: str
+    qty: int
+
+
+class _SkuState(NamedTuple):
+    sku: str
+    on_hand: int | None
+    tail_date: date | None
+    tail_priority: int | None
+    current: bool | None
+    has_open_lots: bool
+
+
+class _Id(NamedTuple):
+    transaction_id: int
+
+
+class _SkuCode(NamedTuple):
+    sku: str
+
+
+_EVENTS_FROM = Prepared(
     select(_t.c.transaction_id, _t.c.date, _t.c.event, _t.c.qty)
     .where(
         _t.c.sku == bindparam("sku"),
         _t.c.date >= bindparam("start"),
         _t.c.transaction_id.not_in(select(_r.c.transaction_id)),
     )
-    .order_by(_t.c.date, _t.c.priority, _t.c.transaction_id)
+    .order_by(_t.c.date, _t.c.priority, _t.c.transaction_id),
+    _EventRow,
 )
-_events_after = (
+_EVENTS_AFTER = Prepared(
     select(_t.c.transaction_id, _t.c.date, _t.c.event, _t.c.qty)
     .where(
         _t.c.sku == bindparam("sku"),
@@ -67,22 +93,27 @@ _events_after = (
         or_(_t.c.date > bindparam("day"), _t.c.priority > bindparam("priority")),
         _t.c.transaction_id.not_in(select(_r.c.transaction_id)),
     )
-    .order_by(_t.c.date, _t.c.priority, _t.c.transaction_id)
+    .order_by(_t.c.date, _t.c.priority, _t.c.transaction_id),
+    _EventRow,
 )
-_sku_exists = select(_s.c.sku).where(_s.c.sku == bindparam("sku"))
+_SKU_EXISTS = Prepared(select(_s.c.sku).where(_s.c.sku == bindparam("sku")), _SkuCode)
 _SKU_STATE = Prepared(
-    positions.WITH_POSITIONS.add_columns(lots.has_open_lots(_s.c.sku)).where(
+    positions.WITH_POSITIONS.add_columns(lots.has_open_lots(_s.c.sku).label("has_open_lots")).where(
         _s.c.sku == bindparam("sku")
-    )
+    ),
+    _SkuState,
 )
 """What a single write reads first, in one statement: the SKU (no row: unknown SKU), its
 position (:data:`~inventory_core.ledger.positions.WITH_POSITIONS`), and whether it has
 open lots (without any, a write that lowers stock has no lot to take from)."""
-_snapshot_on_day = select(_t.c.transaction_id).where(
-    _t.c.sku == bindparam("sku"),
-    _t.c.date == bindparam("day"),
-    _t.c.event == event_literal(EventType.SNAPSHOT),
-    _t.c.transaction_id.not_in(select(_r.c.transaction_id)),
+_SNAPSHOT_ON_DAY = Prepared(
+    select(_t.c.transaction_id).where(
+        _t.c.sku == bindparam("sku"),
+        _t.c.date == bindparam("day"),
+        _t.c.event == event_literal(EventType.SNAPSHOT),
+        _t.c.transaction_id.not_in(select(_r.c.transaction_id)),
+    ),
+    _Id,
 )
 _EVENT_COLUMNS = ("date", "sku", "event", "qty", "priority", "document_id", "note", "created_at")
 INSERT_EVENT_ROWS = Prepared(insert(_t).values({name: bindparam(name) for name in _EVENT_COLUMNS}))
@@ -90,28 +121,24 @@ INSERT_EVENT_ROWS = Prepared(insert(_t).values({name: bindparam(name) for name i
 INSERT_EVENT = Prepared(
     insert(_t)
     .values({name: bindparam(name) for name in _EVENT_COLUMNS})
-    .returning(_t.c.transaction_id)
+    .returning(_t.c.transaction_id),
+    _Id,
 )
 
 DECREASING = frozenset({EventType.SALE, EventType.WASTE, EventType.SNAPSHOT})
 
 
-def _loose(result: Any) -> list[Any]:
-    """Rows of a statement whose column types mypy cannot follow."""
-    return list(result)
-
-
 def require_sku(uow: UnitOfWork, sku: str) -> None:
     """Raise :class:`NotFoundError` unless the SKU exists."""
-    if uow.execute(_sku_exists, {"sku": sku}).first() is None:
+    if uow.fetch_one(_SKU_EXISTS, {"sku": sku}) is None:
         raise NotFoundError(entity="SKU", key=sku)
 
 
 def events_from(uow: UnitOfWork, sku: str, start: date) -> list[LedgerEvent]:
     """The SKU's unreversed events dated ``start`` or later, in ledger order."""
     return [
-        LedgerEvent(int(r[0]), sku, r[1], EventType(r[2]), int(r[3]))
-        for r in _loose(uow.execute(_events_from, {"sku": sku, "start": start}))
+        LedgerEvent(r.transaction_id, sku, r.date, EventType(r.event), r.qty)
+        for r in uow.fetch(_EVENTS_FROM, {"sku": sku, "start": start})
     ]
 
 
@@ -125,8 +152,8 @@ def _around(uow: UnitOfWork, pending: LedgerEvent) -> tuple[int, list[LedgerEven
     before = on_hand_at(uow, pending.sku, pending.date, priority) or 0
     params = {"sku": pending.sku, "day": pending.date, "priority": priority}
     later = [
-        LedgerEvent(int(r[0]), pending.sku, r[1], EventType(r[2]), int(r[3]))
-        for r in _loose(uow.execute(_events_after, params))
+        LedgerEvent(r.transaction_id, pending.sku, r.date, EventType(r.event), r.qty)
+        for r in uow.fetch(_EVENTS_AFTER, params)
     ]
     return before, later
 
@@ -183,19 +210,19 @@ def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
         StockLimitError: on_hand would end above what an INTEGER column stores.
     """
     priority = EVENT_PRIORITY[ev.event]
-    found = uow.run_prepared(_SKU_STATE, {"sku": ev.sku}).fetchone()
+    found = uow.fetch_one(_SKU_STATE, {"sku": ev.sku})
     if found is None:
         raise NotFoundError(entity="SKU", key=ev.sku)
-    position = positions.position_of(*found[1:5])
+    position = positions.position_of(found)
     if ev.event == EventType.SNAPSHOT:
-        clash = uow.execute(_snapshot_on_day, {"sku": ev.sku, "day": ev.date}).first()
+        clash = uow.fetch_one(_SNAPSHOT_ON_DAY, {"sku": ev.sku, "day": ev.date})
         if clash is not None:
             raise ConflictError(
                 _(
                     "{sku} already has a count on {date} (transaction {clash}); revert it first"
-                ).format(sku=ev.sku, date=ev.date, clash=clash[0]),
+                ).format(sku=ev.sku, date=ev.date, clash=clash.transaction_id),
                 sku=ev.sku,
-                transaction_id=int(clash[0]),
+                transaction_id=clash.transaction_id,
             )
     lowers = _lowers(ev)
     if position is not None and position.precedes(ev.date, priority):
@@ -226,7 +253,7 @@ def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
             expiry=ev.expiry,
             qty=ev.qty,
         )
-    if (lowers and (found[5] or lot_id is not None)) or ev.expiry is not None:
+    if (lowers and (found.has_open_lots or lot_id is not None)) or ev.expiry is not None:
         decrease = before - _after(before, ev) if lowers else 0
         lots.settle(
             uow,
@@ -268,13 +295,15 @@ def event_row(ev: AnyEvent, now: str | None = None) -> dict[str, Any]:
 def insert_event(uow: UnitOfWork, ev: EventIn) -> int:
     """Insert the event's row and return its transaction id (noted for the audit seal)."""
     row = event_row(ev)
-    tid = int(uow.run_prepared(INSERT_EVENT, row).fetchone()[0])
+    inserted = uow.fetch_one(INSERT_EVENT, row)
+    assert inserted is not None  # RETURNING gives the new row's id
+    tid = inserted.transaction_id
     stored = (tid, ev.date.isoformat(), *(row[name] for name in _EVENT_COLUMNS[1:]))
     coverage.note_row(uow, "transactions", tid, stored)
     return tid
 
 
-def _sale_upsert(dialect: str) -> Prepared:
+def _sale_upsert(dialect: str) -> Prepared[Any]:
     insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert_for(_sales).values(
         sku=bindparam("b_sku"), date=bindparam("b_date"), qty_sold=bindparam("b_qty")
@@ -302,6 +331,6 @@ def add_sale(uow: UnitOfWork, sku: str, day: date, qty: int) -> None:
     """
     params = {"b_sku": sku, "b_date": day, "b_qty": qty}
     if qty < 0:
-        uow.run_prepared(_SALE_TAKE_BACK, params)
+        uow.fetch(_SALE_TAKE_BACK, params)
     else:
-        uow.run_prepared(SALE_UPSERT[uow.dialect], params)
+        uow.fetch(SALE_UPSERT[uow.dialect], params)

@@ -11,7 +11,7 @@ reversal can give it back.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 from inventory_core.audit import coverage
-from inventory_core.db.prepared import Prepared, as_date
+from inventory_core.db.prepared import Prepared
 from inventory_core.db.reads import Reader
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import InsufficientStockError, NotFoundError
@@ -46,8 +46,14 @@ def _open(sku: ColumnElement[str]) -> ColumnElement[bool]:
     return and_(_l.c.sku == sku, _l.c.qty_remaining > literal_column("0"))
 
 
+class _OpenLot(NamedTuple):
+    lot_id: int
+    qty_remaining: int
+
+
 _OPEN_LOTS = Prepared(
-    select(_l.c.lot_id, _l.c.qty_remaining).where(_open(bindparam("sku"))).order_by(*_FEFO)
+    select(_l.c.lot_id, _l.c.qty_remaining).where(_open(bindparam("sku"))).order_by(*_FEFO),
+    _OpenLot,
 )
 
 
@@ -121,11 +127,11 @@ def settle(
         NotFoundError: ``from_lot`` is not a lot of ``sku``.
         InsufficientStockError: ``from_lot`` holds less than ``consume``.
     """
-    rows: Any = uow.run_prepared(_OPEN_LOTS, {"sku": sku}).fetchall()
+    rows = uow.fetch(_OPEN_LOTS, {"sku": sku})
     if not rows and from_lot is None:
         return
-    order = [int(r[0]) for r in rows]
-    remaining = {int(r[0]): int(r[1]) for r in rows}
+    order = [r.lot_id for r in rows]
+    remaining = {r.lot_id: r.qty_remaining for r in rows}
     before = dict(remaining)
     if empty_lot is not None and empty_lot in remaining:
         consume = max(0, consume - remaining[empty_lot])
@@ -149,7 +155,7 @@ def settle(
         if qty != before.get(lot_id)
     ]
     if changed:
-        uow.run_prepared_many(_SET_REMAINING, changed)
+        uow.execute_many(_SET_REMAINING, changed)
         coverage.note(uow, "lots", *(row["b_lot_id"] for row in changed))
         taken = {
             lot_id: before.get(lot_id, 0) - qty
@@ -183,6 +189,19 @@ def lot_of_transaction(uow: UnitOfWork, transaction_id: int) -> int | None:
 
 
 _s = cast(Table, Sku.__table__)
+
+
+class _ListedLot(NamedTuple):
+    lot_id: int | None
+    """None in the one all-NULL row of a SKU without open lots (the other fields too)."""
+    transaction_id: int
+    document_id: str | None
+    received_date: date
+    expiry_date: date | None
+    qty_received: int
+    qty_remaining: int
+
+
 LIST_LOTS = Prepared(
     select(
         _l.c.lot_id,
@@ -197,7 +216,8 @@ LIST_LOTS = Prepared(
         _s.outerjoin(_l, and_(_l.c.sku == _s.c.sku, _l.c.qty_remaining > literal_column("0")))
     )
     .where(_s.c.sku == bindparam("sku"))
-    .order_by(*_FEFO)
+    .order_by(*_FEFO),
+    _ListedLot,
 )
 """The SKU's open lots, FEFO; one all-NULL row for a SKU without any, none for no SKU."""
 
@@ -214,17 +234,17 @@ def list_lots(reader: Reader, sku: str) -> list[LotInfo]:
         raise NotFoundError(entity="SKU", key=sku)
     return [
         LotInfo(
-            lot_id=int(r[0]),
+            lot_id=r.lot_id,
             sku=sku,
-            transaction_id=int(r[1]),
-            document_id=r[2],
-            received_date=as_date(r[3]),
-            expiry_date=None if r[4] is None else as_date(r[4]),
-            qty_received=int(r[5]),
-            qty_remaining=int(r[6]),
+            transaction_id=r.transaction_id,
+            document_id=r.document_id,
+            received_date=r.received_date,
+            expiry_date=r.expiry_date,
+            qty_received=r.qty_received,
+            qty_remaining=r.qty_remaining,
         )
         for r in rows
-        if r[0] is not None
+        if r.lot_id is not None
     ]
 
 

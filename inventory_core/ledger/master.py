@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from datetime import date
 from functools import cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Date, Integer, Table, and_, bindparam, insert, select, update
 
-from inventory_core.db.prepared import Prepared, as_date
+from inventory_core.db.prepared import Prepared
 from inventory_core.db.reads import Reader
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import DuplicateError, NotFoundError, ValidationError
@@ -46,27 +46,45 @@ SKU_FIELDS = (
 _EVENTS = {event.value: event for event in EventType}
 """Event names to members: a dict lookup is a tenth of ``EventType(name)``."""
 
+
+class _SkuRow(NamedTuple):
+    sku: str
+    description: str
+    ean: str | None
+    pack_size: int
+    moq: int
+    lead_time_days: int
+    active: bool
+    category: str | None
+    shelf_life_days: int | None
+    reorder_point: int | None
+    safety_stock: int | None
+    max_stock: int | None
+    attributes: str | None
+
+
 GET_SKU = Prepared(
-    select(_s.c.sku, *(_s.c[name] for name in SKU_FIELDS)).where(_s.c.sku == bindparam("sku"))
+    select(_s.c.sku, *(_s.c[name] for name in SKU_FIELDS)).where(_s.c.sku == bindparam("sku")),
+    _SkuRow,
 )
 
 
 def sku_info(row: Any) -> SkuInfo:
-    """The read model of a row selected as ``sku, *SKU_FIELDS``."""
+    """The read model of a row selected as ``sku, *SKU_FIELDS`` (fields by name)."""
     return SkuInfo(
-        sku=row[0],
-        description=row[1],
-        ean=row[2],
-        pack_size=row[3],
-        moq=row[4],
-        lead_time_days=row[5],
-        active=bool(row[6]),
-        category=row[7],
-        shelf_life_days=row[8],
-        reorder_point=row[9],
-        safety_stock=row[10],
-        max_stock=row[11],
-        attributes={} if row[12] is None else json.loads(row[12]),
+        sku=row.sku,
+        description=row.description,
+        ean=row.ean,
+        pack_size=row.pack_size,
+        moq=row.moq,
+        lead_time_days=row.lead_time_days,
+        active=bool(row.active),
+        category=row.category,
+        shelf_life_days=row.shelf_life_days,
+        reorder_point=row.reorder_point,
+        safety_stock=row.safety_stock,
+        max_stock=row.max_stock,
+        attributes={} if row.attributes is None else json.loads(row.attributes),
     )
 
 
@@ -79,8 +97,8 @@ def _stored(values: dict[str, Any]) -> dict[str, Any]:
 
 def find_sku(reader: Reader, sku: str) -> SkuInfo | None:
     """The SKU's master data, or None."""
-    rows = reader.fetch(GET_SKU, {"sku": sku})
-    return sku_info(rows[0]) if rows else None
+    row = reader.fetch_one(GET_SKU, {"sku": sku})
+    return None if row is None else sku_info(row)
 
 
 def get_sku(reader: Reader, sku: str) -> SkuInfo:
@@ -125,8 +143,19 @@ def update_sku(uow: UnitOfWork, sku: str, changes: SkuChanges) -> tuple[SkuInfo,
     return before, get_sku(uow, sku)
 
 
+class _HistoryRow(NamedTuple):
+    transaction_id: int | None
+    """None in the one all-NULL row of a SKU without events in the range."""
+    date: date
+    event: str
+    qty: int
+    document_id: str | None
+    note: str | None
+    reversed: bool
+
+
 @cache
-def history_statement(since: bool, until: bool, limited: bool) -> Prepared:
+def history_statement(since: bool, until: bool, limited: bool) -> Prepared[_HistoryRow]:
     """The history read for one combination of the optional ``start``, ``end``, ``limit``.
 
     The SKU's row is joined to its events (LEFT JOIN), so a SKU without events in the range
@@ -154,7 +183,7 @@ def history_statement(since: bool, until: bool, limited: bool) -> Prepared:
     )
     if limited:
         stmt = stmt.limit(bindparam("limit", type_=Integer))
-    return Prepared(stmt)
+    return Prepared(stmt, _HistoryRow)
 
 
 def history(
@@ -184,15 +213,15 @@ def history(
         raise NotFoundError(entity="SKU", key=sku)
     return [
         HistoryEntry(
-            transaction_id=r[0],
+            transaction_id=r.transaction_id,
             sku=sku,
-            date=as_date(r[1]),
-            event=_EVENTS[r[2]],
-            qty=r[3],
-            document_id=r[4],
-            note=r[5],
-            reversed=bool(r[6]),
+            date=r.date,
+            event=_EVENTS[r.event],
+            qty=r.qty,
+            document_id=r.document_id,
+            note=r.note,
+            reversed=r.reversed,
         )
         for r in reversed(rows)
-        if r[0] is not None
+        if r.transaction_id is not None
     ]

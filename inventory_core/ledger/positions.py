@@ -30,12 +30,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import String, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from inventory_core.db.prepared import Prepared, as_date
+from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.models import (
     Sku,
@@ -67,12 +67,29 @@ class Position:
 
 
 WITH_POSITIONS = select(
-    _s.c.sku, _p.c.on_hand, _p.c.tail_date, _p.c.tail_priority, position_is_current(_s.c.sku)
+    _s.c.sku,
+    _p.c.on_hand,
+    _p.c.tail_date,
+    _p.c.tail_priority,
+    position_is_current(_s.c.sku).label("current"),
 ).select_from(_s.outerjoin(_p, _p.c.sku == _s.c.sku))
 """Each SKU with its position columns and whether the row is current (filter it)."""
 
 
-def _upsert(dialect: str) -> Prepared:
+class PositionColumns(Protocol):
+    """The columns of :data:`WITH_POSITIONS` a row carries, read by name."""
+
+    @property
+    def on_hand(self) -> int | None: ...
+    @property
+    def tail_date(self) -> date | None: ...
+    @property
+    def tail_priority(self) -> int | None: ...
+    @property
+    def current(self) -> bool | None: ...
+
+
+def _upsert(dialect: str) -> Prepared[Any]:
     insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
     sku = bindparam("sku", type_=String)
     stmt = insert_for(_p).values(
@@ -94,12 +111,14 @@ def _upsert(dialect: str) -> Prepared:
 _UPSERT = {name: _upsert(name) for name in ("sqlite", "postgresql")}
 
 
-def position_of(on_hand: Any, tail_date: Any, tail_priority: Any, current: Any) -> Position | None:
-    """The position in the columns of :data:`WITH_POSITIONS`, or None when there is none
-    or it is stale."""
-    if on_hand is None or not current:
+def position_of(row: PositionColumns) -> Position | None:
+    """The position in a row with the columns of :data:`WITH_POSITIONS`, or None when there
+    is none or it is stale."""
+    if row.on_hand is None or row.tail_date is None or row.tail_priority is None:
         return None
-    return Position(int(on_hand), as_date(tail_date), int(tail_priority))
+    if not row.current:
+        return None
+    return Position(row.on_hand, row.tail_date, row.tail_priority)
 
 
 _READ_MANY = WITH_POSITIONS.where(_s.c.sku.in_(bindparam("skus", expanding=True)))
@@ -108,7 +127,7 @@ _READ_MANY = WITH_POSITIONS.where(_s.c.sku.in_(bindparam("skus", expanding=True)
 def read_many(uow: UnitOfWork, skus: list[str]) -> dict[str, Position | None]:
     """Each existing SKU of ``skus`` with its position when the row is current."""
     rows: Any = uow.execute(_READ_MANY, {"skus": skus})
-    return {row[0]: position_of(*row[1:]) for row in rows}
+    return {row.sku: position_of(row) for row in rows}
 
 
 def _row(sku: str, position: Position) -> dict[str, Any]:
@@ -126,14 +145,14 @@ def write(uow: UnitOfWork, sku: str, position: Position) -> None:
     Call it after the events are inserted: the row records the SKU's newest transaction
     id and the newest reversal as they are now.
     """
-    uow.run_prepared(_UPSERT[uow.dialect], _row(sku, position))
+    uow.fetch(_UPSERT[uow.dialect], _row(sku, position))
 
 
 def write_many(uow: UnitOfWork, rows: dict[str, Position]) -> None:
     """:func:`write` for several SKUs in one ``executemany``."""
     if rows:
         params = [_row(sku, position) for sku, position in sorted(rows.items())]
-        uow.run_prepared_many(_UPSERT[uow.dialect], params)
+        uow.execute_many(_UPSERT[uow.dialect], params)
 
 
 __all__ = [

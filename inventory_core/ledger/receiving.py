@@ -104,7 +104,7 @@ def recorded(uow: UnitOfWork, document_id: str) -> tuple[str, date] | None:
         .where(_rl.c.document_id == document_id)
         .limit(1)
     ).first()
-    return None if row is None else (str(row[0]), row[1])
+    return None if row is None else (str(row.document_hash), row.receipt_date)
 
 
 def replay_result(uow: UnitOfWork, document_id: str, digest: str, on: date) -> ReceiptResult:
@@ -119,8 +119,8 @@ def replay_result(uow: UnitOfWork, document_id: str, digest: str, on: date) -> R
         document_id=document_id,
         received_on=on,
         document_hash=digest,
-        transaction_ids=tuple(int(r[0]) for r in rows),
-        lot_ids=tuple(None if r[1] is None else int(r[1]) for r in rows),
+        transaction_ids=tuple(int(r.transaction_id) for r in rows),
+        lot_ids=tuple(None if r.lot_id is None else int(r.lot_id) for r in rows),
         replayed=True,
     )
 
@@ -171,14 +171,15 @@ def receive(uow: UnitOfWork, doc: ReceiptIn) -> ReceiptResult:
     digest = document_hash(doc)
     previous = recorded(uow, doc.document_id)
     if previous is not None:
-        if previous[0] != digest:
+        recorded_hash, recorded_on = previous
+        if recorded_hash != digest:
             raise ConflictError(
                 _("document {document_id} was already received with different lines").format(
                     document_id=doc.document_id
                 ),
                 document_id=doc.document_id,
             )
-        return replay_result(uow, doc.document_id, digest, previous[1])
+        return replay_result(uow, doc.document_id, digest, recorded_on)
     for sku in dict.fromkeys(line.sku for line in doc.lines):
         events.require_sku(uow, sku)
     _check_orders(uow, doc)

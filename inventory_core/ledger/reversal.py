@@ -74,7 +74,7 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
     ).first()
     if row is None:
         raise NotFoundError(entity="Transaction", key=str(transaction_id))
-    done = Reverted(transaction_id, row[0], EventType(row[1]), int(row[2]), row[3])
+    done = Reverted(transaction_id, row.sku, EventType(row.event), int(row.qty), row.date)
     already = uow.execute(
         select(_r.c.reversal_id).where(_r.c.transaction_id == transaction_id)
     ).first()
@@ -126,8 +126,8 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
         links: Any = uow.execute(
             select(_or.c.order_id, _or.c.qty).where(_or.c.transaction_id == transaction_id)
         ).all()
-        for order_id, qty in links:
-            change_received(uow, int(order_id), -int(qty), now)
+        for link in links:
+            change_received(uow, int(link.order_id), -int(link.qty), now)
     gave_back = draws.give_back(uow, done.sku, transaction_id, own_lot)
     if outcome is not None or gave_back:
         # Units given back may exceed what a later count left: the trim takes them again.
@@ -156,16 +156,17 @@ def _cancel_order(uow: UnitOfWork, transaction_id: int, now: str) -> None:
     ).first()
     if order is None:
         return
-    if order[2] == "CLOSED":
+    order_id = int(order.order_id)
+    if order.status == "CLOSED":
         raise OrderClosedError(
-            gettext("reverting its ORDER needs it reopened"), order_id=int(order[0]), sku=order[3]
+            gettext("reverting its ORDER needs it reopened"), order_id=order_id, sku=order.sku
         )
-    if int(order[1]) > 0:
+    if int(order.qty_received) > 0:
         raise ConflictError(
-            gettext("order {order} already has receipts; revert them first").format(order=order[0]),
-            order_id=int(order[0]),
+            gettext("order {order} already has receipts; revert them first").format(order=order_id),
+            order_id=order_id,
         )
     uow.execute(
-        update(_o).where(_o.c.order_id == order[0]).values(status="CANCELLED", updated_at=now)
+        update(_o).where(_o.c.order_id == order_id).values(status="CANCELLED", updated_at=now)
     )
-    coverage.note(uow, "order_logs", int(order[0]))
+    coverage.note(uow, "order_logs", order_id)

@@ -42,7 +42,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import cache
 from itertools import accumulate
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     Date,
@@ -237,7 +237,7 @@ def on_hand_many_statement() -> Select[Any]:
 def on_hand_many(uow: UnitOfWork, skus: list[str], asof: date) -> dict[str, int]:
     """on_hand of several SKUs before ``asof``, in one statement."""
     rows: Any = uow.execute(on_hand_many_statement(), {"asof": asof, "skus": skus})
-    return {row[0]: int(row[1]) for row in rows}
+    return {row.sku: int(row.on_hand) for row in rows}
 
 
 @cache
@@ -265,27 +265,68 @@ def on_hand_at(uow: UnitOfWork, sku: str, day: date, priority: int) -> int | Non
     """on_hand of ``sku`` after its unreversed events up to ``(day, priority)`` inclusive,
     or None when the SKU does not exist."""
     params = {"sku": sku, "day": day, "priority": priority}
-    value = uow.execute(on_hand_at_statement(), params).scalar_one_or_none()
-    return None if value is None else int(value)
+    found = uow.fetch_one(_on_hand_at(), params)
+    return None if found is None else found.on_hand
 
 
-def stock_all(uow: UnitOfWork, asof: date) -> dict[str, Stock]:
-    """Stock of every SKU as of ``asof``, streamed from one statement."""
-    result: Any = uow.execute(stock_statement(False), {"asof": asof})
-    return {
-        row[0]: Stock(
-            sku=row[0],
-            on_hand=int(row[1]),
-            on_order=int(row[2]),
-            unfulfilled=int(row[3]),
-            asof=asof,
-        )
-        for row in result
-    }
+class OnHand(NamedTuple):
+    """A row of :func:`on_hand_statement` and :func:`on_hand_at_statement`."""
+
+    on_hand: int
 
 
 @cache
-def stock_one_sqlite() -> Prepared:
+def _on_hand_at() -> Prepared[OnHand]:
+    return Prepared(on_hand_at_statement(), OnHand)
+
+
+@cache
+def _on_hand() -> Prepared[OnHand]:
+    return Prepared(on_hand_statement(), OnHand)
+
+
+@cache
+def _stock_all() -> Prepared[StockRow]:
+    return Prepared(stock_statement(False), StockRow)
+
+
+def stock_all(uow: UnitOfWork, asof: date) -> dict[str, Stock]:
+    """Stock of every SKU as of ``asof``, in one statement."""
+    return {
+        row.sku: Stock(
+            sku=row.sku,
+            on_hand=row.on_hand,
+            on_order=row.on_order,
+            unfulfilled=row.unfulfilled,
+            asof=asof,
+        )
+        for row in uow.fetch(_stock_all(), {"asof": asof})
+    }
+
+
+class StockSteps(NamedTuple):
+    """A row of :func:`stock_one_sqlite`."""
+
+    sku: str | None
+    """None when the SKU does not exist (the aggregate still gives its one row)."""
+    on_hand: int
+    steps: str | None
+    unfulfilled: int
+    closed: bool
+    """Whether the SKU has an order closed short (its steps need the window form)."""
+
+
+class StockRow(NamedTuple):
+    """A row of :func:`stock_statement`."""
+
+    sku: str
+    on_hand: int
+    on_order: int
+    unfulfilled: int
+
+
+@cache
+def stock_one_sqlite() -> Prepared[StockSteps]:
     """One SKU's stock on SQLite: sku, on_hand, the on_order steps, unfulfilled.
 
     Bind ``sku`` and ``asof``. It is an aggregate over the SKU's ORDER, RECEIPT and
@@ -321,13 +362,14 @@ def stock_one_sqlite() -> Prepared:
             func.group_concat(flow_rows.c.step).label("steps"),
             func.coalesce(func.sum(flow_rows.c.demand), literal_column("0")).label("unfulfilled"),
             sku_has_closures(sku).label("closed"),
-        )
+        ),
+        StockSteps,
     )
 
 
 @cache
-def _stock_one_window() -> Prepared:
-    return Prepared(stock_statement(True))
+def _stock_one_window() -> Prepared[StockRow]:
+    return Prepared(stock_statement(True), StockRow)
 
 
 def on_order_of(steps: str | None) -> int:
@@ -353,31 +395,33 @@ def stock_one(reader: Reader, sku: str, asof: date) -> Stock | None:
     """
     params = {"asof": asof, "sku": sku}
     if reader.dialect == "sqlite":
-        code, on_hand, steps, unfulfilled, closed = reader.fetch(stock_one_sqlite(), params)[0]
-        if code is None:
+        folded = reader.fetch_one(stock_one_sqlite(), params)
+        if folded is None or folded.sku is None:
             return None
-        on_order = on_order_of(steps)
-        if closed:  # orders closed short are steps of the walk too: the window form has them
-            rows = reader.fetch(_stock_one_window(), params)
-            code, on_hand, on_order, unfulfilled = rows[0]
-    else:
-        rows = reader.fetch(_stock_one_window(), params)
-        if not rows:
-            return None
-        code, on_hand, on_order, unfulfilled = rows[0]
+        if not folded.closed:  # orders closed short are steps only the window form has
+            return Stock(
+                sku=folded.sku,
+                on_hand=folded.on_hand,
+                on_order=on_order_of(folded.steps),
+                unfulfilled=folded.unfulfilled,
+                asof=asof,
+            )
+    row = reader.fetch_one(_stock_one_window(), params)
+    if row is None:
+        return None
     return Stock(
-        sku=code,
-        on_hand=int(on_hand),
-        on_order=int(on_order),
-        unfulfilled=int(unfulfilled),
+        sku=row.sku,
+        on_hand=row.on_hand,
+        on_order=row.on_order,
+        unfulfilled=row.unfulfilled,
         asof=asof,
     )
 
 
 def on_hand_before(uow: UnitOfWork, sku: str, when: date) -> int:
     """on_hand of ``sku`` from its unreversed events strictly before ``when``."""
-    value = uow.execute(on_hand_statement(), {"asof": when, "sku": sku}).scalar_one()
-    return int(value)
+    found = uow.fetch_one(_on_hand(), {"asof": when, "sku": sku})
+    return 0 if found is None else found.on_hand
 
 
 __all__ = [

@@ -4,7 +4,8 @@ The queries timed are the library's own: each probe calls the ledger (or audit) 
 the :class:`~inventory_core.Inventory` facade calls, inside one read unit of work, so
 what is measured is the statement users run. The SQL shown by ``--explain`` is captured
 from the driver while the probe runs (a ``before_cursor_execute`` listener on that unit's
-connection), so the plan always belongs to the exact statement and parameters the library
+connection, with the unit's ``traced`` flag set so its prepared statements pass through
+SQLAlchemy too), so the plan always belongs to the exact statement and parameters the library
 sends, and no second copy of any query lives here.
 
 A per-SKU read that has to scan a whole ledger table (``transactions``, ``lots``,
@@ -131,9 +132,11 @@ def capture(uow: UnitOfWork, probe: Probe) -> list[tuple[str, Any]]:
         seen.append((statement, params))
 
     event.listen(uow.connection, "before_cursor_execute", listener)
+    uow.traced = True  # prepared statements too go through SQLAlchemy, where it sees them
     try:
         probe(uow)
     finally:
+        uow.traced = False
         event.remove(uow.connection, "before_cursor_execute", listener)
     return seen
 
