@@ -6,11 +6,11 @@ import re
 from datetime import date
 from pathlib import Path
 
-from conftest import test_settings
 from uow_support import REPO
 
 from inventory_core import Database, Inventory, ReceiptLine
 from inventory_core.ledger import lots, master
+from tests.db_support import test_settings
 
 FORK_HOOK = re.compile(r"os\.register_at_fork\(")
 
