@@ -6,11 +6,10 @@ import re
 from datetime import date
 from pathlib import Path
 
-from uow_support import REPO
-
 from inventory_core import Database, Inventory, ReceiptLine
 from inventory_core.ledger import lots, master
 from tests.db_support import test_settings
+from tests.uow_support import REPO
 
 FORK_HOOK = re.compile(r"os\.register_at_fork\(")
 
