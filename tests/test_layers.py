@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -85,3 +86,19 @@ def test_each_deprecated_alias_imports_only_its_new_home() -> None:
 def test_the_architecture_page_shows_the_current_import_graph() -> None:
     """docs/architecture.md carries the picture the code draws (python -m tests.layers_support)."""
     assert layers.doc_block() in layers.DOC.read_text(encoding="utf-8")
+
+
+def test_tests_import_their_helpers_one_way() -> None:
+    """Every test module imports helpers as ``tests.<name>``, never ``conftest`` or a bare name."""
+    tests = Path(__file__).parent
+    helpers = {p.stem for p in tests.glob("*.py")} | {"conftest"}
+    found = []
+    for path in sorted(tests.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            found += [f"{path.name}:{node.lineno} {n}" for n in names if n in helpers]
+    assert found == []
