@@ -243,8 +243,12 @@ def verify(
 
 
 def _side_pass(db: ChainSource, uow: UnitOfWork) -> ledger_pass.LedgerPass | None:
-    """The ledger pass beside the walk, where it can run: a SQLite file it can open."""
-    if uow.dialect != "sqlite" or db.path is None:
+    """The ledger pass beside the walk, where it can run: a SQLite file it can open.
+
+    Never on a database opened read-only: that mode reads unwritable files as immutable,
+    and a second, ordinary connection on them could leave a byte of the file changed.
+    """
+    if uow.dialect != "sqlite" or db.path is None or getattr(db, "read_only", False):
         return None
     try:
         return ledger_pass.LedgerPass(db.path)
