@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Date, String, Table, bindparam, func, select
+from sqlalchemy import ColumnElement, Date, String, Table, bindparam, func, inspect, select
 from sqlalchemy.ext.compiler import compiles
 
 from inventory_core.audit.seal_check import (
@@ -393,9 +393,12 @@ def check(uow: UnitOfWork, seals: Seals | None = None) -> CoverageReport:
     Runs in ``uow``'s transaction (one snapshot: call it in a read unit of work). Reads the
     trail's seals (unless the chain walk gathered them: ``seals``), then streams each
     covered table once in id order (:func:`inventory_core.audit.seal_check.check_tables`).
+    A covered table the database does not hold (a backup taken at a revision before the
+    table existed) has no rows: any seal naming one of its rows is reported missing.
     """
+    present = set(inspect(uow.connection).get_table_names())
     return check_tables(
-        lambda name: _stream(uow, rows_statement(name)),
+        lambda name: _stream(uow, rows_statement(name)) if name in present else iter(()),
         read_seals(uow) if seals is None else seals,
         lambda: read_seals(uow, quick=False),
     )
