@@ -230,6 +230,40 @@ def mermaid(root: Path = PACKAGE) -> str:
     return "\n".join(lines)
 
 
+STATEMENT_EXCEPTIONS = {
+    "inventory_core.tools.profile": "explains driver SQL it captured, with driver parameters",
+    "inventory_core.backup.server_restore": "holds a session lock on a connection of its own",
+    "inventory_core.opening.maintenance": "VACUUM and REINDEX run outside any transaction",
+}
+"""Modules that may run SQL outside a unit of work's statement interface, and why."""
+
+
+def stray_statements(root: Path = PACKAGE) -> list[str]:
+    """Places outside ``db/`` that run a statement other than through ``UnitOfWork.fetch``
+    and its short forms: reading what ``uow.execute(...)`` returns (its rows are read with
+    ``fetch``), or calling ``execute``/``exec_driver_sql`` on a connection."""
+    found: list[tuple[str, int, str]] = []
+    for module, path in sorted(modules(root).items()):
+        if unit(module) == "db" or module in STATEMENT_EXCEPTIONS:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            method, receiver = node.func.attr, ast.unparse(node.func.value)
+            on_connection = receiver.split(".")[-1] == "connection" or receiver.endswith(")")
+            if method == "exec_driver_sql" or (method == "execute" and on_connection):
+                found.append((module, node.lineno, f"{receiver}.{method}"))
+            elif (
+                method == "execute"
+                and receiver.split(".")[-1] == "uow"
+                and not isinstance(parents[node], ast.Expr)
+            ):
+                found.append((module, node.lineno, f"reads {receiver}.execute(...)"))
+    return [f"{module}:{line} {what}" for module, line, what in sorted(found)]
+
+
 def doc_block() -> str:
     """The generated part of docs/architecture.md."""
     return f"{BEGIN}\n{mermaid()}\n{END}"

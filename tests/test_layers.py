@@ -52,6 +52,29 @@ def test_the_checker_sees_an_upward_import_inside_a_function(tmp_path: Path) -> 
     ]
 
 
+def test_statements_whose_rows_are_read_run_one_way() -> None:
+    """Outside db/, rows are read only through UnitOfWork.fetch and its short forms."""
+    assert layers.stray_statements() == []
+
+
+def test_the_statement_checker_sees_a_second_way(tmp_path: Path) -> None:
+    """Reading uow.execute(...)'s rows or a connection's execute is reported; a write is not."""
+    root = tmp_path / "inventory_core"
+    (root / "ledger").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "ledger" / "__init__.py").write_text("")
+    (root / "ledger" / "reads.py").write_text(
+        "def f(uow, stmt):\n"
+        "    uow.execute(stmt)\n"
+        "    n = uow.execute(stmt).scalar()\n"
+        "    return uow.connection.execute(stmt), n\n"
+    )
+    assert layers.stray_statements(root) == [
+        "inventory_core.ledger.reads:3 reads uow.execute(...)",
+        "inventory_core.ledger.reads:4 uow.connection.execute",
+    ]
+
+
 def test_each_deprecated_alias_warns_and_is_its_new_module() -> None:
     """Importing an old module name warns DeprecationWarning and gives the moved module."""
     script = (

@@ -411,17 +411,8 @@ def rows_statement(name: str) -> Any:
 
 
 def _stream(uow: UnitOfWork, stmt: Any) -> Iterator[Sequence[Any]]:
-    """Batches of plain tuples (the driver's own on SQLite; a server-side cursor elsewhere)."""
-    if uow.dialect == "sqlite":
-        result = uow.connection.execute(stmt)
-        cursor = result.cursor
-        yield from iter(lambda: cursor.fetchmany(STREAM_BATCH), [])
-        return
-    # A statement option: a connection option would send the caller's later statements
-    # (an import's, in the same unit of work) through server-side cursors too.
-    result = uow.connection.execute(stmt.execution_options(yield_per=STREAM_BATCH))
-    for batch in result.partitions():
-        yield [tuple(row) for row in batch]
+    """Batches of plain tuples of the values as stored (see ``UnitOfWork.stream``)."""
+    return uow.stream(stmt, STREAM_BATCH, raw=True)
 
 
 __all__ = [

@@ -51,7 +51,7 @@ class AuditEntry:
 
 def _entries(db: Database, stmt: Select[Any]) -> list[AuditEntry]:
     with db.read() as uow:
-        rows = uow.execute(stmt).all()
+        rows = uow.fetch(stmt)
     return [
         AuditEntry(
             audit_id=row.audit_id,

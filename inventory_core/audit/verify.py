@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -127,8 +127,9 @@ def head(db: Database) -> tuple[str, int]:
     newest = select(AuditLog.hash).order_by(AuditLog.audit_id.desc()).limit(1).scalar_subquery()
     rows = select(func.count()).select_from(AuditLog).scalar_subquery()
     with db.read() as uow:
-        found, count = tuple(uow.execute(select(newest, rows)).one())
-    return (found or GENESIS_HASH), int(count)
+        found = uow.fetch_one(select(newest.label("hash"), rows.label("rows")))
+    assert found is not None  # an aggregate always gives one row
+    return (found.hash or GENESIS_HASH), int(found.rows)
 
 
 def load_manifest(against: Manifest) -> tuple[str, int | None]:
@@ -215,7 +216,7 @@ def verify(
                 # Before the walk's transaction reads anything: see ledger_pass.
                 side = _side_pass(db, uow)
             if side is not None:
-                top = uow.execute(ledger_pass.top_statement()).scalar()
+                top = uow.scalar(ledger_pass.top_statement())
                 if ledger_pass.wanted(parallel, top):
                     side.start(top)
                 else:
@@ -259,27 +260,15 @@ def _side_pass(db: ChainSource, uow: UnitOfWork) -> ledger_pass.LedgerPass | Non
 def _walk(
     uow: UnitOfWork, stmt: Any, walk: _Walk, progress: Callable[[int], None] | None
 ) -> ChainReport:
-    """Feed every audit row, in ``audit_id`` order, to ``walk``."""
-    batches: Iterator[Sequence[Any]]
-    if uow.dialect == "sqlite":
-        # pysqlite steps through the rows lazily, so its plain cursor streams already;
-        # reading it directly skips building a Row per row (a third of the time of a
-        # million-row walk). The columns are text and floats, which need no conversion.
-        result = uow.connection.execute(stmt)
-        batches = iter(lambda: result.cursor.fetchmany(STREAM_BATCH), [])
-    else:
-        # A statement option, not a connection one: Connection.execution_options changes
-        # the connection itself, and a unit of work shared with a caller (an import)
-        # would then send its later statements through server-side cursors too.
-        result = uow.connection.execute(stmt.execution_options(yield_per=STREAM_BATCH))
-        batches = result.partitions()
-    for batch in batches:
-        report = walk.feed(batch)
-        if report is not None:
-            result.close()
-            return report
-        if progress is not None:
-            progress(walk.count)
+    """Feed every audit row, in ``audit_id`` order, to ``walk`` (the columns are text and
+    floats, which the walk hashes as stored: ``raw``)."""
+    with closing(uow.stream(stmt, STREAM_BATCH, raw=True)) as batches:
+        for batch in batches:
+            report = walk.feed(batch)
+            if report is not None:
+                return report
+            if progress is not None:
+                progress(walk.count)
     return walk.finish()
 
 

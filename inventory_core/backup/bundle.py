@@ -62,8 +62,8 @@ def audit_tail(db: Database, limit: int = AUDIT_TAIL) -> list[dict[str, Any]]:
     from inventory_core.models import AuditLog
 
     with db.read() as uow:
-        rows = uow.execute(select(AuditLog).order_by(AuditLog.audit_id.desc()).limit(limit))
-        return [dict(row._mapping) for row in rows][::-1]
+        rows = uow.fetch(select(AuditLog.__table__).order_by(AuditLog.audit_id.desc()).limit(limit))
+        return [row._asdict() for row in rows][::-1]
 
 
 def recent_logs(db: Database) -> list[Path]:

@@ -192,22 +192,18 @@ def server_facts(db: Database) -> FileFacts:
     with db.read() as uow:
         present = set(inspect(uow.connection).get_table_names())
         counts = {
-            name: int(uow.execute(select(func.count()).select_from(table)).scalar_one())
+            name: int(uow.scalar(select(func.count()).select_from(table)))
             for name, table in sorted(metadata.tables.items())
             if name in present
         }
-        head = uow.execute(
-            select(AuditLog.hash).order_by(AuditLog.audit_id.desc()).limit(1)
-        ).scalar_one_or_none()
-        first = uow.execute(
-            select(AuditLog.hash).order_by(AuditLog.audit_id).limit(1)
-        ).scalar_one_or_none()
+        head = uow.scalar(select(AuditLog.hash).order_by(AuditLog.audit_id.desc()).limit(1))
+        first = uow.scalar(select(AuditLog.hash).order_by(AuditLog.audit_id).limit(1))
         revision = migrations.current_revision(uow.connection)
         database_id = None
         if DatabaseIdentity.__tablename__ in present:
-            database_id = uow.execute(
+            database_id = uow.scalar(
                 select(DatabaseIdentity.database_id).where(DatabaseIdentity.id == 1)
-            ).scalar_one_or_none()
+            )
     return FileFacts(revision, counts, head, counts.get("audit_log", 0), database_id, first)
 
 
@@ -229,12 +225,10 @@ def live_identity(db: Database) -> Identity:
     from inventory_core.models import AuditLog, DatabaseIdentity
 
     with db.read() as uow:
-        database_id = uow.execute(
+        database_id = uow.scalar(
             select(DatabaseIdentity.database_id).where(DatabaseIdentity.id == 1)
-        ).scalar_one_or_none()
-        first = uow.execute(
-            select(AuditLog.hash).order_by(AuditLog.audit_id).limit(1)
-        ).scalar_one_or_none()
+        )
+        first = uow.scalar(select(AuditLog.hash).order_by(AuditLog.audit_id).limit(1))
     return Identity(database_id, first)
 
 

@@ -147,7 +147,7 @@ def import_csv(
 def _require_empty(uow: UnitOfWork, where: str) -> None:
     busy = []
     for table in [*_tables(), *(metadata.tables[name] for name in sorted(DERIVED_TABLES))]:
-        rows = int(uow.execute(select(func.count()).select_from(table)).scalar_one())
+        rows = int(uow.scalar(select(func.count()).select_from(table)))
         if rows:
             busy.append(
                 ngettext("{table}: {n} row", "{table}: {n} rows", rows).format(
@@ -252,8 +252,8 @@ def _missing_parent(uow: UnitOfWork, table: Table, values: dict[str, Any]) -> li
             continue
         parents = [element.column for element in key.elements]
         match = [p == values[c.name] for c, p in zip(children, parents, strict=True)]
-        found = uow.execute(select(func.count()).select_from(parents[0].table).where(*match))
-        if not found.scalar_one():
+        found = uow.scalar(select(func.count()).select_from(parents[0].table).where(*match))
+        if not found:
             return [c.name for c in children]
     return []
 

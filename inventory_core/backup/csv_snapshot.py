@@ -204,12 +204,10 @@ def _write_table(uow: UnitOfWork, table: Table, path: Path) -> int:
     with PrivateFile(path) as out, out.open("w", encoding=ENCODING, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([c.name for c in table.columns])
-        result = uow.connection.execution_options(yield_per=BATCH).execute(
-            select(table).order_by(*order)
-        )
-        for row in result:
-            writer.writerow([encode_cell(v, t) for v, t in zip(row, text_columns, strict=True)])
-            count += 1
+        for rows in uow.stream(select(table).order_by(*order), BATCH):
+            for row in rows:
+                writer.writerow([encode_cell(v, t) for v, t in zip(row, text_columns, strict=True)])
+            count += len(rows)
     return count
 
 

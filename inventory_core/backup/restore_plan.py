@@ -118,7 +118,7 @@ def live_counts(db: Database) -> dict[str, int]:
     """Rows per table in the live database."""
     with db.read() as uow:
         return {
-            name: int(uow.execute(select(func.count()).select_from(table)).scalar_one())
+            name: int(uow.scalar(select(func.count()).select_from(table)))
             for name, table in sorted(metadata.tables.items())
         }
 

@@ -275,12 +275,12 @@ def _writes_after(db: Database, backup_rows: int, backup_head: str | None) -> in
     branch a previous restore discarded), every live row is counted.
     """
     with db.read() as uow:
-        rows = int(uow.execute(select(func.count()).select_from(AuditLog)).scalar_one())
+        rows = int(uow.scalar(select(func.count()).select_from(AuditLog)))
         if backup_rows == 0 or backup_head is None:
             return rows
-        at = uow.execute(
+        at = uow.scalar(
             select(AuditLog.hash).order_by(AuditLog.audit_id).offset(backup_rows - 1).limit(1)
-        ).scalar_one_or_none()
+        )
     return rows - backup_rows if at == backup_head else rows
 
 

@@ -360,9 +360,9 @@ class BackupService:
 
         try:
             with self.db.read() as uow:
-                raw = uow.execute(
+                raw = uow.scalar(
                     select(DatabaseIdentity.last_restore).where(DatabaseIdentity.id == 1)
-                ).scalar_one_or_none()
+                )
         except InventoryError:
             return []
         try:

@@ -8,19 +8,29 @@ begins with a plain ``BEGIN`` and always rolls back. Whatever was not committed 
 ``with`` block ends is rolled back, and any database error leaving the block is translated
 into the :mod:`inventory_core.errors` hierarchy.
 
-Statements run through :meth:`UnitOfWork.fetch`, :meth:`UnitOfWork.fetch_one` and
-:meth:`UnitOfWork.execute_many` (:class:`~inventory_core.db.prepared.Prepared`, on the
-driver cursor, rows named and typed); :meth:`UnitOfWork.execute` runs a Core statement
-built per call through SQLAlchemy (its rows are SQLAlchemy ``Row`` objects, named and typed
-by SQLAlchemy).
+Inside the library a statement whose rows are read runs one way: :meth:`UnitOfWork.fetch`
+(and its short forms :meth:`~UnitOfWork.fetch_one`, :meth:`~UnitOfWork.scalar`,
+:meth:`~UnitOfWork.scalars`, :meth:`~UnitOfWork.stream`). Every row comes back named and
+typed (dates as :class:`datetime.date`), whatever the statement is:
+
+- a :class:`~inventory_core.db.prepared.Prepared` statement (the hot path: compiled once
+  per dialect, run on the driver cursor, rows of its declared row class);
+- a Core statement built for this call (a set-based read, ``INSERT ... RETURNING`` of a
+  batch), run through SQLAlchemy, whose ``Row`` objects are named and typed by the
+  statement's column types.
+
+Writes whose result nobody reads run through :meth:`UnitOfWork.execute` (one statement,
+built per call) and :meth:`UnitOfWork.execute_many` (a batch of a ``Prepared`` write);
+``tests/test_layers.py`` checks that no library module outside ``db/`` reads what
+``execute`` returns.
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from sqlalchemy import Connection, Engine, Executable, Result, text
+from sqlalchemy import Connection, Engine, Executable, Result, Row, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
@@ -36,7 +46,7 @@ from inventory_core.errors import (
 from inventory_core.errors.i18n import gettext as _
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 
     from inventory_core.db.connections import WriterLock
 
@@ -165,28 +175,44 @@ class UnitOfWork:
         return self._session
 
     def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
-        """Run a Core statement built for this call, through SQLAlchemy, in this transaction.
+        """Run a write built for this call (``UPDATE``, ``DELETE``, DDL) in this transaction.
 
-        For statements the library builds per call (set-based reads, DDL, restore and
-        import work) and for what needs a SQLAlchemy ``Result`` (``rowcount``, streaming);
-        a statement the library runs often is a :class:`Prepared` one, run by :meth:`fetch`.
+        The library never reads what this returns (its rows are read with :meth:`fetch`);
+        an application's own code may, since it is SQLAlchemy's ``Result``.
         """
         with translate_db_errors(**self._context):
             return self.connection.execute(statement, params)
 
-    def fetch(self, statement: Prepared[R], params: Mapping[str, Any] = NO_PARAMS) -> list[R]:
-        """Every row of a :class:`Prepared` statement, run in this unit's transaction.
+    @overload
+    def fetch(self, statement: Prepared[R], params: Mapping[str, Any] = NO_PARAMS) -> list[R]: ...
 
-        The statement runs on the driver cursor of the unit's connection, without
-        SQLAlchemy's per-call execution context (see :mod:`inventory_core.db.connections`);
-        rows are the statement's row class with typed values. A statement that returns no
-        rows (an ``UPDATE``, an upsert) gives ``[]``. With :attr:`traced` set, the SQL goes
-        through SQLAlchemy's driver-SQL path instead, so that connection events see it
-        (``inventory-core profile`` captures the SQL it explains that way).
+    @overload
+    def fetch(
+        self,
+        statement: Executable,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]] = NO_PARAMS,
+    ) -> list[Row[Any]]: ...
+
+    def fetch(self, statement: Any, params: Any = NO_PARAMS) -> list[Any]:
+        """Every row of a statement, run in this unit's transaction, named and typed.
+
+        A :class:`Prepared` statement runs on the driver cursor of the unit's connection,
+        without SQLAlchemy's per-call execution context (see
+        :mod:`inventory_core.db.connections`); its rows are the statement's row class with
+        typed values. With :attr:`traced` set, its SQL goes through SQLAlchemy's driver-SQL
+        path instead, so that connection events see it (``inventory-core profile`` captures
+        the SQL it explains that way). A Core statement built for this call runs through
+        SQLAlchemy (``params`` may then be a list of rows: an ``INSERT ... RETURNING`` of a
+        batch); its rows are SQLAlchemy ``Row`` objects. A statement that returns no rows
+        gives ``[]``.
 
         Raises:
             InventoryError: the driver's error, translated.
         """
+        if not isinstance(statement, Prepared):
+            with translate_db_errors(**self._context):
+                result = self.connection.execute(statement, params or None)
+                return list(result) if result.returns_rows else []
         compiled = statement.compiled(self.engine.dialect)
         values = compiled.parameters(params)
         if self.traced:
@@ -213,10 +239,62 @@ class UnitOfWork:
                 raise translate(exc, **self._context) from exc
             raise
 
-    def fetch_one(self, statement: Prepared[R], params: Mapping[str, Any] = NO_PARAMS) -> R | None:
+    @overload
+    def fetch_one(
+        self, statement: Prepared[R], params: Mapping[str, Any] = NO_PARAMS
+    ) -> R | None: ...
+
+    @overload
+    def fetch_one(
+        self, statement: Executable, params: Mapping[str, Any] = NO_PARAMS
+    ) -> Row[Any] | None: ...
+
+    def fetch_one(self, statement: Any, params: Mapping[str, Any] = NO_PARAMS) -> Any:
         """The first row of :meth:`fetch`, or None (an ``INSERT ... RETURNING``, a lookup)."""
         rows = self.fetch(statement, params)
         return rows[0] if rows else None
+
+    def scalar(
+        self, statement: Prepared[Any] | Executable, params: Mapping[str, Any] = NO_PARAMS
+    ) -> Any:
+        """The first column of the first row of :meth:`fetch`, or None when there is no row
+        (a count, a ``MAX``, the id an ``INSERT ... RETURNING`` gave)."""
+        row = self.fetch_one(statement, params)
+        return None if row is None else row[0]
+
+    def scalars(self, statement: Prepared[Any] | Executable, params: Any = NO_PARAMS) -> list[Any]:
+        """The first column of every row of :meth:`fetch` (a list of ids, of SKU codes;
+        ``params`` may be a list of rows for a Core ``INSERT ... RETURNING`` of a batch)."""
+        return [row[0] for row in self.fetch(statement, params)]
+
+    def stream(
+        self, statement: Executable, batch: int, *, raw: bool = False
+    ) -> Generator[Sequence[Any], None, None]:
+        """The rows of a large read in lists of up to ``batch``, so that a whole table never
+        sits in memory (CSV export, the audit walk, ledger coverage).
+
+        Rows are SQLAlchemy ``Row`` objects, named and typed, unless ``raw``: then they are
+        plain tuples of the values as stored, which is what a hash over stored values must
+        read (on SQLite the driver's own cursor, skipping a ``Row`` per row: a third of the
+        time of a million-row walk). Where the driver has server-side cursors (psycopg) the
+        rows come from one; ``yield_per`` is set on the statement, not on the connection, so
+        the unit's later statements do not go through server-side cursors too.
+        """
+        with translate_db_errors(**self._context):
+            if raw and self.dialect == "sqlite":
+                result = self.connection.execute(statement)
+                try:
+                    cursor = result.cursor
+                    yield from iter(lambda: cursor.fetchmany(batch), [])
+                finally:
+                    result.close()
+                return
+            result = self.connection.execute(statement.execution_options(yield_per=batch))
+            try:
+                for part in result.partitions():
+                    yield [tuple(row) for row in part] if raw else part
+            finally:
+                result.close()
 
     def execute_many(self, statement: Prepared[Any], rows: Iterable[Mapping[str, Any]]) -> None:
         """``executemany`` of a :class:`Prepared` write on the driver cursor (no rows back)."""

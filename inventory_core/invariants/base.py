@@ -105,7 +105,7 @@ def fetch(uow: UnitOfWork, statement: Executable) -> list[AnyRow]:
     after ``execute`` returned; both steps must turn driver errors into ``InventoryError``.
     """
     with translate_db_errors():
-        return list(uow.execute(statement).all())
+        return list(uow.fetch(statement))
 
 
 def jsonable(value: Any) -> Any:

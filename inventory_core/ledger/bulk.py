@@ -76,7 +76,7 @@ _rl = cast(Table, ReceivingLog.__table__)
 
 def _existing(uow: UnitOfWork, skus: list[str], start: date) -> dict[str, list[LedgerEvent]]:
     found: dict[str, list[LedgerEvent]] = defaultdict(list)
-    rows: Any = uow.execute(
+    rows = uow.fetch(
         select(_t.c.transaction_id, _t.c.sku, _t.c.date, _t.c.event, _t.c.qty).where(
             _t.c.sku.in_(bindparam("skus", expanding=True)),
             _t.c.date >= start,
@@ -93,10 +93,10 @@ def _existing(uow: UnitOfWork, skus: list[str], start: date) -> dict[str, list[L
 
 def _check_skus(uow: UnitOfWork, skus: list[str]) -> None:
     known = set(
-        uow.execute(
+        uow.scalars(
             select(_s.c.sku).where(_s.c.sku.in_(bindparam("skus", expanding=True))),
             {"skus": skus},
-        ).scalars()
+        )
     )
     for sku in skus:
         if sku not in known:
@@ -132,12 +132,12 @@ def _check_documents(uow: UnitOfWork, chunk: Sequence[AnyEvent]) -> Documents:
             documents[(ev.document_id, ev.sku)].append(ev)
     if documents:
         ids = sorted({doc for doc, _ in documents})
-        clash = uow.execute(
+        clash = uow.fetch_one(
             select(_rl.c.document_id)
             .where(_rl.c.document_id.in_(bindparam("ids", expanding=True)))
             .limit(1),
             {"ids": ids},
-        ).first()
+        )
         if clash is not None:
             raise ConflictError(
                 gettext("document {clash} was already received").format(clash=clash.document_id),

@@ -100,11 +100,11 @@ def insert_with_ids(
     """
     table = key.table
     if uow.dialect == "postgresql":
-        result = uow.execute(insert(table).returning(key, sort_by_parameter_order=True), rows)
-        return [int(value) for value in result.scalars()]
-    before = int(uow.execute(select(func.coalesce(func.max(key), 0))).scalar_one())
+        returning = insert(table).returning(key, sort_by_parameter_order=True)
+        return [int(value) for value in uow.scalars(returning, rows)]
+    before = int(uow.scalar(select(func.coalesce(func.max(key), 0))))
     uow.execute_many(statement, rows)
-    ids = [int(v) for v in uow.execute(select(key).where(key > before).order_by(key)).scalars()]
+    ids = [int(v) for v in uow.scalars(select(key).where(key > before).order_by(key))]
     if ids != list(range(before + 1, before + 1 + len(rows))):
         raise DatabaseError(
             _("{name} ids after {before} are not the {count} inserted").format(
@@ -131,8 +131,7 @@ def plan(
     skus = sorted({ev.sku for ev in chunk})
     held: dict[str, list[HeldLot]] = defaultdict(list)
     result = LotPlan()
-    rows: Any = uow.execute(_OPEN, {"skus": skus})
-    for row in rows:
+    for row in uow.fetch(_OPEN, {"skus": skus}):
         lot = HeldLot(row.lot_id, row.expiry_date, row.qty_remaining, row.qty_remaining)
         held[row.sku].append(lot)
         result.lots.append(lot)

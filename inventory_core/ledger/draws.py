@@ -157,7 +157,7 @@ def consumers(uow: UnitOfWork, lot_id: int, receipt_id: int) -> list[int]:
     be reverted before them. Draws made by reversals and the opening row of an older lot
     are nobody's to give back and do not count here.
     """
-    found = uow.execute(
+    found = uow.scalars(
         select(_d.c.transaction_id)
         .where(
             _d.c.lot_id == lot_id,
@@ -168,5 +168,5 @@ def consumers(uow: UnitOfWork, lot_id: int, receipt_id: int) -> list[int]:
         )
         .group_by(_d.c.transaction_id)
         .order_by(_d.c.transaction_id)
-    ).scalars()
+    )
     return [int(tid) for tid in found]

@@ -81,7 +81,7 @@ def create_lot(
     qty: int,
 ) -> int:
     """Insert a lot holding all of ``qty`` and return its id."""
-    result = uow.execute(
+    lot_id = uow.scalar(
         insert(_l)
         .values(
             sku=sku,
@@ -94,7 +94,7 @@ def create_lot(
         )
         .returning(_l.c.lot_id)
     )
-    lot_id = int(result.scalar_one())
+    lot_id = int(lot_id)
     coverage.note(uow, "lots", lot_id)
     return lot_id
 
@@ -175,16 +175,14 @@ def _take_fefo(order: list[int], remaining: dict[int, int], amount: int) -> None
 
 
 def _require_lot(uow: UnitOfWork, sku: str, lot_id: int) -> None:
-    found = uow.execute(select(_l.c.sku).where(_l.c.lot_id == lot_id)).scalar_one_or_none()
+    found = uow.scalar(select(_l.c.sku).where(_l.c.lot_id == lot_id))
     if found != sku:
         raise NotFoundError(entity="Lot", key=_("{lot} of {sku}").format(lot=lot_id, sku=sku))
 
 
 def lot_of_transaction(uow: UnitOfWork, transaction_id: int) -> int | None:
     """The lot created by a RECEIPT transaction, if any."""
-    value = uow.execute(
-        select(_l.c.lot_id).where(_l.c.transaction_id == transaction_id)
-    ).scalar_one_or_none()
+    value = uow.scalar(select(_l.c.lot_id).where(_l.c.transaction_id == transaction_id))
     return None if value is None else int(value)
 
 
@@ -250,7 +248,7 @@ def list_lots(reader: Reader, sku: str) -> list[LotInfo]:
 
 def lots_total(uow: UnitOfWork, sku: str) -> int:
     """The sum of what is left in the SKU's lots."""
-    value = uow.execute(
+    value = uow.scalar(
         select(func.coalesce(func.sum(_l.c.qty_remaining), 0)).where(_l.c.sku == sku)
-    ).scalar_one()
+    )
     return int(value)

@@ -112,7 +112,7 @@ def _info(row: Any) -> LotInfo:
 
 def lots_asof(uow: UnitOfWork, sku: str, asof: date) -> list[LotInfo]:
     """The SKU's lots with what they held as of ``asof``, FEFO (no expiry last)."""
-    rows = uow.execute(lots_statement(True, False), {"asof": asof, "sku": sku})
+    rows = uow.fetch(lots_statement(True, False), {"asof": asof, "sku": sku})
     return [_info(row) for row in rows]
 
 
@@ -121,7 +121,7 @@ def expiring(uow: UnitOfWork, within_days: int, asof: date) -> list[LotInfo]:
     already expired included), earliest expiry first: one statement."""
     gap = (MAX_DATE - asof).days
     until = MAX_DATE if within_days >= gap else asof + timedelta(days=within_days)
-    rows = uow.execute(lots_statement(False, True), {"asof": asof, "until": until})
+    rows = uow.fetch(lots_statement(False, True), {"asof": asof, "until": until})
     return [_info(row) for row in rows]
 
 

@@ -75,7 +75,7 @@ def effective_closures() -> Any:
 
 
 def _order(uow: UnitOfWork, order_id: int) -> Any:
-    row = uow.execute(
+    row = uow.fetch_one(
         select(
             _o.c.order_id,
             _o.c.sku,
@@ -84,18 +84,18 @@ def _order(uow: UnitOfWork, order_id: int) -> Any:
             _o.c.qty_received,
             _o.c.status,
         ).where(_o.c.order_id == order_id)
-    ).first()
+    )
     if row is None:
         raise NotFoundError(entity="Order", key=str(order_id))
     return row
 
 
 def _last_receipt(uow: UnitOfWork, order_id: int) -> date | None:
-    value = uow.execute(
+    value = uow.scalar(
         select(func.max(_t.c.date))
         .select_from(_or.join(_t, _t.c.transaction_id == _or.c.transaction_id))
         .where(_or.c.order_id == order_id)
-    ).scalar_one_or_none()
+    )
     if value is None:
         return None
     return value if isinstance(value, date) else date.fromisoformat(str(value))
@@ -127,11 +127,11 @@ def close_order(uow: UnitOfWork, order_id: int, on: date, reason: str, user: str
         )
     qty = int(row.qty_ordered) - int(row.qty_received)
     coverage.mark(uow, "order_closures")
-    closure_id = uow.execute(
+    closure_id = uow.scalar(
         insert(_c)
         .values(order_id=order_id, sku=row.sku, date=on, qty=qty, reason=reason, user=user)
         .returning(_c.c.closure_id)
-    ).scalar_one()
+    )
     _set_status(uow, order_id, "CLOSED")
     return Closure(int(closure_id), order_id, row.sku, on, qty, "CLOSED")
 
@@ -144,13 +144,13 @@ def reopen_order(uow: UnitOfWork, order_id: int, reason: str, user: str) -> Clos
         OrderNotOpenError: the order is not CLOSED (nothing to reopen).
     """
     row = _order(uow, order_id)
-    closure = uow.execute(
+    closure = uow.fetch_one(
         effective_closures().where(_c.c.order_id == order_id).order_by(_c.c.closure_id.desc())
-    ).first()
+    )
     if row.status != "CLOSED" or closure is None:
         raise OrderNotOpenError(_("not closed"), order_id=order_id, sku=row.sku, status=row.status)
     coverage.mark(uow, "order_closures")
-    reopening = uow.execute(
+    reopening = uow.scalar(
         insert(_c)
         .values(
             order_id=order_id,
@@ -162,7 +162,7 @@ def reopen_order(uow: UnitOfWork, order_id: int, reason: str, user: str) -> Clos
             reopens_id=closure.closure_id,
         )
         .returning(_c.c.closure_id)
-    ).scalar_one()
+    )
     status = order_status(int(row.qty_ordered), int(row.qty_received))
     _set_status(uow, order_id, status)
     day = closure.date if isinstance(closure.date, date) else date.fromisoformat(str(closure.date))

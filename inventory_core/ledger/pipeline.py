@@ -129,7 +129,7 @@ def pipelines(
         params["sku"] = sku
     dated: dict[str, list[PipelineDate]] = {code: [] for code in codes}
     undated: dict[str, int] = dict.fromkeys(codes, 0)
-    for row in uow.execute(pipeline_statement(sku is not None), params):
+    for row in uow.fetch(pipeline_statement(sku is not None), params):
         day = _day(row.expected_date)
         if day is None:
             undated[row.sku] = int(row.qty)
@@ -185,7 +185,7 @@ def positions(
     if sku is not None:
         params["sku"] = sku
     found: dict[str, Position] = {}
-    for row in uow.execute(position_statement(sku is not None), params):
+    for row in uow.fetch(position_statement(sku is not None), params):
         until = _day(row.horizon)
         assert until is not None
         found[row.sku] = Position(
@@ -202,7 +202,7 @@ def positions(
 
 def all_codes(uow: UnitOfWork) -> list[str]:
     """Every SKU code, in order."""
-    return [row[0] for row in uow.execute(select(_s.c.sku).order_by(_s.c.sku))]
+    return list(uow.scalars(select(_s.c.sku).order_by(_s.c.sku)))
 
 
 __all__ = ["AddDays", "all_codes", "open_orders", "pipelines", "positions"]

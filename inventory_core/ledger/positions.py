@@ -126,7 +126,7 @@ _READ_MANY = WITH_POSITIONS.where(_s.c.sku.in_(bindparam("skus", expanding=True)
 
 def read_many(uow: UnitOfWork, skus: list[str]) -> dict[str, Position | None]:
     """Each existing SKU of ``skus`` with its position when the row is current."""
-    rows: Any = uow.execute(_READ_MANY, {"skus": skus})
+    rows = uow.fetch(_READ_MANY, {"skus": skus})
     return {row.sku: position_of(row) for row in rows}
 
 

@@ -70,7 +70,7 @@ def _day(value: Any) -> date:
 
 def proposals(uow: UnitOfWork, asof: date) -> list[Proposal]:
     """Every proposal as of ``asof``, in SKU order: one statement."""
-    rows = uow.execute(proposal_statement(), {"asof": asof, "horizon": None})
+    rows = uow.fetch(proposal_statement(), {"asof": asof, "horizon": None})
     return [
         Proposal(
             sku=r.sku,

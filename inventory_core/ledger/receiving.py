@@ -61,7 +61,7 @@ def order_status(ordered: int, received: int) -> str:
 def place_order(uow: UnitOfWork, ev: EventIn, expected: date | None) -> tuple[int, int]:
     """Write the ORDER transaction and its ``order_logs`` row; return (order_id, tid)."""
     tid = events.record(uow, ev)
-    order_id = uow.execute(
+    order_id = uow.scalar(
         insert(_o)
         .values(
             sku=ev.sku,
@@ -71,7 +71,7 @@ def place_order(uow: UnitOfWork, ev: EventIn, expected: date | None) -> tuple[in
             transaction_id=tid,
         )
         .returning(_o.c.order_id)
-    ).scalar_one()
+    )
     coverage.note(uow, "order_logs", int(order_id))
     return int(order_id), tid
 
@@ -99,22 +99,22 @@ def document_hash_of_rows(rows: list[AnyEvent]) -> str:
 
 def recorded(uow: UnitOfWork, document_id: str) -> tuple[str, date] | None:
     """The hash and date of an already recorded document, or None."""
-    row: Any = uow.execute(
+    row: Any = uow.fetch_one(
         select(_rl.c.document_hash, _rl.c.receipt_date)
         .where(_rl.c.document_id == document_id)
         .limit(1)
-    ).first()
+    )
     return None if row is None else (str(row.document_hash), row.receipt_date)
 
 
 def replay_result(uow: UnitOfWork, document_id: str, digest: str, on: date) -> ReceiptResult:
     """Rebuild the result of a recorded document from its rows."""
-    rows: Any = uow.execute(
+    rows: Any = uow.fetch(
         select(_t.c.transaction_id, _l.c.lot_id)
         .select_from(_t.outerjoin(_l, _l.c.transaction_id == _t.c.transaction_id))
         .where(_t.c.document_id == document_id, _t.c.event == event_literal(EventType.RECEIPT))
         .order_by(_t.c.transaction_id)
-    ).all()
+    )
     return ReceiptResult(
         document_id=document_id,
         received_on=on,
@@ -130,27 +130,27 @@ def _check_orders(uow: UnitOfWork, doc: ReceiptIn) -> None:
     for index, line in enumerate(doc.lines):
         if line.order_id is None:
             continue
-        row = uow.execute(select(_o).where(_o.c.order_id == line.order_id)).mappings().first()
+        row = uow.fetch_one(select(_o).where(_o.c.order_id == line.order_id))
         if row is None:
             raise NotFoundError(entity="Order", key=str(line.order_id))
-        if row["sku"] != line.sku:
+        if row.sku != line.sku:
             raise ValidationError(
                 _("order {order_id} is for {row}, not {sku}").format(
-                    order_id=line.order_id, row=row["sku"], sku=line.sku
+                    order_id=line.order_id, row=row.sku, sku=line.sku
                 ),
                 field=f"lines[{index}].order_id",
             )
-        if row["status"] == "CANCELLED":
+        if row.status == "CANCELLED":
             raise ConflictError(
                 _("order {order_id} was cancelled").format(order_id=line.order_id),
                 order_id=line.order_id,
             )
-        if row["status"] == "CLOSED":
+        if row.status == "CLOSED":
             raise OrderClosedError(
                 _("receiving on it needs it reopened"), order_id=line.order_id, sku=line.sku
             )
         wanted[line.order_id] += line.qty
-        open_qty = row["qty_ordered"] - row["qty_received"]
+        open_qty = row.qty_ordered - row.qty_received
         if wanted[line.order_id] > open_qty:
             raise OverReceiptError(
                 qty=wanted[line.order_id], order_id=line.order_id, sku=line.sku, open_qty=open_qty
@@ -260,11 +260,11 @@ def _fill_order(
 
 def change_received(uow: UnitOfWork, order_id: int, qty: int, now: str) -> None:
     """Add ``qty`` (negative when a receipt is reverted) to an order and restate its status."""
-    row: Any = uow.execute(
+    row: Any = uow.fetch_one(
         select(_o.c.qty_ordered, _o.c.qty_received, _o.c.status, _o.c.sku).where(
             _o.c.order_id == order_id
         )
-    ).one()
+    )
     if row.status == "CLOSED":  # its closure took exactly the remainder out of on_order
         raise OrderClosedError(
             _("reverting its receipt needs it reopened"), order_id=order_id, sku=row.sku

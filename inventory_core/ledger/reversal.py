@@ -67,17 +67,15 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
         LotDrawsMismatchError: a lot it drew from was changed outside the library.
         StockLimitError: removing a decrease would take on_hand past an INTEGER column.
     """
-    row: Any = uow.execute(
+    row: Any = uow.fetch_one(
         select(_t.c.sku, _t.c.event, _t.c.qty, _t.c.date).where(
             _t.c.transaction_id == transaction_id
         )
-    ).first()
+    )
     if row is None:
         raise NotFoundError(entity="Transaction", key=str(transaction_id))
     done = Reverted(transaction_id, row.sku, EventType(row.event), int(row.qty), row.date)
-    already = uow.execute(
-        select(_r.c.reversal_id).where(_r.c.transaction_id == transaction_id)
-    ).first()
+    already = uow.fetch_one(select(_r.c.reversal_id).where(_r.c.transaction_id == transaction_id))
     if already is not None:
         raise ConflictError(
             gettext("transaction {transaction_id} is already reverted").format(
@@ -109,11 +107,11 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
     if lowers:
         outcome, _ = events.projected(uow, done.sku, done.date, remove=transaction_id)
     coverage.mark(uow, "transaction_reversals")
-    reversal_id = uow.execute(
+    reversal_id = uow.scalar(
         insert(_r)
         .values(transaction_id=transaction_id, reason=reason, user=user, created_at=now)
         .returning(_r.c.reversal_id)
-    ).scalar_one()
+    )
     if done.event not in (EventType.ORDER, EventType.UNFULFILLED):
         # Validation only: on_hand after the reversal must fit stock_positions.on_hand.
         if outcome is not None:
@@ -123,9 +121,9 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
     if done.event == EventType.SALE:
         events.add_sale(uow, done.sku, done.date, -done.qty)
     if done.event == EventType.RECEIPT:
-        links: Any = uow.execute(
+        links: Any = uow.fetch(
             select(_or.c.order_id, _or.c.qty).where(_or.c.transaction_id == transaction_id)
-        ).all()
+        )
         for link in links:
             change_received(uow, int(link.order_id), -int(link.qty), now)
     gave_back = draws.give_back(uow, done.sku, transaction_id, own_lot)
@@ -149,11 +147,11 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
 
 
 def _cancel_order(uow: UnitOfWork, transaction_id: int, now: str) -> None:
-    order: Any = uow.execute(
+    order: Any = uow.fetch_one(
         select(_o.c.order_id, _o.c.qty_received, _o.c.status, _o.c.sku).where(
             _o.c.transaction_id == transaction_id
         )
-    ).first()
+    )
     if order is None:
         return
     order_id = int(order.order_id)

@@ -76,7 +76,7 @@ def list_skus(
     stmt = list_statement(
         active=active, category=category, search=search, after=after, limit=limit + 1
     )
-    rows = list(uow.execute(stmt))
+    rows = uow.fetch(stmt)
     items = tuple(sku_info(row) for row in rows[:limit])
     more = len(rows) > limit and items
     return SkuPage(items=items, next_after=items[-1].sku if more else None)
@@ -87,12 +87,12 @@ def shelf_lives(uow: UnitOfWork, skus: Iterable[str]) -> dict[str, int]:
     codes = sorted(set(skus))
     if not codes:
         return {}
-    rows: Any = uow.execute(
+    rows = uow.fetch(
         select(_s.c.sku, _s.c.shelf_life_days).where(
             _s.c.sku.in_(codes), _s.c.shelf_life_days.is_not(None)
         )
     )
-    return {row[0]: int(row[1]) for row in rows}
+    return {row.sku: int(row.shelf_life_days) for row in rows}
 
 
 def default_expiry(received: date, shelf_life_days: int | None) -> date | None:

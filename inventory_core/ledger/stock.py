@@ -236,7 +236,7 @@ def on_hand_many_statement() -> Select[Any]:
 
 def on_hand_many(uow: UnitOfWork, skus: list[str], asof: date) -> dict[str, int]:
     """on_hand of several SKUs before ``asof``, in one statement."""
-    rows: Any = uow.execute(on_hand_many_statement(), {"asof": asof, "skus": skus})
+    rows = uow.fetch(on_hand_many_statement(), {"asof": asof, "skus": skus})
     return {row.sku: int(row.on_hand) for row in rows}
 
 

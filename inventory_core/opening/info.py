@@ -50,14 +50,12 @@ def describe(db: Database) -> dict[str, Any]:
             wal = db.path.with_name(db.path.name + "-wal")
             facts["wal_bytes"] = wal.stat().st_size if wal.exists() else 0
             facts["sqlite_version"] = sqlite3.sqlite_version
-            facts["pragmas"] = {
-                name: uow.connection.exec_driver_sql(f"PRAGMA {name}").scalar() for name in PRAGMAS
-            }
+            facts["pragmas"] = {name: uow.scalar(text(f"PRAGMA {name}")) for name in PRAGMAS}
         else:
-            facts["server_version"] = uow.connection.execute(text("SHOW server_version")).scalar()
+            facts["server_version"] = uow.scalar(text("SHOW server_version"))
         if revision is not None:
             facts["rows"] = {
-                name: uow.execute(select(func.count()).select_from(table)).scalar_one()
+                name: uow.scalar(select(func.count()).select_from(table))
                 for name, table in sorted(metadata.tables.items())
             }
     return facts

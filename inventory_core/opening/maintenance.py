@@ -89,7 +89,7 @@ def database_size(db: Database) -> int:
         wal = db.path.with_name(db.path.name + "-wal")
         return sum(p.stat().st_size for p in (db.path, wal) if p.exists())
     with db.read() as uow:
-        return int(uow.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+        return int(uow.scalar(text("SELECT pg_database_size(current_database())")))
 
 
 def _execute_outside_transaction(

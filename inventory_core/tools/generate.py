@@ -243,8 +243,8 @@ def _write_master(
 
 
 def _require_empty_ledger(uow: UnitOfWork) -> None:
-    skus = uow.execute(select(func.count()).select_from(Sku)).scalar_one()
-    events = uow.execute(select(func.count()).select_from(Transaction)).scalar_one()
+    skus = uow.scalar(select(func.count()).select_from(Sku))
+    events = uow.scalar(select(func.count()).select_from(Transaction))
     if skus or events:
         raise GenerateTargetNotEmptyError(skus=skus, events=events, field="into_existing")
 

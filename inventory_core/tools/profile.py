@@ -108,7 +108,7 @@ def stock_all_target_ms(events: int) -> float:
 def list_skus(uow: UnitOfWork, limit: int = 100) -> list[str]:
     """The first ``limit`` SKU codes in code order (a page of the SKU list)."""
     s = Sku.__table__
-    return list(uow.execute(select(s.c.sku).order_by(s.c.sku).limit(limit)).scalars())
+    return list(uow.scalars(select(s.c.sku).order_by(s.c.sku).limit(limit)))
 
 
 def probes(sku: str, asof: date) -> dict[str, tuple[Probe, bool]]:
@@ -120,7 +120,7 @@ def probes(sku: str, asof: date) -> dict[str, tuple[Probe, bool]]:
         "fefo_lots": (lambda uow: lots.list_lots(uow, sku), True),
         "stock_sku": (lambda uow: stock_sql.stock_one(uow, sku, asof), True),
         "stock_all": (lambda uow: stock_sql.stock_all(uow, asof), False),
-        "audit_tail_20": (lambda uow: uow.execute(tail_query(20)).all(), True),
+        "audit_tail_20": (lambda uow: uow.fetch(tail_query(20)), True),
     }
 
 
@@ -190,7 +190,7 @@ def _time(uow: UnitOfWork, probe: Probe, repeat: int) -> list[float]:
 def _pick_sku(uow: UnitOfWork) -> str | None:
     """The SKU of the newest event (a busy one), found through the primary key."""
     t = Transaction.__table__
-    found = uow.execute(select(t.c.sku).order_by(t.c.transaction_id.desc()).limit(1)).first()
+    found = uow.fetch_one(select(t.c.sku).order_by(t.c.transaction_id.desc()).limit(1))
     if found is not None:
         return str(found[0])
     first = list_skus(uow, 1)
@@ -200,7 +200,7 @@ def _pick_sku(uow: UnitOfWork) -> str | None:
 def _events(uow: UnitOfWork) -> int:
     """The ledger's size: the newest transaction id (a count(*) would scan the table)."""
     t = Transaction.__table__
-    return int(uow.execute(select(func.coalesce(func.max(t.c.transaction_id), 0))).scalar_one())
+    return int(uow.scalar(select(func.coalesce(func.max(t.c.transaction_id), 0))))
 
 
 def profile(
@@ -224,7 +224,7 @@ def profile(
     with db.read() as uow:
         chosen = sku or _pick_sku(uow)
         events = _events(uow)
-        skus = int(uow.execute(select(func.count()).select_from(Sku.__table__)).scalar_one())
+        skus = int(uow.scalar(select(func.count()).select_from(Sku.__table__)))
         results = []
         for name, (probe, per_sku) in probes(chosen or "", when).items():
             target = stock_all_target_ms(events) if name == "stock_all" else PER_SKU_TARGET_MS
