@@ -23,6 +23,16 @@ from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger import bulk, events, master, orders_close, receiving, reversal
 from inventory_core.ledger import counts as counts_sql
 from inventory_core.ledger import proposals as proposals_sql
+from inventory_core.ledger.arguments import (
+    validate_chunk_size,
+    validate_code,
+    validate_date,
+    validate_events,
+    validate_id,
+    validate_lines,
+    validate_reason,
+    validate_user,
+)
 from inventory_core.ledger.counts import CountResult
 from inventory_core.ledger.inputs import (
     AnyEvent,
@@ -32,14 +42,6 @@ from inventory_core.ledger.inputs import (
     SkuChanges,
     SkuIn,
     validate,
-    validate_chunk_size,
-    validate_code,
-    validate_date,
-    validate_events,
-    validate_id,
-    validate_lines,
-    validate_reason,
-    validate_user,
 )
 from inventory_core.ledger.orders_close import Closure
 from inventory_core.ledger.readmodels import (

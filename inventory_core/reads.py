@@ -16,7 +16,7 @@ from inventory_core.errors import NotFoundError, ValidationError
 from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger import lots, lots_asof, master, pipeline, proposals, skus
 from inventory_core.ledger import stock as stock_sql
-from inventory_core.ledger.inputs import validate_code, validate_date, validate_limit
+from inventory_core.ledger.arguments import validate_code, validate_date, validate_limit
 from inventory_core.ledger.readmodels import (
     HistoryEntry,
     LotInfo,

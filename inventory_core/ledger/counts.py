@@ -33,7 +33,8 @@ from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import NotFoundError, ValidationError
 from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger import events
-from inventory_core.ledger.inputs import EventIn, Text, validate_code, validation_error
+from inventory_core.ledger.arguments import validate_code
+from inventory_core.ledger.inputs import EventIn, Text, validation_error
 from inventory_core.ledger.rules import MAX_QTY
 from inventory_core.ledger.stock import on_hand_many
 from inventory_core.models import EventType

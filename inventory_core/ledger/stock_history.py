@@ -23,9 +23,9 @@ from typing import Any
 from inventory_core.db.database import Database
 from inventory_core.errors import OptionalDependencyError
 from inventory_core.ledger import master
+from inventory_core.ledger.arguments import validate_code, validate_date
 from inventory_core.ledger.events import events_from
 from inventory_core.ledger.fold import apply_on_hand, apply_on_order
-from inventory_core.ledger.inputs import validate_code, validate_date
 from inventory_core.ledger.stock import EPOCH
 from inventory_core.models import EventType
 
