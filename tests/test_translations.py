@@ -19,10 +19,11 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from typer.testing import CliRunner
 
-from inventory_core import Database, Inventory, Settings, errors
+from inventory_core import Database, Inventory, Settings, audit, errors
 from inventory_core.backup import export_csv, import_csv
 from inventory_core.cli import app
 from inventory_core.errors import i18n
+from tests.audit_support import tamper
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE = ROOT / "inventory_core" / "locale"
@@ -310,8 +311,15 @@ def _real_failures(inv: Inventory, tmp_path: Path) -> list[errors.InventoryError
         lambda: inv.get_sku("NOPE"),
         lambda: import_csv(inv.db, export_csv(inv.db, tmp_path / "snap")),
         lambda: import_csv(inv.db, tmp_path / "nowhere"),
+        lambda: _verify_after_an_edit(inv),
     ]
     return [_raised(call) for call in calls]
+
+
+def _verify_after_an_edit(inv: Inventory) -> None:
+    """Edit an audit row behind the library's back, then verify the chain (last: it breaks)."""
+    tamper(inv.db, "UPDATE audit_log SET details = '{}' WHERE audit_id = 1")
+    audit.verify(inv.db).raise_if_broken()
 
 
 PROG = "inventory-core"

@@ -7,10 +7,11 @@ walks the hash chain; :func:`tail`, :func:`by_run` and :func:`by_sku` read it ba
 
 from __future__ import annotations
 
+from inventory_core.audit.chain_walk import ChainReport
 from inventory_core.audit.logging_setup import configure_logging
 from inventory_core.audit.queries import AuditEntry, by_run, by_sku, tail
 from inventory_core.audit.trail import GENESIS_HASH, Operation, append, canonical_json, row_hash
-from inventory_core.audit.verify import ChainReport, head, verify
+from inventory_core.audit.verify import head, verify
 from inventory_core.obs.context import current_run_id, current_user, run
 
 __all__ = [

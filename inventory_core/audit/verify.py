@@ -23,19 +23,18 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import func, select
 
 from inventory_core.audit import coverage, ledger_pass
-from inventory_core.audit.trail import GENESIS_HASH, chain_hash
+from inventory_core.audit.chain_walk import ChainReport, Walk
+from inventory_core.audit.trail import GENESIS_HASH
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import (
-    AuditChainBrokenError,
     AuditManifestError,
-    LedgerTamperedError,
     translate_db_errors,
 )
 from inventory_core.errors.i18n import gettext as _
@@ -72,50 +71,6 @@ class ChainSource(Protocol):
     def read(self) -> UnitOfWork:
         """A read-only unit of work."""
         ...
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    """The outcome of :func:`verify`.
-
-    Attributes:
-        ok: True when every row checks out (and matches the manifest, if one was given).
-        rows_checked: rows read before the walk stopped.
-        head_hash: the hash of the last row that checked out (the genesis hash when none did).
-        first_broken_id: ``audit_id`` of the first row found wrong, or None.
-        reason: why that row is wrong, in words an operator can act on ("" when ok).
-        ledger_rows_checked: ledger rows proven to be what the trail sealed.
-        ledger_findings: ledger rows inserted, edited or deleted behind the library's back.
-    """
-
-    ok: bool
-    rows_checked: int
-    head_hash: str
-    first_broken_id: int | None = None
-    reason: str = ""
-    ledger_rows_checked: int = 0
-    ledger_findings: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly view."""
-        return asdict(self)
-
-    def raise_if_broken(self) -> None:
-        """Raise unless the chain and the ledger check out.
-
-        Raises:
-            AuditChainBrokenError: an audit row was edited, deleted, inserted or rewritten.
-            LedgerTamperedError: the ledger differs from what the trail sealed.
-        """
-        if not self.ok and self.ledger_findings:
-            raise LedgerTamperedError(self.reason, findings=self.ledger_findings)
-        if not self.ok:
-            raise AuditChainBrokenError(
-                self.reason,
-                audit_id="?" if self.first_broken_id is None else self.first_broken_id,
-                reason=self.reason,
-                rows_checked=self.rows_checked,
-            )
 
 
 def head(db: Database) -> tuple[str, int]:
@@ -223,7 +178,7 @@ def verify(
                     side.close()
                     side = None
             seals = coverage.Seals() if ledger and side is None else None
-            report = _walk(uow, stmt, _Walk(expected_head, expected_rows, seals), progress)
+            report = _walk(uow, stmt, Walk(expected_head, expected_rows, seals), progress)
             if not report.ok or not ledger:
                 return report
             sealed = side.result() if side is not None else None
@@ -237,7 +192,9 @@ def verify(
     return replace(
         report,
         ok=False,
-        reason=f"the ledger does not match the audit trail: {sealed.reason}",
+        reason=_("the ledger does not match the audit trail: {findings}").format(
+            findings=sealed.reason
+        ),
         ledger_rows_checked=sealed.rows_checked,
         ledger_findings=sealed.findings,
     )
@@ -258,7 +215,7 @@ def _side_pass(db: ChainSource, uow: UnitOfWork) -> ledger_pass.LedgerPass | Non
 
 
 def _walk(
-    uow: UnitOfWork, stmt: Any, walk: _Walk, progress: Callable[[int], None] | None
+    uow: UnitOfWork, stmt: Any, walk: Walk, progress: Callable[[int], None] | None
 ) -> ChainReport:
     """Feed every audit row, in ``audit_id`` order, to ``walk`` (the columns are text and
     floats, which the walk hashes as stored: ``raw``)."""
@@ -270,21 +227,6 @@ def _walk(
             if progress is not None:
                 progress(walk.count)
     return walk.finish()
-
-
-def _sku_in_details(sku: str | None, details: str) -> bool:
-    """Whether a row of the first form (SKU not hashed) has the SKU its hashed details name.
-
-    The sealed form hashes the column itself; for older rows the column must agree with
-    the ``sku`` key of the details, or the row would be hidden from ``audit sku``.
-    """
-    if sku is None and '"sku":' not in details:
-        return True
-    try:
-        body = json.loads(details)
-    except ValueError:
-        return False
-    return isinstance(body, dict) and body.get("sku") == sku
 
 
 @contextmanager
@@ -304,162 +246,12 @@ def db_context(db: ChainSource | UnitOfWork) -> dict[str, Any]:
     return {"path": str(db.path) if db.path else db.display_url}
 
 
-class _Walk:
-    """The state of one walk along the chain, fed in batches of rows."""
-
-    def __init__(
-        self,
-        expected_head: str | None,
-        expected_rows: int | None,
-        seals: coverage.Seals | None = None,
-    ) -> None:
-        self.seals = seals
-        self.expected_head = expected_head
-        self.expected_rows = expected_rows
-        self.head_seen = expected_head is None or expected_head == GENESIS_HASH
-        self.count = 0
-        self.last_hash = GENESIS_HASH
-        self.hash_before_last = GENESIS_HASH
-        self.last_id: int | None = None
-        self.sealed = False  # a row with a ledger seal was seen: every later one must have one
-
-    def broken(self, audit_id: int | None, reason: str) -> ChainReport:
-        return ChainReport(False, self.count, self.last_hash, audit_id, reason)
-
-    def feed(self, rows: Any) -> ChainReport | None:
-        """Check a batch of rows; return the report at the first broken one, else None.
-
-        The loop keeps its state in local variables and leaves the rare cases (a broken
-        row, the manifest's head) to :meth:`_special`: this loop runs a million times.
-        """
-        last_hash, before_last, last_id, count = (
-            self.last_hash,
-            self.hash_before_last,
-            self.last_id,
-            self.count,
-        )
-        expected_head, expected_rows = self.expected_head, self.expected_rows
-        sealed = self.sealed
-        seal = self.seals.add if self.seals is not None else None
-        for (
-            audit_id,
-            timestamp,
-            operation,
-            user,
-            details,
-            run_id,
-            duration,
-            sku,
-            ledger,
-            prev,
-            stored,
-        ) in rows:
-            count += 1
-            if (
-                prev != last_hash
-                or stored == expected_head
-                or count == expected_rows
-                or (ledger is None and (sealed or not _sku_in_details(sku, details)))
-                or chain_hash(
-                    prev, timestamp, operation, user, details, run_id, duration, sku, ledger
-                )
-                != stored
-            ):
-                self.last_hash, self.hash_before_last, self.last_id, self.count = (
-                    last_hash,
-                    before_last,
-                    last_id,
-                    count,
-                )
-                fields = (timestamp, operation, user, details, run_id, duration, sku, ledger)
-                report = self._special(audit_id, fields, prev, stored)
-                if report is not None:
-                    return report
-            if ledger is not None:
-                if not sealed:
-                    sealed = self.sealed = True
-                if seal is not None and ledger != "{}":
-                    seal(audit_id, ledger)
-            before_last, last_hash, last_id = last_hash, stored, audit_id
-        self.last_hash, self.hash_before_last, self.last_id, self.count = (
-            last_hash,
-            before_last,
-            last_id,
-            count,
-        )
-        return None
-
-    def _special(
-        self, audit_id: int, fields: tuple[Any, ...], prev: str, stored: str
-    ) -> ChainReport | None:
-        """A row off the fast path: broken, or the one the manifest must match."""
-        if prev != self.last_hash:
-            return self._link_broken(audit_id, prev)
-        if chain_hash(prev, *fields) != stored:
-            return self.broken(
-                audit_id,
-                f"hash mismatch: row {audit_id} was edited after it was written "
-                "(its content no longer matches its hash)",
-            )
-        sku, details, ledger = fields[6], fields[3], fields[7]
-        if ledger is None and self.sealed:
-            return self.broken(
-                audit_id,
-                f"row {audit_id} has no ledger seal although rows before it have one: its "
-                "seal was removed, or it was written behind the library's back",
-            )
-        if ledger is None and not _sku_in_details(sku, details):
-            return self.broken(
-                audit_id,
-                f"row {audit_id}'s sku column ({sku!r}) differs from the SKU its hashed "
-                "details name: the column was edited (to hide the row from the per-SKU view)",
-            )
-        if stored == self.expected_head:
-            self.head_seen = True
-            if self.expected_rows is not None and self.count != self.expected_rows:
-                return self.broken(
-                    audit_id,
-                    f"the manifest's head hash is row {self.count} of the chain, but the "
-                    f"manifest recorded {self.expected_rows} rows: rows were deleted or "
-                    "inserted before it",
-                )
-        elif self.count == self.expected_rows and not self.head_seen:
-            return self.broken(
-                audit_id,
-                f"row {audit_id} is row {self.count} of the chain but its hash is not the "
-                "head hash recorded in the manifest: the chain was rewritten",
-            )
-        return None
-
-    def _link_broken(self, audit_id: int, prev: str) -> ChainReport:
-        if self.last_id is not None and prev == self.hash_before_last:
-            return ChainReport(
-                False,
-                self.count,
-                self.hash_before_last,
-                self.last_id,
-                f"row {self.last_id} was inserted: the next row ({audit_id}) chains to the row "
-                "before it",
-            )
-        if self.last_id is None:
-            return self.broken(
-                audit_id,
-                f"prev_hash mismatch: row {audit_id} is the first row but does not start the "
-                "chain: rows before it were deleted, or it was inserted",
-            )
-        gap = audit_id - self.last_id - 1
-        missing = f" ({gap} audit_id values missing before it)" if gap > 0 else ""
-        return self.broken(
-            audit_id,
-            f"prev_hash mismatch: row {audit_id} does not chain to row {self.last_id}{missing}: "
-            "rows between them were deleted, or it was inserted",
-        )
-
-    def finish(self) -> ChainReport:
-        if not self.head_seen:
-            return self.broken(
-                None,
-                f"the head hash recorded in the manifest is not in the chain (checked "
-                f"{self.count} rows): the chain was rewritten or truncated",
-            )
-        return ChainReport(True, self.count, self.last_hash)
+__all__ = [
+    "ChainReport",
+    "ChainSource",
+    "Manifest",
+    "db_context",
+    "head",
+    "load_manifest",
+    "verify",
+]
