@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("ledger",),
     ("opening",),
     ("reads",),
+    ("writes",),
     ("inventory",),
     ("",),
     ("tools",),
