@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from inventory_core import Database, Inventory, Settings
 from inventory_core.ledger.fold import LedgerEvent, reference_fold
-from inventory_core.ledger.stock import stock_one_sqlite
+from inventory_core.ledger.stock_one import stock_one_sqlite
 from inventory_core.models import EVENT_PRIORITY, EventType, Transaction
 
 START = date(2025, 1, 1)

@@ -16,6 +16,7 @@ from inventory_core.errors import NotFoundError, ValidationError
 from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger import lots, lots_asof, master, pipeline, proposals, skus
 from inventory_core.ledger import stock as stock_sql
+from inventory_core.ledger import stock_one as stock_one_sql
 from inventory_core.ledger.arguments import validate_code, validate_date, validate_limit
 from inventory_core.ledger.readmodels import (
     HistoryEntry,
@@ -74,7 +75,7 @@ class InventoryReads:
         """
         sku = validate_code(sku)
         when = self._asof(asof)
-        found = stock_sql.stock_one(self.db, sku, when)
+        found = stock_one_sql.stock_one(self.db, sku, when)
         if found is None:
             raise NotFoundError(entity="SKU", key=sku)
         return found

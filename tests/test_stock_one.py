@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from inventory_core import Database, Inventory
 from inventory_core.ledger.fold import apply_on_order
-from inventory_core.ledger.stock import on_order_of, stock_one_sqlite
+from inventory_core.ledger.stock_one import on_order_of, stock_one_sqlite
 from inventory_core.models import EventType
 from tests.ledger_support import day, oracle, revert_every
 

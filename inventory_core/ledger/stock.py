@@ -21,27 +21,14 @@ index per row (``USING INDEX ... FOR IN-OPERATOR`` in the plan). The same Core
 statement runs on SQLite and PostgreSQL; ``MIN(0, x)`` is written as a CASE because the
 two-argument MIN does not exist on PostgreSQL.
 
-One SKU on SQLite (:func:`stock_one`) takes a shorter way to on_order: SQLite's window
-functions cost about 1 us a row, which at 1,000 events for the SKU (about 250 of them
-ORDER, RECEIPT or UNFULFILLED) made the window three quarters of the statement. The
-statement returns the ORDER/RECEIPT steps instead, as one ``group_concat`` of the signed
-quantities in ledger order, and Python takes the running sum and its minimum
-(:func:`on_order_of`). The steps come in ledger order ``(date, priority, transaction_id)``
-straight from ``ix_transactions_flows``, whose columns are in that order, so SQLite reads
-them without a sort. SQLite keeps a FROM-subquery's ORDER BY when the outer query uses an
-order-sensitive aggregate such as ``group_concat`` (only count, min and max let it drop
-it), and a test checks the result against the reference fold. A SKU with any order
-closed short (one probe of ``ix_order_closures_sku_date``, returned in the same row) is
-read again with the window statement, whose walk includes the closures.
+One SKU has a shorter way on SQLite: :mod:`inventory_core.ledger.stock_one`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date
 from functools import cache
-from itertools import accumulate
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
@@ -61,9 +48,8 @@ from sqlalchemy import (
 )
 
 from inventory_core.db.prepared import Prepared
-from inventory_core.db.reads import Reader
 from inventory_core.db.uow import UnitOfWork
-from inventory_core.ledger.closures import closure_steps, sku_has_closures
+from inventory_core.ledger.closures import closure_steps
 from inventory_core.ledger.readmodels import Stock
 from inventory_core.models import EventType, Sku, Transaction, TransactionReversal
 
@@ -84,7 +70,7 @@ def event_literal(event: EventType) -> Any:
     return literal_column(f"'{event.value}'", String)
 
 
-def _reversed_ids() -> Select[Any]:
+def reversed_ids() -> Select[Any]:
     return select(_r.c.transaction_id)
 
 
@@ -115,7 +101,7 @@ def _last_count(sku: Any, on_or_before: Any, *, inclusive: bool) -> tuple[Any, A
             snap.c.sku == sku,
             snap.c.event == event_literal(EventType.SNAPSHOT),
             snap.c.date <= on_or_before if inclusive else snap.c.date < on_or_before,
-            snap.c.transaction_id.not_in(_reversed_ids()),
+            snap.c.transaction_id.not_in(reversed_ids()),
         )
         .order_by(snap.c.date.desc())
         .limit(1)
@@ -126,7 +112,7 @@ def _last_count(sku: Any, on_or_before: Any, *, inclusive: bool) -> tuple[Any, A
     return snap_date, snap_qty
 
 
-def _on_hand_columns(sku_col: Any, asof: Any) -> tuple[Any, Any]:
+def on_hand_columns(sku_col: Any, asof: Any) -> tuple[Any, Any]:
     """(last SNAPSHOT qty or 0) + (signed events from that SNAPSHOT's date up to asof)."""
     snap_date, snap_qty = _last_count(sku_col, asof, inclusive=False)
     return snap_qty, _moved_since(sku_col, snap_date, lambda ev: ev.c.date < asof)
@@ -142,14 +128,14 @@ def _moved_since(sku: Any, snap_date: Any, until: Callable[[Any], Any]) -> Any:
             ev.c.sku == sku,
             ev.c.date >= func.coalesce(snap_date, bindparam("epoch", EPOCH, type_=Date)),
             until(ev),
-            ev.c.transaction_id.not_in(_reversed_ids()),
+            ev.c.transaction_id.not_in(reversed_ids()),
         )
         .correlate_except(ev)
         .scalar_subquery()
     )
 
 
-def _flow_events() -> list[Any]:
+def flow_events() -> list[Any]:
     """The events of the flow index ``ix_transactions_flows``, as literals (see above)."""
     return [event_literal(e) for e in (EventType.ORDER, EventType.RECEIPT, EventType.UNFULFILLED)]
 
@@ -164,9 +150,9 @@ def _flows(asof: Any, sku: Any | None) -> Any:
     u = case((_t.c.event == event_literal(EventType.UNFULFILLED), _t.c.qty), else_=0).label("u")
     kind = literal(0, Integer).label("kind")
     rows = select(_t.c.sku, d, u, _t.c.date, _t.c.priority, kind, _t.c.transaction_id).where(
-        _t.c.event.in_(_flow_events()),
+        _t.c.event.in_(flow_events()),
         _t.c.date < asof,
-        _t.c.transaction_id.not_in(_reversed_ids()),
+        _t.c.transaction_id.not_in(reversed_ids()),
     )
     if sku is not None:
         rows = rows.where(_t.c.sku == sku)
@@ -198,7 +184,7 @@ def stock_statement(single: bool) -> Select[Any]:
     """
     asof = bindparam("asof", type_=Date)
     sku = bindparam("sku", type_=String) if single else None
-    snap_qty, later = _on_hand_columns(_s.c.sku, asof)
+    snap_qty, later = on_hand_columns(_s.c.sku, asof)
     flows = _flows(asof, sku)
     stmt = (
         select(
@@ -220,7 +206,7 @@ def on_hand_statement() -> Select[Any]:
     """on_hand of the SKU bound as ``:sku`` from the events strictly before ``:asof``."""
     asof = bindparam("asof", type_=Date)
     sku = bindparam("sku", type_=String)
-    snap_qty, later = _on_hand_columns(sku, asof)
+    snap_qty, later = on_hand_columns(sku, asof)
     return select((func.coalesce(snap_qty, 0) + func.coalesce(later, 0)).label("on_hand"))
 
 
@@ -228,7 +214,7 @@ def on_hand_statement() -> Select[Any]:
 def on_hand_many_statement() -> Select[Any]:
     """on_hand of each SKU in the expanding ``:skus`` list, before ``:asof``."""
     asof = bindparam("asof", type_=Date)
-    snap_qty, later = _on_hand_columns(_s.c.sku, asof)
+    snap_qty, later = on_hand_columns(_s.c.sku, asof)
     return select(
         _s.c.sku, (func.coalesce(snap_qty, 0) + func.coalesce(later, 0)).label("on_hand")
     ).where(_s.c.sku.in_(bindparam("skus", expanding=True)))
@@ -304,18 +290,6 @@ def stock_all(uow: UnitOfWork, asof: date) -> dict[str, Stock]:
     }
 
 
-class StockSteps(NamedTuple):
-    """A row of :func:`stock_one_sqlite`."""
-
-    sku: str | None
-    """None when the SKU does not exist (the aggregate still gives its one row)."""
-    on_hand: int
-    steps: str | None
-    unfulfilled: int
-    closed: bool
-    """Whether the SKU has an order closed short (its steps need the window form)."""
-
-
 class StockRow(NamedTuple):
     """A row of :func:`stock_statement`."""
 
@@ -323,99 +297,6 @@ class StockRow(NamedTuple):
     on_hand: int
     on_order: int
     unfulfilled: int
-
-
-@cache
-def stock_one_sqlite() -> Prepared[StockSteps]:
-    """One SKU's stock on SQLite: sku, on_hand, the on_order steps, unfulfilled.
-
-    Bind ``sku`` and ``asof``. It is an aggregate over the SKU's ORDER, RECEIPT and
-    UNFULFILLED rows (read from ``ix_transactions_flows``), so it always gives one row;
-    ``sku`` is NULL there when the SKU does not exist. (Joining the aggregate to ``skus``
-    instead would make SQLite materialise it first, about 8 us more.)
-    """
-    asof = bindparam("asof", type_=Date)
-    sku = bindparam("sku", type_=String)
-    step = case(
-        (_t.c.event == event_literal(EventType.ORDER), _t.c.qty),
-        (_t.c.event == event_literal(EventType.RECEIPT), -_t.c.qty),
-    )  # NULL for UNFULFILLED, which group_concat skips
-    demand = case(
-        (_t.c.event == event_literal(EventType.UNFULFILLED), _t.c.qty), else_=literal_column("0")
-    )
-    flow_rows = (
-        select(step.label("step"), demand.label("demand"))
-        .where(
-            _t.c.sku == sku,
-            _t.c.event.in_(_flow_events()),
-            _t.c.date < asof,
-            _t.c.transaction_id.not_in(_reversed_ids()),
-        )
-        .order_by(_t.c.date, _t.c.priority, _t.c.transaction_id)
-        .subquery("flow_rows")
-    )
-    snap_qty, later = _on_hand_columns(sku, asof)
-    return Prepared(
-        select(
-            select(_s.c.sku).where(_s.c.sku == sku).scalar_subquery().label("sku"),
-            (func.coalesce(snap_qty, 0) + func.coalesce(later, 0)).label("on_hand"),
-            func.group_concat(flow_rows.c.step).label("steps"),
-            func.coalesce(func.sum(flow_rows.c.demand), literal_column("0")).label("unfulfilled"),
-            sku_has_closures(sku).label("closed"),
-        ),
-        StockSteps,
-    )
-
-
-@cache
-def _stock_one_window() -> Prepared[StockRow]:
-    return Prepared(stock_statement(True), StockRow)
-
-
-def on_order_of(steps: str | None) -> int:
-    """on_order after the steps of :func:`stock_one_sqlite` (``"5,-3,..."``).
-
-    The reflection identity of the module docstring: the last running sum minus the
-    lowest one when that went below zero.
-    """
-    if not steps:
-        return 0
-    # The steps are integers separated by commas, so with brackets they are a JSON array:
-    # the C parser reads them in half the time of split() and int().
-    sums: list[int] = list(accumulate(json.loads(f"[{steps}]")))
-    return sums[-1] - min(0, min(sums))
-
-
-def stock_one(reader: Reader, sku: str, asof: date) -> Stock | None:
-    """Stock of one SKU as of ``asof`` in one statement, or None when the SKU does not
-    exist.
-
-    SQLite folds on_order from the steps in Python (see the module docstring); PostgreSQL
-    runs the set-based statement of :func:`stock_statement` for one SKU.
-    """
-    params = {"asof": asof, "sku": sku}
-    if reader.dialect == "sqlite":
-        folded = reader.fetch_one(stock_one_sqlite(), params)
-        if folded is None or folded.sku is None:
-            return None
-        if not folded.closed:  # orders closed short are steps only the window form has
-            return Stock(
-                sku=folded.sku,
-                on_hand=folded.on_hand,
-                on_order=on_order_of(folded.steps),
-                unfulfilled=folded.unfulfilled,
-                asof=asof,
-            )
-    row = reader.fetch_one(_stock_one_window(), params)
-    if row is None:
-        return None
-    return Stock(
-        sku=row.sku,
-        on_hand=row.on_hand,
-        on_order=row.on_order,
-        unfulfilled=row.unfulfilled,
-        asof=asof,
-    )
 
 
 def on_hand_before(uow: UnitOfWork, sku: str, when: date) -> int:
@@ -426,12 +307,14 @@ def on_hand_before(uow: UnitOfWork, sku: str, when: date) -> int:
 
 __all__ = [
     "EPOCH",
+    "StockRow",
+    "event_literal",
+    "flow_events",
     "on_hand_before",
+    "on_hand_columns",
     "on_hand_many",
-    "on_order_of",
+    "reversed_ids",
     "signed_on_hand_delta",
     "stock_all",
-    "stock_one",
-    "stock_one_sqlite",
     "stock_statement",
 ]

@@ -30,6 +30,7 @@ from inventory_core.db.database import Database
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.ledger import lots, master
 from inventory_core.ledger import stock as stock_sql
+from inventory_core.ledger import stock_one as stock_one_sql
 from inventory_core.models import Sku, Transaction
 
 LEDGER_TABLES = ("transactions", "lots", "sales", "audit_log")
@@ -118,7 +119,7 @@ def probes(sku: str, asof: date) -> dict[str, tuple[Probe, bool]]:
         "list_100_skus": (lambda uow: list_skus(uow, 100), False),
         "history_50": (lambda uow: master.history(uow, sku, None, None, 50), True),
         "fefo_lots": (lambda uow: lots.list_lots(uow, sku), True),
-        "stock_sku": (lambda uow: stock_sql.stock_one(uow, sku, asof), True),
+        "stock_sku": (lambda uow: stock_one_sql.stock_one(uow, sku, asof), True),
         "stock_all": (lambda uow: stock_sql.stock_all(uow, asof), False),
         "audit_tail_20": (lambda uow: uow.fetch(tail_query(20)), True),
     }
