@@ -1,4 +1,4 @@
-"""The :class:`Database` handle: open (with checks), units of work, retry, close.
+"""The :class:`Database` handle: open (with checks), units of work, retry (:mod:`.retry`), close.
 
 This is the bare handle. It checks the file and the schema revision before connecting and
 refuses what it cannot use; it runs no policy. Recovering an interrupted restore, backing up
@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +19,6 @@ from typing import Any, Self, TypeVar
 from sqlalchemy import Engine, inspect
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
-from tenacity import (
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-    wait_random,
-)
 
 from inventory_core.config import Settings
 from inventory_core.db import migrations
@@ -35,19 +27,14 @@ from inventory_core.db.engine import ConnectionTracker, make_engine, normalize_u
 from inventory_core.db.preflight import file_access, inspect_sqlite_file
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.readonly import Access
+from inventory_core.db.retry import Retry
 from inventory_core.db.uow import NO_PARAMS, UnitOfWork
 from inventory_core.errors import (
     DatabaseClosedError,
-    DatabaseLockedError,
-    InventoryError,
     NotMigratedError,
     ReadOnlyModeError,
     SchemaMismatchError,
     SchemaTooNewError,
-    SerializationConflictError,
-    ValidationError,
-    WorkflowError,
-    is_retryable,
     translate_db_errors,
 )
 from inventory_core.errors.i18n import gettext as _
@@ -57,12 +44,6 @@ from inventory_core.obs.redaction import redact_url
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-# Back-off between attempts of a unit of work: 20 ms doubling up to retry_max_delay_s, plus up
-# to 50 ms of jitter so that processes that met the same lock do not retry in lockstep. The
-# busy_timeout inside each attempt already waits for the lock; this only spaces the attempts.
-RETRY_FIRST_DELAY_S = 0.02
-RETRY_JITTER_S = 0.05
 
 log = get_logger("inventory_core.db")
 
@@ -118,7 +99,7 @@ class Database:
         self.run_id = bind_process_run()
         self.closed = False
         self.schema_at_open = SchemaAtOpen(revision=None, empty=True)
-        self._retry_policy: tuple[tuple[int, float], Retrying] | None = None
+        self._retry = Retry()
 
     # -- opening --------------------------------------------------------------------------
 
@@ -316,74 +297,7 @@ class Database:
             DatabaseLockedError: the database stayed locked over every attempt.
             SerializationConflictError: PostgreSQL kept aborting the transaction.
         """
-        attempts = self.settings.retry_attempts
-        started = time.monotonic()
-        try:
-            try:
-                return self._attempt(fn)
-            except InventoryError as exc:
-                if not is_retryable(exc):
-                    raise
-                failed = [exc]
-
-            # tenacity takes over after a retryable failure, which it counts as attempt 1
-            # (it then waits, logs and retries as configured). Wrapping every unit would
-            # cost about 10 us a write, for the rare one that meets a lock.
-            def again() -> T:
-                if failed:
-                    raise failed.pop()
-                return self._attempt(fn)
-
-            return self._retrying()(again)
-        except InventoryError as exc:
-            # A domain rejection is an expected outcome (info); anything else is a warning.
-            rejected = isinstance(exc, WorkflowError | ValidationError)
-            (log.info if rejected else log.warning)(
-                "unit_of_work_failed",
-                operation=operation,
-                code=exc.code,
-                error=type(exc).__name__,
-                elapsed_ms=round((time.monotonic() - started) * 1000, 3),
-            )
-            if not is_retryable(exc):
-                raise
-            waited = round(time.monotonic() - started, 2)
-            context = {**self.error_context(), "attempts": attempts, "waited_s": waited}
-            if isinstance(exc, SerializationConflictError):
-                raise SerializationConflictError(exc.detail, **context) from exc
-            raise DatabaseLockedError(exc.detail, **context) from exc
-
-    def _attempt(self, fn: Callable[[UnitOfWork], T]) -> T:
-        """One attempt of :meth:`run`: ``fn`` in a fresh write unit of work, committed."""
-        with self.unit_of_work() as uow:
-            result = fn(uow)
-            if not uow._committed:
-                uow.commit()
-        return result
-
-    def _retrying(self) -> Retrying:
-        """The retry policy of :meth:`run`, built once per settings.
-
-        Building it costs about as much as a primary-key lookup; tenacity keeps each run's
-        state per thread, so one instance serves every thread.
-        """
-        key = (self.settings.retry_attempts, self.settings.retry_max_delay_s)
-        if self._retry_policy is None or self._retry_policy[0] != key:
-            attempts, max_delay = key
-            retrying = Retrying(
-                stop=stop_after_attempt(attempts),
-                wait=wait_exponential(multiplier=RETRY_FIRST_DELAY_S, max=max_delay)
-                + wait_random(0, min(RETRY_JITTER_S, max_delay)),
-                retry=retry_if_exception(is_retryable),
-                reraise=True,
-                before_sleep=lambda state: log.info(
-                    "unit_of_work_retry",
-                    attempt=state.attempt_number,
-                    error=type(state.outcome.exception()).__name__ if state.outcome else None,
-                ),
-            )
-            self._retry_policy = (key, retrying)
-        return self._retry_policy[1]
+        return self._retry.run(self, fn, operation)
 
     # -- closing --------------------------------------------------------------------------
 
