@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import builtins
-import json
 import os
 import sqlite3
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from inventory_core.audit.trail import Operation, append
-from inventory_core.backup import postgres
+from inventory_core.backup import pins, postgres
 from inventory_core.backup.catalog import BackupInfo, list_backups, new_backup_path, temp_path
 from inventory_core.backup.files import (
     fault_point,
@@ -304,14 +301,9 @@ class BackupService:
     def _server_facts(self) -> dict[str, Any]:
         from inventory_core.backup.claims import server_facts
 
-        facts = server_facts(self.db)
-        return {
-            "schema_revision": facts.schema_revision,
-            "row_counts": facts.row_counts,
-            "audit_head_hash": facts.audit_head_hash,
-            "audit_rows": facts.audit_rows,
-            "database_id": facts.database_id,
-        }
+        facts = asdict(server_facts(self.db))
+        del facts["first_audit_hash"]  # a manifest does not record it
+        return facts
 
     def _record(self, operation: Operation, details: dict[str, Any], elapsed_ms: float) -> None:
         """Append the audit row of a backup-side operation to the live database."""
@@ -322,7 +314,7 @@ class BackupService:
             operation=str(operation),
         )
 
-    # -- listing, verifying, pruning ------------------------------------------------------
+    # -- listing, verifying, pruning (retention never deletes what a restore pinned) ------
 
     def list(self) -> list[BackupInfo]:
         """This database's backups in the folder, newest first."""
@@ -354,26 +346,8 @@ class BackupService:
         return [Problem(e.code, e.message) for e in found]
 
     def pinned(self) -> builtins.list[tuple[str, str | None]]:
-        """``(file name, sha256)`` of the backups retention must keep: the backup the last
-        restore brought back and the safety backup it took (``database_identity``)."""
-        from inventory_core.models import DatabaseIdentity
-
-        try:
-            with self.db.read() as uow:
-                raw = uow.scalar(
-                    select(DatabaseIdentity.last_restore).where(DatabaseIdentity.id == 1)
-                )
-        except InventoryError:
-            return []
-        try:
-            pins = json.loads(raw) if raw else {}
-        except ValueError:
-            return []
-        return [
-            (str(pins[name]), pins.get(sha))
-            for name, sha in (("backup", "backup_sha256"), ("safety_backup", "safety_sha256"))
-            if pins.get(name)
-        ]
+        """``(file name, sha256)`` of the backups retention must keep (:func:`.pins.pinned`)."""
+        return pins.pinned(self.db)
 
     def apply_retention(self, dry_run: bool = False) -> builtins.list[BackupInfo]:
         """Delete the backups the policy does not keep (each with its manifest).
@@ -387,15 +361,9 @@ class BackupService:
         Returns:
             The backups deleted (or that would be), newest first.
         """
-        pins = self.pinned()
-
-        def is_pinned(info: BackupInfo) -> bool:
-            sha = info.manifest.sha256 if info.manifest else None
-            return any(
-                info.path.name == name and (sha is None or sha == want) for name, want in pins
-            )
-
-        doomed = [info for info in self.retention.prune(self.list()) if not is_pinned(info)]
+        kept = self.pinned()
+        pruned = self.retention.prune(self.list())
+        doomed = [info for info in pruned if not pins.is_pinned(info, kept)]
         if dry_run or not doomed:
             return doomed
         for info in doomed:
@@ -420,8 +388,7 @@ class BackupService:
             path: the backup.
             dry_run: only check it and return the :class:`RestorePlan`.
             allow_other_database: accept a backup of another database.
-            plan: the plan the operator confirmed; the restore refuses a backup that
-                changed since.
+            plan: the plan the operator confirmed; a backup that changed since is refused.
 
         See :func:`inventory_core.backup.restore.restore` for the sequence and guarantees.
         """
