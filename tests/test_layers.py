@@ -75,6 +75,15 @@ def test_the_statement_checker_sees_a_second_way(tmp_path: Path) -> None:
     ]
 
 
+def test_every_module_of_the_package_is_under_400_lines() -> None:
+    """A module that grows to 400 lines is split by what its parts do (docs/architecture.md)."""
+    sizes = {
+        module: len(path.read_text(encoding="utf-8").splitlines())
+        for module, path in layers.modules().items()
+    }
+    assert {module: n for module, n in sizes.items() if n >= 400} == {}
+
+
 def test_each_deprecated_alias_warns_and_is_its_new_module() -> None:
     """Importing an old module name warns DeprecationWarning and gives the moved module."""
     script = (
