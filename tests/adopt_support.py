@@ -218,3 +218,12 @@ def _tx(
         "receipt_date": receipt,
         "note": note,
     }
+
+
+def read_folder(folder: Path) -> LegacyStore:
+    """A data folder read back into a :class:`LegacyStore` (for the round trip)."""
+    store = LegacyStore()
+    for name in ("skus", "transactions", "sales"):
+        with (folder / f"{name}.csv").open(encoding="utf-8", newline="") as src:
+            setattr(store, name, list(csv.DictReader(src)))
+    return store

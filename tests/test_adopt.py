@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from inventory_core import Database, Inventory
 from inventory_core.adopt import adopt, open_source
-from inventory_core.errors import AdoptInputError, AdoptTargetError
-from tests.adopt_support import LegacyStore, every_case, legacy_fold, random_store
+from inventory_core.adopt.export import export_legacy
+from inventory_core.errors import AdoptError, AdoptInputError, AdoptTargetError
+from tests.adopt_support import LegacyStore, every_case, legacy_fold, random_store, read_folder
 from tests.db_support import test_settings
 
 CODES = ("BIRRA", "PANE", "LATTE", "GHOST")
@@ -233,3 +234,31 @@ def test_kill_9_leaves_the_target_empty_or_whole(tmp_path: Path, sqlite_url: str
         adopt(database, source)
     _assert_same_stock(store, database, [s["sku"] for s in store.skus])
     database.close()
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 10**6))
+def test_round_trip_legacy_ours_legacy(tmp_path_factory: pytest.TempPathFactory, seed: int) -> None:
+    """export-legacy of an adopted store folds (legacy rules) to our stock, every SKU and day."""
+    work = tmp_path_factory.mktemp("trip")
+    store = random_store(seed)
+    database = _db(f"sqlite:///{work / 'x.db'}")
+    with open_source(store.write_folder(work / "data")) as source:
+        adopt(database, source)
+    export_legacy(database, work / "back")
+    back = read_folder(work / "back")
+    assert {s["sku"] for s in back.skus} == {s["sku"] for s in store.skus}
+    _assert_same_stock(back, database, [s["sku"] for s in store.skus])
+    _assert_same_stock(store, database, [s["sku"] for s in store.skus])
+    database.close()
+
+
+def test_export_legacy_refuses_a_folder_with_files(tmp_path: Path, db: Database) -> None:
+    """export-legacy never writes into a folder that holds files."""
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(AdoptError):
+        export_legacy(db, tmp_path / "full")
+    assert sorted(p.name for p in (tmp_path / "full").iterdir()) == ["keep.txt"]

@@ -46,3 +46,15 @@ def test_bad_input_is_a_coded_error_without_traceback(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "ADO_010" in result.output and "sales.csv line 5" in result.output
     assert "Traceback" not in result.output
+
+
+def test_export_legacy_writes_the_folder(tmp_path: Path) -> None:
+    """`export-legacy FOLDER` after `adopt` writes skus.csv and transactions.csv."""
+    folder = every_case().write_folder(tmp_path / "data")
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    assert runner.invoke(app, ["--db", url, "init"]).exit_code == 0
+    assert runner.invoke(app, ["--db", url, "adopt", str(folder)]).exit_code == 0
+    result = runner.invoke(app, ["--db", url, "export-legacy", str(tmp_path / "back")])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 4 SKUs" in result.output
+    assert (tmp_path / "back" / "transactions.csv").read_text(encoding="utf-8").count("\n") > 10

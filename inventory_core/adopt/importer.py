@@ -106,7 +106,7 @@ def adopt(
         events = translation.events
         for offset in range(0, len(events), CHUNK):
             with bulk.paused_gc():
-                chunk = validate_events(events[offset : offset + CHUNK])
+                chunk = validate_events(e._asdict() for e in events[offset : offset + CHUNK])
                 counts.update(bulk.record_chunk(uow, chunk))
             if progress is not None:
                 progress(min(offset + CHUNK, len(events)), len(events))

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from inventory_core.adopt.source import LegacyRow, LegacySource
 from inventory_core.errors.adopt import AdoptInputError
@@ -67,7 +67,7 @@ class Translation:
     """What an import records, and the report of every row it changed or left out."""
 
     skus: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     legacy_stock: dict[str, int] = field(default_factory=dict)
     our_stock: dict[str, int] = field(default_factory=dict)
@@ -81,15 +81,31 @@ class Translation:
         return dict(sorted(counts.items()))
 
 
-@dataclass(frozen=True, slots=True)
-class _Event:
+class _Event(NamedTuple):
+    """A stock event of the legacy store, small: millions of them are held at once."""
+
     day: date
     priority: int
     seq: int
     kind: str
     qty: int
     note: str
-    row: LegacyRow
+    file: str
+    line: int
+
+    def text(self, sku: str) -> str:
+        """The legacy row, as the report shows it."""
+        return f"date={self.day},sku={sku},event={self.kind},qty={self.qty},note={self.note}"
+
+
+class Event(NamedTuple):
+    """One event to record (the fields of :class:`~inventory_core.ledger.inputs.EventIn`)."""
+
+    sku: str
+    event: str
+    qty: int
+    date: date
+    note: str | None
 
 
 def _text(row: LegacyRow) -> str:
@@ -183,24 +199,24 @@ def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translatio
             continue
         if qty == 0:
             continue
-        per_sku[sku].append(_Event(day, PRIORITY["SALE"], seq, "SALE", qty, "", row))
-    for sku in sorted(per_sku):
+        per_sku[sku].append(_Event(day, PRIORITY["SALE"], seq, "SALE", qty, "", row.file, row.line))
+    for sku in sorted(per_sku):  # a sorted copy of the keys: popping below is safe
         if sku not in known:
-            row = per_sku[sku][0].row
+            first = per_sku[sku][0]
             out.findings.append(
                 Finding(
                     "unknown SKU",
-                    row.file,
-                    row.line,
+                    first.file,
+                    first.line,
                     sku,
-                    _text(row),
+                    first.text(sku),
                     "kept the events of a SKU missing from skus",
                     "SKU created, inactive",
                 )
             )
             out.skus.append({"sku": sku, "description": "", "active": False})
             known.add(sku)
-        _fold_sku(sku, sorted(per_sku[sku], key=lambda e: (e.day, e.priority, e.seq)), out)
+        _fold_sku(sku, sorted(per_sku.pop(sku), key=lambda e: (e.day, e.priority, e.seq)), out)
     return out
 
 
@@ -320,7 +336,14 @@ def _ledger_event(row: LegacyRow, seq: int) -> _Event | None:
     if not row.get("sku"):
         raise AdoptInputError("empty SKU code", file=row.file, line=row.line, column="sku")
     return _Event(
-        _date(row, "date"), PRIORITY[kind], seq, kind, _int(row, "qty"), row.get("note"), row
+        _date(row, "date"),
+        PRIORITY[kind],
+        seq,
+        kind,
+        _int(row, "qty"),
+        row.get("note"),
+        row.file,
+        row.line,
     )
 
 
@@ -435,15 +458,10 @@ def _fold_sku(sku: str, events: Iterable[_Event], out: Translation) -> None:
 
 def _recorder(out: Translation, sku: str, ev: _Event) -> Any:
     def record(kind: str, qty: int) -> None:
-        body: dict[str, Any] = {"sku": sku, "event": kind, "qty": qty, "date": ev.day}
-        note = ev.note or f"legacy {ev.row.file}:{ev.row.line}"
-        body["note"] = note[:200]
-        out.events.append(body)
+        out.events.append(Event(sku, kind, qty, ev.day, ev.note[:200] or None))
 
     return record
 
 
 def _note(out: Translation, ev: _Event, sku: str, kind: str, legacy: str, recorded: str) -> None:
-    out.findings.append(
-        Finding(kind, ev.row.file, ev.row.line, sku, _text(ev.row), legacy, recorded)
-    )
+    out.findings.append(Finding(kind, ev.file, ev.line, sku, ev.text(sku), legacy, recorded))

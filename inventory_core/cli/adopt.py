@@ -12,6 +12,7 @@ from rich.table import Table
 
 from inventory_core.adopt import adopt as adopt_store
 from inventory_core.adopt import open_source
+from inventory_core.adopt.export import export_legacy
 from inventory_core.adopt.importer import AdoptResult
 from inventory_core.adopt.report import report_data, write_report
 from inventory_core.cli.app import app, console, err_console, open_db
@@ -89,3 +90,17 @@ def adopt(
             f"{len(result.translation.events):,} events.",
             highlight=False,
         )
+
+
+@app.command("export-legacy")
+def export_legacy_command(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(help="A new or empty folder to write into.")],
+) -> None:
+    """Write the ledger as a desktop-order-system data folder (the way back)."""
+    with open_db(ctx, read_only=True, need_schema=True) as db:
+        result = export_legacy(db, folder)
+    console.print(
+        f"Wrote {result.skus:,} SKUs and {result.events:,} events to {result.folder}",
+        highlight=False,
+    )
