@@ -32,6 +32,7 @@ SKU_COLUMNS = (
 )
 TX_COLUMNS = ("date", "sku", "event", "qty", "receipt_date", "note")
 SALES_COLUMNS = ("date", "sku", "qty_sold")
+PROMO_COLUMNS = ("sku", "start_date", "end_date", "store_id", "promo_flag")
 PRIORITY = {
     "SNAPSHOT": 0,
     "ORDER": 1,
@@ -51,6 +52,7 @@ class LegacyStore:
     skus: list[dict[str, str]] = field(default_factory=list)
     transactions: list[dict[str, str]] = field(default_factory=list)
     sales: list[dict[str, str]] = field(default_factory=list)
+    promos: list[dict[str, str]] = field(default_factory=list)
 
     def write_folder(self, folder: Path) -> Path:
         """The store as a data folder (plus a backup copy that must be ignored)."""
@@ -82,6 +84,7 @@ class LegacyStore:
                 "date, sku, event, qty, receipt_date, note, created_at)"
             )
             connection.execute("CREATE TABLE sales (date, sku, qty_sold, PRIMARY KEY (date, sku))")
+            connection.execute(f"CREATE TABLE promo_calendar ({', '.join(PROMO_COLUMNS)})")
             connection.execute(
                 "CREATE TABLE schema_version (version, applied_at, description, checksum)"
             )
@@ -104,6 +107,7 @@ class LegacyStore:
             ("skus", SKU_COLUMNS, self.skus),
             ("transactions", TX_COLUMNS, self.transactions),
             ("sales", SALES_COLUMNS, self.sales),
+            ("promo_calendar", PROMO_COLUMNS, self.promos),
         ]
 
 
@@ -162,6 +166,22 @@ def every_case() -> LegacyStore:
         {"date": day[6], "sku": "PANE", "qty_sold": "23"},  # counted by the explicit SALE
         {"date": day[8], "sku": "BIRRA", "qty_sold": "7"},
         {"date": day[9], "sku": "BIRRA", "qty_sold": "30"},  # clamped
+    ]
+    store.promos = [
+        {
+            "sku": "BIRRA",
+            "start_date": day[2],
+            "end_date": day[5],
+            "store_id": "1",
+            "promo_flag": "1",
+        },
+        {
+            "sku": "NOBODY",
+            "start_date": day[2],
+            "end_date": day[5],
+            "store_id": "1",
+            "promo_flag": "1",
+        },
     ]
     del d
     return store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -60,6 +61,7 @@ def test_folder_import_matches_the_legacy_fold(tmp_path: Path, any_url: str) -> 
     ):
         assert kinds.get(kind), kind
     _assert_same_stock(store, database, list(CODES))
+    assert [p["sku"] for p in result.translation.promotions] == ["BIRRA"]
     database.close()
 
 
@@ -262,3 +264,16 @@ def test_export_legacy_refuses_a_folder_with_files(tmp_path: Path, db: Database)
     with pytest.raises(AdoptError):
         export_legacy(db, tmp_path / "full")
     assert sorted(p.name for p in (tmp_path / "full").iterdir()) == ["keep.txt"]
+
+
+def test_promotions_of_known_skus_are_imported(tmp_path: Path, sqlite_url: str) -> None:
+    """promo_calendar rows land in our promo calendar; one of an unknown SKU is listed instead."""
+    path = every_case().write_db(tmp_path / "app.db")
+    database = _db(sqlite_url)
+    with open_source(path) as source:
+        result = adopt(database, source)
+    assert result.translation.totals()["promotion left out"] == 1
+    database.close()
+    with sqlite3.connect(tmp_path / "inventory.db") as conn:
+        rows = conn.execute("SELECT sku, start_date, end_date FROM promo_calendar").fetchall()
+    assert rows == [("BIRRA", "2026-01-07", "2026-01-10")]

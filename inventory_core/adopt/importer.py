@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 
 from inventory_core.adopt.source import LegacySource
 from inventory_core.adopt.translate import Translation, translate
@@ -24,7 +24,7 @@ from inventory_core.errors.adopt import AdoptTargetError
 from inventory_core.ledger import bulk, master
 from inventory_core.ledger.arguments import validate_events
 from inventory_core.ledger.inputs import SkuIn
-from inventory_core.models import AuditLog, Lot, OrderLog, Sku, Transaction
+from inventory_core.models import AuditLog, Lot, OrderLog, PromoCalendar, Sku, Transaction
 from inventory_core.obs.context import current_user
 
 if TYPE_CHECKING:
@@ -47,6 +47,11 @@ _COUNTS = {
     model.__tablename__: Prepared(select(func.count()).select_from(model), _Count)
     for model in (Sku, Transaction, Lot, OrderLog)
 }
+_INSERT_PROMO = Prepared(
+    insert(PromoCalendar).values(
+        {name: bindparam(name) for name in ("sku", "start_date", "end_date", "description")}
+    )
+)
 _IMPORTS = Prepared(
     select(AuditLog.details).where(
         AuditLog.operation == trail.Operation.IMPORT.value, AuditLog.details.contains(MARK)
@@ -102,6 +107,8 @@ def adopt(
         _require_empty(uow)
         for data in translation.skus:
             master.add_sku(uow, SkuIn.model_validate(data))
+        if translation.promotions:
+            uow.execute_many(_INSERT_PROMO, translation.promotions)
         counts: Counter[str] = Counter()
         events = translation.events
         for offset in range(0, len(events), CHUNK):
@@ -121,6 +128,7 @@ def adopt(
                 "kind": source.kind,
                 "skus": len(translation.skus),
                 "events": len(events),
+                "promotions": len(translation.promotions),
                 "findings": translation.totals(),
                 "ignored_files": source.ignored,
             },

@@ -69,6 +69,7 @@ class Translation:
     skus: list[dict[str, Any]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    promotions: list[dict[str, Any]] = field(default_factory=list)
     legacy_stock: dict[str, int] = field(default_factory=dict)
     our_stock: dict[str, int] = field(default_factory=dict)
     last_date: date | None = None
@@ -200,6 +201,7 @@ def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translatio
         if qty == 0:
             continue
         per_sku[sku].append(_Event(day, PRIORITY["SALE"], seq, "SALE", qty, "", row.file, row.line))
+    _promotions(source, out, known, skip_invalid)
     for sku in sorted(per_sku):  # a sorted copy of the keys: popping below is safe
         if sku not in known:
             first = per_sku[sku][0]
@@ -465,3 +467,41 @@ def _recorder(out: Translation, sku: str, ev: _Event) -> Any:
 
 def _note(out: Translation, ev: _Event, sku: str, kind: str, legacy: str, recorded: str) -> None:
     out.findings.append(Finding(kind, ev.file, ev.line, sku, ev.text(sku), legacy, recorded))
+
+
+def _promotions(
+    source: LegacySource, out: Translation, known: set[str], skip_invalid: bool
+) -> None:
+    """``promo_calendar`` rows of known SKUs with ``promo_flag`` set -> our promo calendar."""
+    for row in source.rows("promo_calendar"):
+        if row.get("promo_flag").lower() in ("0", "false", "no"):
+            continue
+        try:
+            start, end = _date(row, "start_date"), _date(row, "end_date")
+        except AdoptInputError as exc:
+            _invalid(out, row, exc, skip_invalid)
+            continue
+        sku = row.get("sku")
+        if sku not in known or end < start:
+            why = "SKU not in skus" if sku not in known else "ends before it starts"
+            out.findings.append(
+                Finding(
+                    "promotion left out",
+                    row.file,
+                    row.line,
+                    sku,
+                    _text(row),
+                    "promotion",
+                    f"nothing ({why})",
+                )
+            )
+            continue
+        store = row.get("store_id")
+        out.promotions.append(
+            {
+                "sku": sku,
+                "start_date": start,
+                "end_date": end,
+                "description": f"legacy store {store}" if store else "legacy",
+            }
+        )
