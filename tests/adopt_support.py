@@ -66,6 +66,11 @@ class LegacyStore:
         (folder / "order_logs.csv").write_text(
             "order_id,date,sku,qty_ordered,qty_received,status,receipt_date\n", encoding="utf-8"
         )
+        (folder / "audit_log.csv").write_text(
+            "timestamp,operation,sku,details,user\n"
+            "2026-01-05T10:00:00,SKU_EDIT,LATTE,description changed,mario\n",
+            encoding="utf-8",
+        )
         (folder / "holidays.json").write_text(json.dumps({"holidays": []}), encoding="utf-8")
         return folder
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inventory_core import Database, Inventory
+from inventory_core import Database, Inventory, audit
 from inventory_core.adopt import adopt, open_source
 from inventory_core.adopt.export import export_legacy
 from inventory_core.errors import AdoptError, AdoptInputError, AdoptTargetError
@@ -277,3 +277,20 @@ def test_promotions_of_known_skus_are_imported(tmp_path: Path, sqlite_url: str) 
     with sqlite3.connect(tmp_path / "inventory.db") as conn:
         rows = conn.execute("SELECT sku, start_date, end_date FROM promo_calendar").fetchall()
     assert rows == [("BIRRA", "2026-01-07", "2026-01-10")]
+
+
+def test_legacy_audit_log_is_kept_as_history(tmp_path: Path, sqlite_url: str) -> None:
+    """Each legacy audit_log row becomes an audit row; the chain still verifies."""
+    folder = every_case().write_folder(tmp_path / "data")
+    database = _db(sqlite_url)
+    with open_source(folder) as source:
+        adopt(database, source)
+    report = audit.verify(database)
+    assert report.ok, report
+    database.close()
+    with sqlite3.connect(tmp_path / "inventory.db") as conn:
+        rows = conn.execute(
+            "SELECT user, details FROM audit_log WHERE operation = 'legacy_audit'"
+        ).fetchall()
+    assert len(rows) == 1 and rows[0][0] == "mario"
+    assert "description changed" in rows[0][1]

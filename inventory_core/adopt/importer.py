@@ -105,6 +105,7 @@ def adopt(
             result.already = True
             return result
         _require_empty(uow)
+        history = _history(uow, source)
         for data in translation.skus:
             master.add_sku(uow, SkuIn.model_validate(data))
         if translation.promotions:
@@ -129,6 +130,7 @@ def adopt(
                 "skus": len(translation.skus),
                 "events": len(events),
                 "promotions": len(translation.promotions),
+                "legacy_audit_rows": history,
                 "findings": translation.totals(),
                 "ignored_files": source.ignored,
             },
@@ -136,6 +138,21 @@ def adopt(
         return result
 
     return db.run(unit, operation="adopt")
+
+
+def _history(uow: UnitOfWork, source: LegacySource) -> int:
+    """The legacy ``audit_log`` as audit rows of their own, before anything else is written
+    (so that the import's record is the one that seals the imported ledger rows)."""
+    written = 0
+    for row in source.rows("audit_log"):
+        trail.append(
+            uow,
+            trail.Operation.LEGACY_AUDIT,
+            user=(row.get("user") or "legacy")[:64],
+            details={"source": f"{row.file}:{row.line}", **row.values},
+        )
+        written += 1
+    return written
 
 
 def _already(uow: UnitOfWork, sha256: str) -> bool:
