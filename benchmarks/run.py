@@ -4,7 +4,7 @@ Writes ``benchmarks/results/results.json``, ``results.md`` (the table of
 docs/performance.md) and ``stock_all_scaling.png``. Run from the repository root::
 
     .venv/bin/python benchmarks/run.py            # default sizes, under 10 minutes
-    .venv/bin/python benchmarks/run.py --full     # adds the 10M-event row of the curve
+    .venv/bin/python benchmarks/run.py --full     # adds the 10M-event row and the 10-year adopt
 
 With ``INVENTORY_CORE_TEST_POSTGRES_URL`` set, the same reads run on PostgreSQL (a fresh
 database, dropped afterwards) and are reported next to SQLite.
@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import adopt
 import pg
 import report
 import scale
@@ -140,6 +141,9 @@ def run_suite(workdir: Path, full: bool, repeat: int, scale_by: float) -> dict[s
     results["stock_all_curve"], big = bench_curve(workdir, curve, min(repeat, 5))
     results["full_check_1m"] = w.full_check(big, 3)
     log(f"full check {results['full_check_1m']['library_ms']['median']:.0f} ms")
+    adopt_size = (1_000, 3_650) if full else (max(1, int(100 * scale_by)), 365)
+    results["adopt"] = adopt.run(workdir / "adopt", *adopt_size)
+    log(f"adopt {results['adopt']['events_per_s']:,} events/s")
     if os.environ.get(pg.ENV):
         results["postgresql"] = pg.bench(repeat, results, big, generated_size)
         log("PostgreSQL done")

@@ -28,6 +28,7 @@ FAMILIES = {
     "BAK": "Backups, restores and snapshots",
     "AUD": "The audit trail",
     "INV": "Invariants and health checks",
+    "ADO": "Adopting a desktop-order-system store",
 }
 
 HEADER = """\

@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("reads",),
     ("writes",),
     ("inventory",),
+    ("adopt",),
     ("",),
     ("tools",),
     ("cli",),
@@ -235,6 +236,7 @@ STATEMENT_EXCEPTIONS = {
     "inventory_core.tools.profile": "explains driver SQL it captured, with driver parameters",
     "inventory_core.backup.server_restore": "holds a session lock on a connection of its own",
     "inventory_core.opening.maintenance": "VACUUM and REINDEX run outside any transaction",
+    "inventory_core.adopt.source": "reads a legacy app.db with plain sqlite3, read-only",
 }
 """Modules that may run SQL outside a unit of work's statement interface, and why."""
 

@@ -59,6 +59,7 @@ class Operation(enum.StrEnum):
     MAINTENANCE = "maintenance"
     MIGRATION = "migration"
     LEDGER_SEAL = "ledger_seal"
+    LEGACY_AUDIT = "legacy_audit"
 
 
 HASHED_FIELDS = ("timestamp", "operation", "user", "details", "run_id", "duration_ms")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from inventory_core.cli import (
+    adopt,  # noqa: F401
     audit,  # noqa: F401
     backup,  # noqa: F401
     check,  # noqa: F401

@@ -10,7 +10,8 @@ it (the SKU, the path, the revision). Codes are grouped in families, one module 
 - ``WF_`` domain workflows: stock, receiving, reversals (:mod:`.workflow`);
 - ``IO_`` files and folders (:mod:`.files`);
 - ``BAK_`` backups, restores and snapshots (:mod:`.backup`, :mod:`.restore`, :mod:`.snapshot`);
-- ``AUD_`` the audit trail and ``INV_`` invariants and health checks (:mod:`.audit`).
+- ``AUD_`` the audit trail and ``INV_`` invariants and health checks (:mod:`.audit`);
+- ``ADO_`` adopting a desktop-order-system store (:mod:`.adopt`).
 
 :mod:`.translate` turns driver errors into this hierarchy (``translate_db_errors``).
 The text is English in the code and translated by gettext catalogues (:mod:`.i18n`);
@@ -23,6 +24,7 @@ This package is the ground floor: it imports nothing else from inventory_core.
 
 from __future__ import annotations
 
+from inventory_core.errors.adopt import AdoptError, AdoptInputError, AdoptTargetError
 from inventory_core.errors.audit import (
     AuditChainBrokenError,
     AuditError,
@@ -137,6 +139,9 @@ from inventory_core.errors.workflow import (
 __all__ = [
     "LANGUAGES",
     "N_",
+    "AdoptError",
+    "AdoptInputError",
+    "AdoptTargetError",
     "AppendOnlyViolationError",
     "AuditChainBrokenError",
     "AuditError",

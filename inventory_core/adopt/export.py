@@ -1,0 +1,153 @@
+"""The way back: write this ledger as a desktop-order-system data folder.
+
+``skus.csv`` (first-class fields and the ``attributes`` columns), ``transactions.csv`` (every
+event not reverted, in this ledger's fold order) and ``sales.csv`` (header only: every SALE is
+an explicit ledger row). The old application's ADJUST is an absolute count, so each signed
+ADJUST is written as the on hand it leaves; every other event keeps its quantity (a SALE here
+never exceeds the stock there was, so the old application's clamp never applies).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from sqlalchemy import select
+
+from inventory_core.db.prepared import Prepared
+from inventory_core.errors.adopt import AdoptError
+from inventory_core.models import Sku, Transaction, TransactionReversal
+
+if TYPE_CHECKING:
+    from inventory_core.db.database import Database
+
+FIRST_CLASS = (
+    "description",
+    "ean",
+    "moq",
+    "pack_size",
+    "lead_time_days",
+    "safety_stock",
+    "shelf_life_days",
+    "max_stock",
+    "reorder_point",
+    "category",
+)
+
+
+class _SkuRow(NamedTuple):
+    sku: str
+    description: str
+    ean: str | None
+    moq: int
+    pack_size: int
+    lead_time_days: int
+    safety_stock: int | None
+    shelf_life_days: int | None
+    max_stock: int | None
+    reorder_point: int | None
+    category: str | None
+    active: bool
+    attributes: str | None
+
+
+class _EventRow(NamedTuple):
+    transaction_id: int
+    date: date
+    sku: str
+    event: str
+    qty: int
+    priority: int
+    note: str | None
+
+
+_SKUS = Prepared(
+    select(
+        Sku.sku,
+        *(getattr(Sku, name) for name in FIRST_CLASS),
+        Sku.active,
+        Sku.attributes,
+    ).order_by(Sku.sku),
+    _SkuRow,
+)
+_EVENTS = Prepared(
+    select(
+        Transaction.transaction_id,
+        Transaction.date,
+        Transaction.sku,
+        Transaction.event,
+        Transaction.qty,
+        Transaction.priority,
+        Transaction.note,
+    )
+    .outerjoin(
+        TransactionReversal,
+        TransactionReversal.transaction_id == Transaction.transaction_id,
+    )
+    .where(TransactionReversal.transaction_id.is_(None))
+    .order_by(Transaction.sku, Transaction.date, Transaction.priority, Transaction.transaction_id),
+    _EventRow,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What was written."""
+
+    folder: Path
+    skus: int
+    events: int
+
+
+def export_legacy(db: Database, folder: str | os.PathLike[str]) -> ExportResult:
+    """Write the legacy CSV layout into ``folder`` (new, or empty).
+
+    Raises:
+        AdoptError: the folder holds files (``ADO_001``).
+    """
+    where = Path(folder).expanduser()
+    if where.exists() and any(where.iterdir()):
+        raise AdoptError(f"the folder '{where}' is not empty", path=str(where))
+    where.mkdir(parents=True, exist_ok=True)
+    with db.read() as uow:
+        skus = uow.fetch(_SKUS)
+        events = uow.fetch(_EVENTS)
+    extra = sorted({k for s in skus for k in json.loads(s.attributes or "{}")})
+    with (where / "skus.csv").open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(("sku", *FIRST_CLASS, "in_assortment", *extra))
+        for s in skus:
+            attributes = json.loads(s.attributes or "{}")
+            cells = [getattr(s, name) for name in FIRST_CLASS]
+            writer.writerow(
+                (
+                    s.sku,
+                    *("" if c is None else c for c in cells),
+                    "true" if s.active else "false",
+                    *(attributes.get(k, "") for k in extra),
+                )
+            )
+    on_hand: dict[str, int] = defaultdict(int)
+    with (where / "transactions.csv").open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(("date", "sku", "event", "qty", "receipt_date", "note"))
+        for ev in events:
+            qty = ev.qty
+            if ev.event == "SNAPSHOT":
+                on_hand[ev.sku] = qty
+            elif ev.event == "RECEIPT":
+                on_hand[ev.sku] += qty
+            elif ev.event in ("SALE", "WASTE"):
+                on_hand[ev.sku] -= qty
+            elif ev.event == "ADJUST":
+                on_hand[ev.sku] += qty
+                qty = on_hand[ev.sku]
+            writer.writerow((ev.date.isoformat(), ev.sku, ev.event, qty, "", ev.note or ""))
+    (where / "sales.csv").write_text("date,sku,qty_sold\n", encoding="utf-8")
+    return ExportResult(where, len(skus), len(events))

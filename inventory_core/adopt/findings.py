@@ -1,0 +1,121 @@
+"""What an import records and lists: its events, its findings, and the cells they come from.
+
+A :class:`Finding` is a legacy row not copied as it stood; the cell readers turn a legacy
+row's text into dates and whole quantities, or an :class:`AdoptInputError` naming the file,
+line and column.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, NamedTuple
+
+from inventory_core.adopt.source import LegacyRow
+from inventory_core.errors.adopt import AdoptInputError
+
+
+class Event(NamedTuple):
+    """One event to record (the fields of :class:`~inventory_core.ledger.inputs.EventIn`)."""
+
+    sku: str
+    event: str
+    qty: int
+    date: date
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A legacy row not copied as it stood: where, what, and what was recorded instead."""
+
+    kind: str
+    file: str
+    line: int
+    sku: str
+    legacy: str
+    legacy_effect: str
+    recorded: str
+    stock_difference: int = 0
+
+
+@dataclass(slots=True)
+class Translation:
+    """What an import records, and the report of every row it changed or left out."""
+
+    skus: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    promotions: list[dict[str, Any]] = field(default_factory=list)
+    legacy_stock: dict[str, int] = field(default_factory=dict)
+    our_stock: dict[str, int] = field(default_factory=dict)
+    last_date: date | None = None
+
+    def totals(self) -> dict[str, int]:
+        """Findings per kind."""
+        counts: dict[str, int] = defaultdict(int)
+        for finding in self.findings:
+            counts[finding.kind] += 1
+        return dict(sorted(counts.items()))
+
+
+def row_text(row: LegacyRow) -> str:
+    return ",".join(f"{k}={v}" for k, v in row.values.items())
+
+
+def date_cell(row: LegacyRow, column: str) -> date:
+    raw = row.get(column)
+    try:
+        return date.fromisoformat(raw[:10])
+    except ValueError:
+        raise AdoptInputError(
+            f"{raw!r} is not a date (YYYY-MM-DD)", file=row.file, line=row.line, column=column
+        ) from None
+
+
+def int_cell(row: LegacyRow, column: str) -> int:
+    raw = row.get(column)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise AdoptInputError(
+            f"{raw!r} is not a number", file=row.file, line=row.line, column=column
+        ) from None
+    if value != int(value) or abs(value) > 10**9:
+        raise AdoptInputError(
+            f"{raw!r} is not a whole quantity", file=row.file, line=row.line, column=column
+        )
+    return int(value)
+
+
+def optional_int_cell(row: LegacyRow, column: str) -> int | None:
+    return int_cell(row, column) if row.get(column) else None
+
+
+def invalid(out: Translation, row: LegacyRow, exc: AdoptInputError, skip: bool) -> None:
+    if not skip:
+        raise exc
+    out.findings.append(
+        Finding(
+            "invalid",
+            row.file,
+            row.line,
+            row.get("sku"),
+            row_text(row),
+            "unknown",
+            f"skipped: {exc.detail} (column {exc.context.get('column')})",
+        )
+    )
+
+
+__all__ = [
+    "Event",
+    "Finding",
+    "Translation",
+    "date_cell",
+    "int_cell",
+    "invalid",
+    "optional_int_cell",
+    "row_text",
+]

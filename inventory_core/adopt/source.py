@@ -1,0 +1,242 @@
+"""Readers of a legacy store: a data folder of CSV files or an ``app.db`` (schema 1-7).
+
+Both are read, never written: the folder's files are opened for reading only, and the
+database with plain :mod:`sqlite3` through a ``mode=ro`` URI (``immutable=1`` as well when the
+file is not writable, so SQLite does not even try to take a lock). Rows are streamed one at a
+time as :class:`LegacyRow`, each naming its file and line (or ``rowid``).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from inventory_core.errors.adopt import AdoptInputError
+
+DATA_FILES = (
+    "skus.csv",
+    "transactions.csv",
+    "sales.csv",
+    "order_logs.csv",
+    "receiving_logs.csv",
+    "lots.csv",
+    "promo_calendar.csv",
+    "audit_log.csv",
+    "kpi_daily.csv",
+    "sku_scores_daily.csv",
+    "event_uplift_rules.csv",
+    "settings.json",
+    "holidays.json",
+)
+"""The files of a data folder; anything else in it (backup copies) is listed and ignored."""
+
+REQUIRED = ("skus", "transactions")
+"""The tables a store cannot be adopted without."""
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyRow:
+    """One row of the legacy store: where it is and its cells by column name."""
+
+    file: str
+    line: int
+    values: dict[str, str]
+
+    def get(self, column: str) -> str:
+        """The cell, stripped; empty when the column is missing or NULL."""
+        value = self.values.get(column)
+        return "" if value is None else str(value).strip()
+
+
+@dataclass(slots=True)
+class LegacySource:
+    """An opened legacy store. Use as a context manager; iterate tables with :meth:`rows`."""
+
+    path: Path
+    kind: str
+    sha256: str
+    ignored: list[str] = field(default_factory=list)
+    schema_version: int | None = None
+    _connection: sqlite3.Connection | None = None
+
+    def __enter__(self) -> LegacySource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database connection, if any."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def has(self, table: str) -> bool:
+        """True when the store holds the table (a file of the folder, a table of the db)."""
+        if self._connection is None:
+            return (self.path / f"{table}.csv").is_file()
+        found = self._connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()
+        return found is not None
+
+    def rows(self, table: str) -> Iterator[LegacyRow]:
+        """Stream the rows of ``table``, in file order (``rowid`` order for the db)."""
+        if not self.has(table):
+            return
+        if self._connection is None:
+            yield from _csv_rows(self.path / f"{table}.csv")
+        else:
+            yield from _db_rows(self._connection, table)
+
+    def document(self, name: str) -> Any:
+        """A JSON document (``settings``, ``holidays``), or None when the store has none."""
+        if self._connection is None:
+            file = self.path / f"{name}.json"
+            if not file.is_file():
+                return None
+            text = _decode(file.read_bytes(), file.name)
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise AdoptInputError(
+                    exc.msg, file=file.name, line=exc.lineno, column=str(exc.colno)
+                ) from None
+        if not self.has(name):
+            return None
+        cursor = self._connection.execute(f'SELECT * FROM "{name}" WHERE id = 1')
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        names = [d[0] for d in cursor.description]
+        payload = next((v for n, v in zip(names, row, strict=True) if n != "id"), None)
+        return json.loads(payload) if isinstance(payload, str) else payload
+
+
+def open_source(path: str | os.PathLike[str]) -> LegacySource:
+    """Open a data folder or an ``app.db`` for reading.
+
+    Raises:
+        AdoptInputError: missing, neither a folder nor a SQLite file, or without the
+            required tables (``ADO_010``).
+    """
+    where = Path(path).expanduser().resolve()
+    if where.is_dir():
+        source = LegacySource(where, "folder", _folder_sha256(where))
+        source.ignored = sorted(
+            p.name for p in where.iterdir() if p.is_file() and p.name not in DATA_FILES
+        )
+    elif where.is_file():
+        source = LegacySource(where, "app.db", _file_sha256(where))
+        source._connection = _connect(where)
+        source.schema_version = _schema_version(source._connection, where.name)
+    else:
+        raise AdoptInputError("no such folder or file", file=str(where), line=0, column="")
+    for table in REQUIRED:
+        if not source.has(table):
+            source.close()
+            raise AdoptInputError(
+                f"the store has no {table} table", file=f"{table}.csv", line=0, column=""
+            )
+    return source
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    uri = f"file:{quote(str(path))}?mode=ro"
+    if not os.access(path, os.W_OK):
+        uri += "&immutable=1"
+    try:
+        connection = sqlite3.connect(uri, uri=True)
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise AdoptInputError(
+            f"not a SQLite database: {exc}", file=path.name, line=0, column=""
+        ) from None
+    connection.text_factory = _text_factory(path.name)
+    return connection
+
+
+def _text_factory(name: str) -> Any:
+    def decode(raw: bytes) -> str:
+        return _decode(raw, name)
+
+    return decode
+
+
+def _schema_version(connection: sqlite3.Connection, name: str) -> int | None:
+    exists = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if exists is None:
+        return None
+    row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
+    version = row[0] if row else None
+    if version is not None and not 1 <= int(version) <= 7:
+        raise AdoptInputError(
+            f"schema version {version} is not one of 1-7", file=name, line=0, column="version"
+        )
+    return None if version is None else int(version)
+
+
+def _decode(raw: bytes, name: str, line: int = 0) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AdoptInputError(
+            f"not UTF-8 at byte {exc.start}", file=name, line=line, column=""
+        ) from None
+
+
+def _csv_rows(path: Path) -> Iterator[LegacyRow]:
+    with path.open("rb") as raw:
+        lines = (_decode(b, path.name, n) for n, b in enumerate(raw, start=1))
+        reader = csv.reader(lines)
+        header = next(reader, None)
+        if header is None:
+            return
+        names = [h.strip() for h in header]
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) > len(names):
+                raise AdoptInputError(
+                    f"{len(cells)} cells, the header has {len(names)}",
+                    file=path.name,
+                    line=reader.line_num,
+                    column="",
+                )
+            yield LegacyRow(path.name, reader.line_num, dict(zip(names, cells, strict=False)))
+
+
+def _db_rows(connection: sqlite3.Connection, table: str) -> Iterator[LegacyRow]:
+    cursor = connection.execute(f'SELECT rowid AS "__rowid__", * FROM "{table}" ORDER BY rowid')
+    names = [d[0] for d in cursor.description]
+    for row in cursor:
+        values = dict(zip(names, row, strict=True))
+        rowid = int(values.pop("__rowid__"))
+        yield LegacyRow(table, rowid, {k: "" if v is None else str(v) for k, v in values.items()})
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as raw:
+        for block in iter(lambda: raw.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _folder_sha256(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for name in DATA_FILES:
+        file = folder / name
+        if file.is_file():
+            digest.update(name.encode() + b"\0" + _file_sha256(file).encode() + b"\n")
+    return digest.hexdigest()
