@@ -20,6 +20,7 @@ from inventory_core import Database
 from inventory_core.cli import app
 from inventory_core.inventory import Inventory
 from inventory_core.ledger.inputs import ReceiptLine
+from inventory_core.ledger.stock_history import draw_stock_history, stock_history
 from tests.db_support import test_settings
 
 runner = CliRunner()
@@ -253,3 +254,24 @@ def test_stock_and_pipeline_on_postgresql(pg_url: str) -> None:
     rows = rows_of(invoke(pg_url, "stock", "--json"))
     assert {r["sku"]: r["on_hand"] for r in rows}["MILK"] == 14
     assert rows_of(invoke(pg_url, "pipeline", "BREAD", "--json"))[0]["qty"] == 20
+
+
+@pytest.mark.parametrize(("first", "last"), [(2, 2), (2, 5), (2, 12), (1, 31)])
+def test_short_chart_range_is_labelled_with_days(sqlite_url: str, first: int, last: int) -> None:
+    """The x tick labels of the stock chart are whole days (YYYY-MM-DD), never hours."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    make_shop(sqlite_url)
+    with Database.open(sqlite_url, settings=test_settings()) as db:
+        history = stock_history(db, "MILK", date(2026, 3, first), date(2026, 3, last))
+    figure = draw_stock_history(history)
+    try:
+        figure.canvas.draw()
+        labels = [t.get_text() for t in figure.axes[0].get_xticklabels() if t.get_text()]
+    finally:
+        plt.close(figure)
+    assert labels
+    shown = [date.fromisoformat(text) for text in labels]
+    assert all(date(2026, 3, first) <= d <= date(2026, 3, last) for d in shown), labels
+    assert len(set(shown)) == len(shown), labels

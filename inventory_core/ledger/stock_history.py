@@ -137,33 +137,8 @@ def plot_stock_history(history: StockHistory, path: str | Path) -> Path:
         OptionalDependencyError: matplotlib (the ``plots`` extra) is not installed.
     """
     plt = _pyplot()
-    days = [d.day for d in history.days]
-    figure, axes = plt.subplots(figsize=(11, 5))
+    figure = draw_stock_history(history)
     try:
-        axes.step(days, [d.on_hand for d in history.days], where="post", label="on_hand")
-        axes.step(days, [d.on_order for d in history.days], where="post", label="on_order")
-        marks = (
-            ("received", "^", "tab:green", "receipt"),
-            ("sold", "v", "tab:red", "sale"),
-            ("counted", "D", "black", "count"),
-        )
-        for attribute, marker, colour, label in marks:
-            hit = [d for d in history.days if getattr(d, attribute)]
-            if attribute == "counted":
-                hit = [d for d in history.days if d.counted is not None]
-            axes.scatter(
-                [d.day for d in hit],
-                [d.on_hand for d in hit],
-                marker=marker,
-                color=colour,
-                s=18 if attribute == "sold" else 40,
-                label=label,
-                zorder=3,
-            )
-        axes.set_title(f"Stock of {history.sku}, {history.start} to {history.end}")
-        axes.set_ylabel("units at the end of the day")
-        axes.legend(loc="upper left")
-        figure.autofmt_xdate()
         target = Path(path)
         figure.savefig(target, dpi=110)
     finally:
@@ -171,4 +146,58 @@ def plot_stock_history(history: StockHistory, path: str | Path) -> Path:
     return target
 
 
-__all__ = ["StockDay", "StockHistory", "plot_stock_history", "stock_history"]
+def draw_stock_history(history: StockHistory) -> Any:
+    """The chart of :func:`plot_stock_history` as a matplotlib Figure (the caller closes it).
+
+    The x-axis is labelled with days (``YYYY-MM-DD``) whatever the range: a week or a
+    single day would otherwise get hour ticks, which a daily series does not have.
+
+    Raises:
+        OptionalDependencyError: matplotlib (the ``plots`` extra) is not installed.
+    """
+    plt = _pyplot()
+    mdates = importlib.import_module("matplotlib.dates")
+    days = [d.day for d in history.days]
+    figure, axes = plt.subplots(figsize=(11, 5))
+    axes.step(days, [d.on_hand for d in history.days], where="post", label="on_hand")
+    axes.step(days, [d.on_order for d in history.days], where="post", label="on_order")
+    marks = (
+        ("received", "^", "tab:green", "receipt"),
+        ("sold", "v", "tab:red", "sale"),
+        ("counted", "D", "black", "count"),
+    )
+    for attribute, marker, colour, label in marks:
+        hit = [d for d in history.days if getattr(d, attribute)]
+        if attribute == "counted":
+            hit = [d for d in history.days if d.counted is not None]
+        axes.scatter(
+            [d.day for d in hit],
+            [d.on_hand for d in hit],
+            marker=marker,
+            color=colour,
+            s=18 if attribute == "sold" else 40,
+            label=label,
+            zorder=3,
+        )
+    span = (history.end - history.start).days
+    first, last = mdates.date2num(history.start), mdates.date2num(history.end)
+    axes.set_xlim(first - 0.5, last + 0.5)
+    if span <= 14:
+        axes.xaxis.set_major_locator(mdates.DayLocator(interval=1 if span <= 7 else 2))
+    else:
+        axes.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=12))
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    axes.set_title(f"Stock of {history.sku}, {history.start} to {history.end}")
+    axes.set_ylabel("units at the end of the day")
+    axes.legend(loc="upper left")
+    figure.autofmt_xdate()
+    return figure
+
+
+__all__ = [
+    "StockDay",
+    "StockHistory",
+    "draw_stock_history",
+    "plot_stock_history",
+    "stock_history",
+]
