@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from inventory_core import Database
 from inventory_core.cli import app
+from inventory_core.errors import OrderNotClosedError, OrderNotOpenError
 from inventory_core.inventory import Inventory
 from inventory_core.ledger.inputs import ReceiptLine
 from inventory_core.ledger.stock_history import draw_stock_history, stock_history
@@ -227,7 +228,7 @@ def test_bad_date_and_int_are_usage_errors_in_italian(sqlite_url: str) -> None:
     assert "non è una data" in bad_date.stderr
     bad_int = run_cli("--db", sqlite_url, "expiring", "--within", "tre", lang="it")
     assert bad_int.returncode == 2
-    assert "Errore" in bad_int.stderr
+    assert "Valore non valido per '--within'" in bad_int.stderr
 
 
 def test_version_and_help_value_names() -> None:
@@ -275,3 +276,16 @@ def test_short_chart_range_is_labelled_with_days(sqlite_url: str, first: int, la
     shown = [date.fromisoformat(text) for text in labels]
     assert all(date(2026, 3, first) <= d <= date(2026, 3, last) for d in shown), labels
     assert len(set(shown)) == len(shown), labels
+
+
+def test_reopening_an_open_order_says_reopen_not_close(sqlite_url: str) -> None:
+    """reopen_order of a PARTIAL order is WF_014 about reopening (still an OrderNotOpenError)."""
+    order_id = make_shop(sqlite_url)
+    with (
+        Database.open(sqlite_url, settings=test_settings()) as db,
+        pytest.raises(OrderNotClosedError) as raised,
+    ):
+        Inventory(db).reopen_order(order_id, reason="oops")
+    assert isinstance(raised.value, OrderNotOpenError)
+    assert raised.value.code == "WF_014"
+    assert "only a CLOSED order can be reopened" in raised.value.message
