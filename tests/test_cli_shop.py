@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -289,3 +289,16 @@ def test_reopening_an_open_order_says_reopen_not_close(sqlite_url: str) -> None:
     assert isinstance(raised.value, OrderNotOpenError)
     assert raised.value.code == "WF_014"
     assert "only a CLOSED order can be reopened" in raised.value.message
+
+
+def test_stock_history_counts_order_closures(sqlite_url: str) -> None:
+    """After a close short, report stock's on_order drops from the close's day, as stock()."""
+    order_id = make_shop(sqlite_url)
+    with Database.open(sqlite_url, settings=test_settings()) as db:
+        inv = Inventory(db)
+        inv.close_order(order_id, reason="short", on=date(2026, 3, 6))
+        history = stock_history(db, "BREAD", date(2026, 3, 2), date(2026, 3, 8))
+        for d in history.days:
+            expected = inv.stock("BREAD", asof=d.day + timedelta(days=1)).on_order
+            assert d.on_order == expected, d
+    assert [d.on_order for d in history.days] == [30, 30, 20, 20, 0, 0, 0]
