@@ -161,11 +161,15 @@ def history(
     sku: Sku,
     start: Annotated[
         date | None,
-        typer.Option("--from", parser=iso_date, metavar="DATE", help="First day (inclusive)."),
+        typer.Option(
+            "--from", parser=iso_date, metavar="DATE", help=f"First day ({DATE_FORMAT}, inclusive)."
+        ),
     ] = None,
     end: Annotated[
         date | None,
-        typer.Option("--to", parser=iso_date, metavar="DATE", help="Last day (inclusive)."),
+        typer.Option(
+            "--to", parser=iso_date, metavar="DATE", help=f"Last day ({DATE_FORMAT}, inclusive)."
+        ),
     ] = None,
     as_json: AsJson = False,
     as_csv: AsCsv = False,
@@ -180,7 +184,7 @@ def history(
 def lots(
     ctx: typer.Context, sku: Sku, asof: AsOf = None, as_json: AsJson = False, as_csv: AsCsv = False
 ) -> None:
-    """The SKU's lots holding units, first expiry first (with --asof, as they stood then)."""
+    """The SKU's lots holding units, first expiry first (as of a day: as they stood then)."""
     with reading(ctx) as inventory:
         found = inventory.lots(sku, asof)
     emit(found, LOT_COLUMNS, f"Lots of {sku}", as_json, as_csv)

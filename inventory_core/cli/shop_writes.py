@@ -108,7 +108,12 @@ def close_order(
     ],
     on: Annotated[
         date | None,
-        typer.Option("--on", parser=iso_date, metavar="DATE", help="Day of the close (today)."),
+        typer.Option(
+            "--on",
+            parser=iso_date,
+            metavar="DATE",
+            help=f"Day of the close ({DATE_FORMAT}; today).",
+        ),
     ] = None,
 ) -> None:
     """Close an order short: its open remainder stops counting in on_order."""
