@@ -87,7 +87,7 @@ class Inventory(InventoryWrites):
 
         Raises:
             NotFoundError: no such order.
-            OrderNotOpenError: the order is not CLOSED.
+            OrderNotClosedError: the order is not CLOSED (a subclass of OrderNotOpenError).
         """
         order_id = validate_id(order_id, "order_id")
         reason = validate_reason(reason)

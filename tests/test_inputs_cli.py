@@ -56,11 +56,25 @@ def shop(tmp_path: Path) -> str:
         inv.add_sku("BIRRA")
         inv.snapshot("BIRRA", 10, on=day(0))
         inv.sell("BIRRA", 1, on=day(1))
+        inv.order("BIRRA", 6, on=day(0))
     return url
 
 
+REQUIRED_ARGS: dict[tuple[str, ...], list[str]] = {
+    ("report", "stock"): ["BIRRA"],
+    ("history",): ["BIRRA"],
+    ("lots",): ["BIRRA"],
+    ("pipeline",): ["BIRRA"],
+    ("count",): ["BIRRA", "9"],
+    ("close-order",): ["1", "--reason", "supplier out"],
+    ("expiring",): ["--within", "7"],
+    ("order",): ["--from-proposals", "--dry-run"],
+}
+"""What each command needs beside its date option."""
+
+
 def _args(path: tuple[str, ...], flag: str, value: str) -> list[str]:
-    return [*path, *(["BIRRA"] if path == ("report", "stock") else []), flag, value]
+    return [*path, *REQUIRED_ARGS.get(path, []), flag, value]
 
 
 def test_the_cli_has_date_options_and_each_says_its_format() -> None:

@@ -139,7 +139,7 @@ def test_closing_twice_or_reopening_an_open_order_is_refused(any_db: Database) -
     order_id = partial_order(inv)
     with pytest.raises(OrderNotOpenError) as caught:
         inv.reopen_order(order_id, reason="r")
-    assert caught.value.code == "WF_012" and "PARTIAL" in caught.value.message
+    assert caught.value.code == "WF_014" and "PARTIAL" in caught.value.message
     inv.close_order(order_id, reason="r", on=day(4))
     with pytest.raises(OrderNotOpenError):
         inv.close_order(order_id, reason="r", on=day(5))

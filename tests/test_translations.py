@@ -175,7 +175,7 @@ def test_a_third_language_is_one_more_po_file(
     assert errors.current_language() == "xx"
     assert str(error) == "[REPO_001] Buchung '9999' existiert nicht."
     assert error.recovery_steps[0] == "Prüfe die Schreibweise von '9999'."
-    assert error.recovery_steps[1] == "List what exists with 'inventory-core info'."
+    assert error.recovery_steps[1] == "List what exists with 'inventory-core skus --search TEXT'."
     assert Settings.load().lang == "xx"
     monkeypatch.setenv("INVENTORY_CORE_LANG", "it")
     assert str(error) == "[REPO_001] Transazione '9999' non esiste."
@@ -382,7 +382,7 @@ def test_the_cli_speaks_italian_for_usage_errors(
     assert result.exit_code == 2
     assert "Uso: inventory-core restore [OPZIONI]" in result.output
     assert "Per l'aiuto prova 'inventory-core restore --help'." in result.output
-    assert "Manca l'argomento 'path'." in result.output
+    assert "Manca l'argomento 'PATH'." in result.output
     result = runner.invoke(app, ["--bogus"], prog_name=PROG)
     assert result.exit_code == 2 and "Opzione inesistente: --bogus" in result.output
     monkeypatch.setenv("INVENTORY_CORE_LANG", "en")

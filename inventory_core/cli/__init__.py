@@ -11,6 +11,8 @@ from inventory_core.cli import (
     generate,  # noqa: F401
     profile,  # noqa: F401
     report,  # noqa: F401
+    shop,  # noqa: F401
+    shop_writes,  # noqa: F401
 )
 from inventory_core.cli.app import app
 

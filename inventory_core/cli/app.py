@@ -18,13 +18,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from typer._click.exceptions import UsageError
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from inventory_core.audit.logging_setup import configure_logging
 from inventory_core.cli.usage import print_usage_error, speaks_english
 from inventory_core.config import Settings
 from inventory_core.errors import InventoryError, is_driver_error, translate
 from inventory_core.opening import CheckLevel, Database
+from inventory_core.version import __version__
 
 EXIT_ERROR = 3
 
@@ -81,6 +82,10 @@ class _Group(TyperGroup):
     language they are printed here, translated (see :mod:`inventory_core.cli.usage`).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _name_values(self)
+
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
         with _usage_errors_translated():
             return super().make_context(*args, **kwargs)
@@ -103,6 +108,47 @@ class _Group(TyperGroup):
                 error = InventoryError(f"{type(exc).__name__}: {exc}")
             print_error(error)
             raise typer.Exit(code=EXIT_ERROR) from None
+
+
+_VALUE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "Path": "PATH"}
+
+
+def _name_values(command: Any) -> None:
+    """Help texts name values the usual way: ``--db URL``, ``SKU``, ``--png PATH``.
+
+    The framework shows ``<str>``, ``{sku}`` and even ``--help <bool>``; here a flag shows
+    no value, an option without a metavar shows its type in capitals and an argument its
+    name in capitals (``[NAME]`` when optional), in help and usage lines alike.
+    """
+    for param in getattr(command, "params", ()):
+        if isinstance(param, TyperOption):
+            if param.is_flag:
+                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+            elif param.metavar is None:
+                bare = param.bare_type().removeprefix("list[").removesuffix("]")
+                param.metavar = _VALUE_NAMES.get(bare, bare.upper())
+        elif isinstance(param, TyperArgument):
+            if param.metavar is None:
+                param.metavar = (param.name or "value").upper()
+            shown = param.metavar
+            usage = shown if param.required or shown.startswith("[") else f"[{shown}]"
+            param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+            param.get_usage_pieces = _pieces(usage)  # type: ignore[method-assign]
+    help_option = command.get_help_option
+
+    def quiet_help(ctx: Any) -> Any:
+        option = help_option(ctx)
+        if option is not None:
+            option.display_type_rich = lambda ctx: None
+        return option
+
+    command.get_help_option = quiet_help
+    for sub in getattr(command, "commands", {}).values():
+        _name_values(sub)
+
+
+def _pieces(usage: str) -> Any:
+    return lambda ctx: [usage]
 
 
 @contextmanager
@@ -141,10 +187,25 @@ def _root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show full tracebacks instead of short errors.")
     ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Show the version and exit.",
+            is_eager=True,
+            callback=lambda value: _print_version(value),
+        ),
+    ] = False,
 ) -> None:
     """inventory-core: the stock ledger of a shop or small warehouse, kept safe."""
     ctx.obj = CliState(db_url=db, debug=debug)
     configure_logging(level="DEBUG" if debug else "WARNING")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"inventory-core {__version__}", highlight=False)
+        raise typer.Exit()
 
 
 def state_of(ctx: typer.Context) -> CliState:

@@ -28,7 +28,7 @@ class NotFoundError(RepositoryError):
     template = Text("{entity} '{key}' does not exist.")
     steps = Steps(
         Text("Check the spelling of '{key}'."),
-        Text("List what exists with 'inventory-core info'."),
+        Text("List what exists with 'inventory-core skus --search TEXT'."),
     )
 
     def _values(self) -> Any:

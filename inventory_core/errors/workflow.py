@@ -109,6 +109,21 @@ class OrderNotOpenError(WorkflowError):
     )
 
 
+class OrderNotClosedError(OrderNotOpenError):
+    """Only a CLOSED order can be reopened (a subclass of :class:`OrderNotOpenError`, which
+    ``reopen_order`` raised before it had its own wording)."""
+
+    code = "WF_014"
+    template = Text("Order {order_id} of {sku} is {status}: only a CLOSED order can be reopened.")
+    steps = Steps(
+        Text("Nothing was written."),
+        Text(
+            "A PENDING or PARTIAL order is still open: its remainder already counts in "
+            "on_order. Close it short with Inventory.close_order(order_id, reason=...)."
+        ),
+    )
+
+
 class OrderClosedError(WorkflowError):
     """A closed order takes no receipt and cannot be changed until it is reopened."""
 
@@ -129,6 +144,7 @@ __all__ = [
     "LotConsumedError",
     "LotDrawsMismatchError",
     "OrderClosedError",
+    "OrderNotClosedError",
     "OrderNotOpenError",
     "OverReceiptError",
     "WorkflowError",

@@ -26,6 +26,7 @@ from inventory_core.audit import coverage
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import (
     NotFoundError,
+    OrderNotClosedError,
     OrderNotOpenError,
     ValidationError,
 )
@@ -141,14 +142,14 @@ def reopen_order(uow: UnitOfWork, order_id: int, reason: str, user: str) -> Clos
 
     Raises:
         NotFoundError: no such order.
-        OrderNotOpenError: the order is not CLOSED (nothing to reopen).
+        OrderNotClosedError: the order is not CLOSED (nothing to reopen).
     """
     row = _order(uow, order_id)
     closure = uow.fetch_one(
         effective_closures().where(_c.c.order_id == order_id).order_by(_c.c.closure_id.desc())
     )
     if row.status != "CLOSED" or closure is None:
-        raise OrderNotOpenError(_("not closed"), order_id=order_id, sku=row.sku, status=row.status)
+        raise OrderNotClosedError(order_id=order_id, sku=row.sku, status=row.status)
     coverage.mark(uow, "order_closures")
     reopening = uow.scalar(
         insert(_c)

@@ -18,9 +18,10 @@ provably current, which :data:`WITH_POSITIONS` checks in the same statement
   reversals' primary key, empty unless something was reverted since).
 
 A stale or missing row sends the write to the full fold, which then rewrites the row (the
-bulk path reads and rewrites the rows of its SKUs the same way); paths that add events
-without reading the row (receipts, reversals) need do nothing: their new transaction or
-reversal makes it stale. On PostgreSQL every write
+bulk path reads and rewrites the rows of its SKUs the same way). Paths that add events
+without reading the row (receipts, reversals) would leave it stale, which the writes detect
+but a person browsing the file does not; they rewrite it from the ledger
+(:mod:`inventory_core.ledger.positions_refresh`). On PostgreSQL every write
 unit reads and extends the one audit chain head, so SERIALIZABLE already orders any two
 writers of a SKU. The ``stock_positions_match_ledger`` invariant compares every current
 row with the fold.

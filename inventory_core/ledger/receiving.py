@@ -27,7 +27,7 @@ from inventory_core.errors import (
     ValidationError,
 )
 from inventory_core.errors.i18n import gettext as _
-from inventory_core.ledger import draws, events, lots, skus
+from inventory_core.ledger import draws, events, lots, positions_refresh, skus
 from inventory_core.ledger.checks import require_storable
 from inventory_core.ledger.inputs import AnyEvent, EventIn, ReceiptIn
 from inventory_core.ledger.readmodels import ReceiptResult
@@ -239,6 +239,7 @@ def receive(uow: UnitOfWork, doc: ReceiptIn) -> ReceiptResult:
         final = require_storable(sku, on_hand_before(uow, sku, END_OF_TIME), doc.on)
         if sku in with_lots:
             lots.settle(uow, sku, drawer=draws.Drawer(last_line[sku]), final_on_hand=final)
+    positions_refresh.refresh(uow, totals)
     return ReceiptResult(
         document_id=doc.document_id,
         received_on=doc.on,

@@ -26,7 +26,7 @@ from inventory_core.audit import coverage
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, LotConsumedError, NotFoundError, OrderClosedError
 from inventory_core.errors.i18n import gettext
-from inventory_core.ledger import draws, events, lots
+from inventory_core.ledger import draws, events, lots, positions_refresh
 from inventory_core.ledger.checks import require_storable
 from inventory_core.ledger.receiving import END_OF_TIME, change_received
 from inventory_core.ledger.stock import on_hand_before
@@ -143,6 +143,7 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
             empty_lot=own_lot,
             on=done.date,
         )
+    positions_refresh.refresh(uow, [done.sku])
     return done
 
 
