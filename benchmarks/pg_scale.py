@@ -35,10 +35,11 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import scale
 import stress
 import stress_checks
 import workloads as w
-from pg import ENV, fresh_database
+from pg import ENV, _copy_ledger, fresh_database
 from sqlalchemy.engine import make_url
 
 from inventory_core import Database, Inventory, ReceiptLine
@@ -178,12 +179,56 @@ def bench_pgbench(counts: list[int], seconds: float) -> list[dict[str, Any]]:
     return curve
 
 
+class _QmarkConnection:
+    """A psycopg connection taking the ``?`` placeholders of the SQLite yardsticks."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self.conn.execute(sql.replace("?", "%s"), params)
+
+
+def bench_stock_all(skus: int, events: int, repeat: int) -> dict[str, Any]:
+    """``stock_all`` over a copied ledger against one ordered raw scan folded in Python."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "ledger.db"
+        built = scale.build(source, skus, events)
+        asof = w.latest_day(source)
+        with fresh_database() as url, Database.open(url, check=None) as db:
+            db.upgrade()
+            copied = _copy_ledger(url, source)
+            inv = Inventory(db)
+            with psycopg.connect(_conninfo(url)) as conn:
+                raw = _QmarkConnection(conn)
+                lib = {
+                    k: (v.on_hand, v.on_order, v.unfulfilled)
+                    for k, v in inv.stock_all(asof).items()
+                }
+                exact = lib == scale.raw_fold(raw, asof)  # type: ignore[arg-type]
+                before = load()
+                out = w.paired(
+                    lambda: inv.stock_all(asof),
+                    lambda: scale.raw_fold(raw, asof),  # type: ignore[arg-type]
+                    repeat,
+                )
+    return {
+        "skus": skus,
+        "events": copied,
+        "build_s": built["build_s"],
+        "exact": exact,
+        **out,
+        "load": [before, load()],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", default="1,2,4,8")
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--stock-all-events", type=int, default=1_000_000, help="0 skips it")
     args = parser.parse_args(argv)
     url = os.environ[ENV]
     counts = [int(p) for p in args.processes.split(",")]
@@ -195,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         "pgbench_insert": bench_pgbench(counts, args.seconds),
         "scaling": bench_scaling(url, counts, args.seconds),
     }
+    if args.stock_all_events:
+        result["stock_all"] = bench_stock_all(1_000, args.stock_all_events, 3)
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.write_text(text + "\n")
