@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 DB_URL ?= sqlite:///data/inventory.db
 
-.PHONY: demo test lint bench bench-full install install-dev clean messages
+.PHONY: demo test lint bench bench-pg bench-full install install-dev clean messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ test: install-dev lint  ## install the dev extras and run the whole test suite
 
 bench: install-dev
 	$(PY) benchmarks/run.py
+
+bench-pg: install-dev
+	$(PY) benchmarks/pg_scale.py --out benchmarks/results/pg_scale.json
 
 bench-full: install-dev
 	$(PY) benchmarks/run.py --full --out benchmarks/results/full

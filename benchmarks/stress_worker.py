@@ -148,7 +148,7 @@ class Workload:
     def receive(self) -> dict[str, Any]:
         self.counter += 1
         doc = f"W{self.index}-{self.counter}"
-        skus = self.rng.sample(self.skus, self.rng.randint(1, 2))
+        skus = self.rng.sample(self.skus, self.rng.randint(1, min(2, len(self.skus))))
         lines = [ReceiptLine(sku, self.rng.randint(1, 20)) for sku in skus]
         on = self._day()
         result = self.inv.receive(doc, lines, on=on)
