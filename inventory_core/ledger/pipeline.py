@@ -27,7 +27,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.ledger.closures import counting
 from inventory_core.ledger.readmodels import Pipeline, PipelineDate, Position
-from inventory_core.ledger.stock import stock_statement
+from inventory_core.ledger.stock import on_hand_demand_statement, stock_statement
 from inventory_core.models import (
     OrderClosure,
     OrderLog,
@@ -147,9 +147,12 @@ def _lead(sku: Any) -> Any:
     return select(_s.c.lead_time_days).where(_s.c.sku == sku).scalar_subquery()
 
 
-def position_statement(single: bool) -> Any:
+def position_statement(single: bool, *, on_order: bool = True) -> Any:
     """Every SKU's (or ``:sku``'s) stock as of ``:asof`` with what arrives by its horizon:
-    ``:horizon``, or when that is NULL ``:asof`` plus the SKU's lead time."""
+    ``:horizon``, or when that is NULL ``:asof`` plus the SKU's lead time. Without
+    ``on_order`` (every SKU only) the on_order column is 0 and its window walk is skipped
+    (:func:`~inventory_core.ledger.stock.on_hand_demand_statement`): reorder proposals
+    read only on_hand, what arrives and unfulfilled."""
     asof = bindparam("asof", type_=Date)
     horizon = bindparam("horizon", type_=Date)
     orders = open_orders(asof, bindparam("sku") if single else None)
@@ -162,7 +165,8 @@ def position_statement(single: bool) -> Any:
         .group_by(orders.c.sku)
         .subquery("incoming")
     )
-    stock = stock_statement(single).subquery("stock")
+    base = stock_statement(single) if on_order or single else on_hand_demand_statement()
+    stock = base.subquery("stock")
     return (
         select(
             stock.c.sku,

@@ -31,7 +31,9 @@ _s = cast(Table, Sku.__table__)
 
 def proposal_statement() -> Any:
     """Proposals as of ``:asof`` (``:horizon`` NULL: each SKU's lead time)."""
-    pos = position_statement(False).subquery("pos")
+    # OFFSET 0 keeps the planner from flattening the positions into this query: flattened,
+    # each of the five uses of ``position`` below ran the SKU's on_hand subqueries again.
+    pos = position_statement(False, on_order=False).offset(0).subquery("pos")
     position = (pos.c.on_hand + pos.c.incoming - pos.c.unfulfilled).label("position")
     target = func.coalesce(_s.c.max_stock, _s.c.reorder_point + func.coalesce(_s.c.safety_stock, 0))
     # PostgreSQL's SUM of integers is BIGINT or NUMERIC: cast, so that // divides integers.
