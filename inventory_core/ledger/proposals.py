@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import BigInteger, Table, case, func, select
 from sqlalchemy import cast as sql_cast
 
+from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ValidationError
 from inventory_core.errors.i18n import gettext as _
@@ -70,9 +72,16 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+@cache
+def _proposals() -> Prepared[Any]:
+    # Compiled once per dialect: SQLAlchemy's cache key of a statement this size costs
+    # about as much as running it on a small shop.
+    return Prepared(proposal_statement())
+
+
 def proposals(uow: UnitOfWork, asof: date) -> list[Proposal]:
     """Every proposal as of ``asof``, in SKU order: one statement."""
-    rows = uow.fetch(proposal_statement(), {"asof": asof, "horizon": None})
+    rows = uow.fetch(_proposals(), {"asof": asof, "horizon": None})
     return [
         Proposal(
             sku=r.sku,
