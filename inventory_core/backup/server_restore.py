@@ -121,13 +121,19 @@ class WritersHeld:
                 self.cancelled += found
 
     def drop_tables_missing_from(self, dumped: dict[str, int]) -> list[str]:
-        """Drop the library's tables the dump does not hold (a dump of an older revision).
+        """Drop the library's tables the dump does not hold (a dump of an older revision),
+        and its browse views.
 
         ``pg_restore --clean`` drops only what the dump contains, so a table added by a
-        later migration would survive the restore and make the upgrade that follows fail.
+        later migration would survive the restore and make the upgrade that follows fail,
+        and a view the dump does not hold (``stock``, ``ledger``... of migration 0007) would
+        keep its tables from being dropped. A dump that holds the views creates them again;
+        for an older one the upgrade after the restore does.
         """
-        from inventory_core.models import metadata
+        from inventory_core.models import BROWSE_VIEWS, metadata
 
+        for view in BROWSE_VIEWS:
+            self.connection.execute(text(f'DROP VIEW IF EXISTS "{view}"'))
         present = set(inspect(self.connection).get_table_names())
         extra = sorted(name for name in metadata.tables if name in present and name not in dumped)
         for name in extra:

@@ -28,7 +28,13 @@ _attach()
 
 metadata = Base.metadata
 
+BROWSE_VIEWS = ("stock", "ledger", "open_orders", "lots_remaining")
+"""The SQL views of migration ``0007_browse_views`` for people browsing the file
+(docs/schema.md); they read the library's tables, so a restore that replaces the tables
+drops them first."""
+
 __all__ = [
+    "BROWSE_VIEWS",
     "EVENT_PRIORITY",
     "NAMING_CONVENTION",
     "AuditLog",
