@@ -54,17 +54,8 @@ DEFAULT_CHUNK = 10_000
 
 class InventoryWrites(InventoryReads):
     """The writes of the stock ledger of one database, acting as one user (its reads are
-    inherited from :class:`~inventory_core.reads.InventoryReads`).
-
-    Args:
-        db: an open, migrated :class:`Database`.
-        user: who the audit rows name; by default the user of the current
-            :func:`inventory_core.audit.run` (``system`` outside one).
-        chunk_size: events per unit of work in :meth:`record_many` (1 to 1,000,000).
-
-    Raises:
-        ValidationError: ``db`` is not a :class:`Database`, or a bad ``user`` or
-            ``chunk_size`` (checked here, not at the first write).
+    inherited from :class:`~inventory_core.reads.InventoryReads`); the arguments and what they
+    raise are documented on :class:`~inventory_core.inventory.Inventory`, the class users make.
     """
 
     def __init__(self, db: Database, *, user: str | None = None, chunk_size: int = DEFAULT_CHUNK):

@@ -108,7 +108,7 @@ class Retry:
         """One attempt of :meth:`run`: ``fn`` in a fresh write unit of work, committed."""
         with db.unit_of_work() as uow:
             result = fn(uow)
-            if not uow._committed:
+            if not uow.committed:
                 uow.commit()
         return result
 

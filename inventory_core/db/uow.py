@@ -318,6 +318,11 @@ class UnitOfWork:
         with translate_db_errors(**self._context):
             self.session.flush()
 
+    @property
+    def committed(self) -> bool:
+        """Whether :meth:`commit` has run (the retry commits a unit whose work did not)."""
+        return self._committed
+
     def commit(self) -> None:
         """Commit the transaction; the only commit in the library."""
         if not self.write:
