@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from inventory_core import Database, Inventory, ReceiptLine
 from inventory_core.errors import InventoryError, NotFoundError, ValidationError
 from inventory_core.ledger.readmodels import PipelineDate
+from inventory_core.ledger.rules import MAX_DATE
 from tests.db_support import test_settings
 
 
@@ -75,6 +76,19 @@ def test_the_position_counts_what_arrives_by_the_horizon(any_db: Database) -> No
     default = inv.position("BIRRA", asof=day(7))  # horizon: day 7 + 4 days
     assert (default.horizon, default.arriving, default.unfulfilled) == (day(11), 64, 3)
     assert default.position == 30 + 64 - 3
+
+
+def test_a_horizon_past_the_last_ledger_date_is_the_last_day(any_db: Database) -> None:
+    """As of the last ledger date a 4-day lead time ends on that day (not NULL): orders count."""
+    inv = Inventory(any_db, user="tester")
+    shop(inv)
+    last = MAX_DATE
+    for found in (
+        inv.position("BIRRA", asof=MAX_DATE),
+        inv.position_all(asof=MAX_DATE)["BIRRA"],
+    ):
+        assert (found.horizon, found.arriving) == (last, 28 + 24 + 12)
+    assert inv.reorder_proposals(MAX_DATE) == []
 
 
 def test_the_all_sku_forms_equal_the_single_ones(any_db: Database) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.ledger.closures import counting
 from inventory_core.ledger.readmodels import Pipeline, PipelineDate, Position
+from inventory_core.ledger.rules import MAX_DATE
 from inventory_core.ledger.stock import on_hand_demand_statement, stock_statement
 from inventory_core.models import (
     OrderClosure,
@@ -46,7 +47,10 @@ _s = cast(Table, Sku.__table__)
 
 
 class AddDays(ColumnElement[date]):
-    """``day + n`` days as SQL: ``date(day, '+n days')`` on SQLite, ``day + n`` on PostgreSQL."""
+    """``day + n`` days as SQL, never past the last ledger date (``MAX_DATE``): a horizon of
+    ``asof`` near the end of the calendar plus a lead time is that last day, not NULL
+    (SQLite's ``date()`` gives NULL past year 9999) nor a date Python cannot hold
+    (PostgreSQL's go further). NULL in gives NULL out."""
 
     inherit_cache = True
     type = Date()
@@ -56,16 +60,21 @@ class AddDays(ColumnElement[date]):
         self.days = days
 
 
+_LAST = MAX_DATE.isoformat()
+_LAST_JULIAN = 5373482.5  # julianday of MAX_DATE, 9999-12-30
+
+
 @compiles(AddDays)
 def _add_days_sqlite(element: AddDays, compiler: Any, **kw: Any) -> str:
     day = compiler.process(element.day, **kw)
     days = compiler.process(element.days, **kw)
-    return f"date({day}, '+' || CAST({days} AS TEXT) || ' days')"
+    return f"date(min(julianday({day}) + CAST({days} AS INTEGER), {_LAST_JULIAN}))"
 
 
 @compiles(AddDays, "postgresql")
 def _add_days_postgresql(element: AddDays, compiler: Any, **kw: Any) -> str:
-    return f"({compiler.process(element.day, **kw)} + {compiler.process(element.days, **kw)})"
+    total = f"({compiler.process(element.day, **kw)} + {compiler.process(element.days, **kw)})"
+    return f"(CASE WHEN {total} > DATE '{_LAST}' THEN DATE '{_LAST}' ELSE {total} END)"
 
 
 def open_orders(asof: Any, sku: Any | None = None) -> Any:
