@@ -19,12 +19,14 @@ its received date on.) One statement, for one SKU or every SKU alike.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 from typing import Annotated, Any, cast
 
 import pydantic
 from pydantic import Field
 from sqlalchemy import Date, Table, and_, bindparam, case, func, select
 
+from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.ledger.inputs import validation_error
 from inventory_core.ledger.readmodels import LotInfo
@@ -93,6 +95,12 @@ def lots_statement(single: bool, expiring: bool) -> Any:
     return select(inner).where(inner.c.remaining > 0).order_by(*order)
 
 
+@cache
+def _lots(single: bool, expiring: bool) -> Prepared[Any]:
+    # Compiled once per dialect: building the statement cost more than running it.
+    return Prepared(lots_statement(single, expiring))
+
+
 def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
@@ -112,7 +120,7 @@ def _info(row: Any) -> LotInfo:
 
 def lots_asof(uow: UnitOfWork, sku: str, asof: date) -> list[LotInfo]:
     """The SKU's lots with what they held as of ``asof``, FEFO (no expiry last)."""
-    rows = uow.fetch(lots_statement(True, False), {"asof": asof, "sku": sku})
+    rows = uow.fetch(_lots(True, False), {"asof": asof, "sku": sku})
     return [_info(row) for row in rows]
 
 
@@ -121,7 +129,7 @@ def expiring(uow: UnitOfWork, within_days: int, asof: date) -> list[LotInfo]:
     already expired included), earliest expiry first: one statement."""
     gap = (MAX_DATE - asof).days
     until = MAX_DATE if within_days >= gap else asof + timedelta(days=within_days)
-    rows = uow.fetch(lots_statement(False, True), {"asof": asof, "until": until})
+    rows = uow.fetch(_lots(False, True), {"asof": asof, "until": until})
     return [_info(row) for row in rows]
 
 
