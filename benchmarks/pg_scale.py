@@ -14,6 +14,9 @@ Three measurements, each on a fresh database dropped afterwards:
   count, on 16 SKUs drawn at random ("distinct") and on one hot SKU, with p50/p99 latency,
   errors surfaced to callers and the final checks of ``stress_checks.py`` (ledger equals the
   acknowledged writes, chain intact, no negative stock);
+- ``sell_scaling``: pure sells at each process count, one SKU per process, the library's
+  ``sell`` and the hand-written transaction in the same run (sells/s, p50/p99, errors, the
+  chain verified afterwards);
 - ``pgbench``: single-INSERT transactions per second at the same client counts, the
   engine's ceiling on this server.
 
@@ -25,11 +28,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +47,7 @@ import workloads as w
 from pg import ENV, _copy_ledger, fresh_database
 from sqlalchemy.engine import make_url
 
-from inventory_core import Database, Inventory, ReceiptLine
+from inventory_core import Database, Inventory, ReceiptLine, audit
 
 PGBENCH_SCRIPT = "INSERT INTO pgbench_one (sku, qty) VALUES ('SKU000', 1);\n"
 HOT = ["SKU000"]
@@ -152,6 +157,85 @@ def bench_scaling(url: str, counts: list[int], seconds: float) -> dict[str, Any]
     return out
 
 
+def _sell_worker(
+    kind: str, url: str, sku: str, seconds: float, ready: Any, go: Any, out: Any
+) -> None:
+    """One process selling one unit of ``sku`` in a loop for ``seconds`` (library or hand)."""
+    on = date(2026, 1, 2)
+    latencies: list[float] = []
+    errors = 0
+    if kind == "library":
+        db = Database.open(url, check=None)
+        inv = Inventory(db)
+        sell = lambda: inv.sell(sku, 1, on=on)  # noqa: E731
+    else:
+        conn = psycopg.connect(_conninfo(url))
+        sell = lambda: hand_sell(conn, sku, on)  # noqa: E731
+    ready.set()
+    go.wait()
+    end = time.perf_counter() + seconds
+    while (now := time.perf_counter()) < end:
+        try:
+            sell()
+        except Exception:  # counted: an error reaching the caller fails the goal
+            errors += 1
+        latencies.append(time.perf_counter() - now)
+    out.put({"sells": len(latencies) - errors, "errors": errors, "latencies": latencies})
+
+
+def bench_sell_scaling(counts: list[int], seconds: float) -> dict[str, Any]:
+    """Pure sells at each process count, one SKU per process, library then hand-written."""
+    ctx = multiprocessing.get_context("spawn")
+    curves: dict[str, list[dict[str, Any]]] = {}
+    for kind in ("library", "hand"):
+        curve = []
+        for procs in counts:
+            with fresh_database() as url, Database.open(url, check=None) as db:
+                db.upgrade()
+                inv = Inventory(db)
+                skus = [f"S{n:02d}" for n in range(procs)]
+                for sku in skus:
+                    inv.add_sku(sku, sku)
+                    inv.receive(f"R-{sku}", [ReceiptLine(sku, 10_000_000)], on=date(2026, 1, 1))
+                    inv.sell(sku, 1, on=date(2026, 1, 2))
+                go, out = ctx.Event(), ctx.Queue()
+                readies = [ctx.Event() for _ in skus]
+                workers = [
+                    ctx.Process(target=_sell_worker, args=(kind, url, sku, seconds, r, go, out))
+                    for sku, r in zip(skus, readies, strict=True)
+                ]
+                for worker in workers:
+                    worker.start()
+                for r in readies:
+                    r.wait(60)
+                before = load()
+                go.set()
+                results = [out.get(timeout=seconds + 60) for _ in workers]
+                for worker in workers:
+                    worker.join(30)
+                chain = audit.verify(db).ok
+            lat = sorted(x for r in results for x in r["latencies"])
+            sells = sum(r["sells"] for r in results)
+            curve.append(
+                {
+                    "processes": procs,
+                    "sells_per_s": round(sells / seconds, 1),
+                    "p50_ms": round(lat[len(lat) // 2] * 1000, 2) if lat else None,
+                    "p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 2) if lat else None,
+                    "errors": sum(r["errors"] for r in results),
+                    "chain_ok": chain,
+                    "load": [before, load()],
+                }
+            )
+        one = curve[0]["sells_per_s"] or 1.0
+        for point in curve:
+            point["vs_1_process"] = round(point["sells_per_s"] / one, 2)
+        curves[kind] = curve
+    for lib, hand in zip(curves["library"], curves["hand"], strict=True):
+        lib["vs_hand"] = round(lib["sells_per_s"] / (hand["sells_per_s"] or 1.0), 2)
+    return curves
+
+
 def pgbench_binary() -> str:
     """pgbench on PATH, or the PostgreSQL 15 one."""
     return shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
@@ -229,19 +313,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--stock-all-events", type=int, default=1_000_000, help="0 skips it")
+    parser.add_argument(
+        "--only", default="", help="comma-separated parts to run (sell,sell_scaling,...)"
+    )
     args = parser.parse_args(argv)
     url = os.environ[ENV]
     counts = [int(p) for p in args.processes.split(",")]
+    parts: dict[str, Any] = {
+        "sell": lambda: bench_sell(args.repeat),
+        "pgbench_insert": lambda: bench_pgbench(counts, args.seconds),
+        "sell_scaling": lambda: bench_sell_scaling(counts, args.seconds),
+        "scaling": lambda: bench_scaling(url, counts, args.seconds),
+    }
+    if args.stock_all_events:
+        parts["stock_all"] = lambda: bench_stock_all(1_000, args.stock_all_events, 3)
+    wanted = [p for p in args.only.split(",") if p] or list(parts)
     result: dict[str, Any] = {
         "command": "python benchmarks/pg_scale.py " + " ".join(argv or sys.argv[1:]),
         "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "cpus": os.cpu_count(),
-        "sell": bench_sell(args.repeat),
-        "pgbench_insert": bench_pgbench(counts, args.seconds),
-        "scaling": bench_scaling(url, counts, args.seconds),
+        **{name: parts[name]() for name in wanted},
     }
-    if args.stock_all_events:
-        result["stock_all"] = bench_stock_all(1_000, args.stock_all_events, 3)
     text = json.dumps(result, indent=2)
     if args.out:
         args.out.write_text(text + "\n")

@@ -148,6 +148,7 @@ class Inventory(InventoryWrites):
             lines[0].sku if len(lines) == 1 else None,
             lambda uow: counts_sql.count_day(uow, lines, day, how, text),
             lambda done: counts_sql.audit_details(done, how),
+            locks=[line.sku for line in lines],
         )
 
     def order_many(self, items: Iterable[Proposal | tuple[str, int]], *, on: date) -> list[int]:
@@ -172,7 +173,8 @@ class Inventory(InventoryWrites):
             Operation.ORDER,
             planned[0][0].sku if len(planned) == 1 else None,
             work,
-            lambda ids: {
+            locks=[ev.sku for ev, _ in planned],
+            details=lambda ids: {
                 "date": day,
                 "orders": [
                     {"order_id": oid, "sku": ev.sku, "qty": ev.qty, "expected": when}
@@ -210,6 +212,7 @@ class Inventory(InventoryWrites):
                     None,
                     lambda uow, c=chunk: bulk.record_chunk(uow, c),  # type: ignore[misc]
                     lambda c: {"events": sum(c.values()), "counts": dict(sorted(c.items()))},
+                    locks=[ev.sku for ev in chunk],
                 )
             except InventoryError as exc:
                 exc.context["events_committed"] = offset

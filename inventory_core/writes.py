@@ -11,7 +11,7 @@ closing an order short, ordering proposals) are in :mod:`inventory_core.inventor
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ValidationError
 from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger import events, master, receiving, reversal
+from inventory_core.ledger import locks as ledger_locks
 from inventory_core.ledger.arguments import (
     validate_chunk_size,
     validate_code,
@@ -97,16 +98,25 @@ class InventoryWrites(InventoryReads):
         sku: str | Callable[[T], str] | None,
         work: Callable[[UnitOfWork], T],
         details: Callable[[T], dict[str, Any] | None],
+        *,
+        locks: Iterable[str] = (),
     ) -> T:
         """Run ``work`` as one unit of work that also appends its audit row.
 
         ``details`` returning None means nothing was written (a replayed receipt), so no
         audit row either; ``sku`` may be derived from the result (a reverted transaction).
+        On PostgreSQL the unit runs at READ COMMITTED: the SKUs in ``locks`` are locked
+        before ``work`` reads anything, and ``work`` locks what it finds later (the SKU of
+        a reverted transaction or of an order) before relying on it
+        (:mod:`inventory_core.ledger.locks`).
         """
         user = self.user
+        codes = sorted(set(locks))
 
         def unit(uow: UnitOfWork) -> T:
             started = time.perf_counter()
+            if codes:
+                ledger_locks.lock_skus(uow, codes)
             result = work(uow)
             body = details(result)
             if body is not None:
@@ -115,7 +125,7 @@ class InventoryWrites(InventoryReads):
                 trail.append(uow, operation, user=user, sku=code, details=body, duration_ms=elapsed)
             return result
 
-        return self.db.run(unit, operation=operation.value)
+        return self.db.run(unit, operation=operation.value, row_locks=True)
 
     def _event(self, kind: EventType, sku: str, qty: int, on: date, **extra: Any) -> EventIn:
         try:
@@ -200,7 +210,11 @@ class InventoryWrites(InventoryReads):
             }
 
         pair = self._write(
-            Operation.UPDATE_SKU, code, lambda uow: master.update_sku(uow, code, data), details
+            Operation.UPDATE_SKU,
+            code,
+            lambda uow: master.update_sku(uow, code, data),
+            details,
+            locks=(code,),
         )
         return pair[1]
 
@@ -279,6 +293,7 @@ class InventoryWrites(InventoryReads):
             codes[0] if len(codes) == 1 else None,
             lambda uow: receiving.receive(uow, doc),
             details,
+            locks=codes,
         )
 
     def sell(self, sku: str, qty: int, *, on: date, note: str | None = None) -> int:

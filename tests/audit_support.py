@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from inventory_core import Database, Settings, audit
 from inventory_core.audit import coverage, trail
 from inventory_core.audit.trail import GENESIS_HASH
-from inventory_core.db.uow import UnitOfWork
+from inventory_core.db.uow import PG_AUDIT_LOCK_KEY, UnitOfWork
 from inventory_core.models import EVENT_PRIORITY, AuditLog, EventType, Sku, Transaction
 from inventory_core.models.triggers import create_sql
 
@@ -138,7 +138,7 @@ def hold_write_lock(url: str, seconds: float, ready: Any) -> None:
         return
     engine = create_engine(url)
     with engine.begin() as pg:
-        pg.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": trail.PG_AUDIT_LOCK_KEY})
+        pg.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_AUDIT_LOCK_KEY})
         ready.set()
         time.sleep(seconds)
     engine.dispose()

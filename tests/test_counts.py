@@ -112,6 +112,19 @@ def test_a_refused_line_writes_nothing_for_any_sku(any_db: Database) -> None:
     assert [h.event.value for h in inv.history("A")] == ["SNAPSHOT", "SALE"]
 
 
+def test_a_count_whose_difference_one_event_cannot_hold_is_refused(any_db: Database) -> None:
+    """A known sale of a billion on an empty shelf counted at 1: a typed refusal, nothing
+    written (the surplus ADJUST would be 1,000,000,001 units)."""
+    inv = Inventory(any_db, user="tester")
+    inv.add_sku("A")
+    inv.snapshot("A", 0, on=day(0))
+    with pytest.raises(ValidationError) as caught:
+        inv.count_end_of_day("A", 1, on=day(0), sold=1_000_000_000)
+    assert caught.value.context["field"] == "sold"
+    assert "1000000001" in str(caught.value)
+    assert [h.event.value for h in inv.history("A")] == ["SNAPSHOT"]
+
+
 @pytest.mark.parametrize(
     ("call", "field"),
     [

@@ -174,18 +174,14 @@ def write(url: str, key: str) -> None:
 
 
 def set_value(url: str, key: str, value: str) -> None:
-    """Overwrite ``key`` through ``db.run`` (an outside writer on PostgreSQL or SQLite)."""
-    from sqlalchemy import text
+    """Overwrite ``key`` as another program would, in a transaction of its own (on
+    PostgreSQL a library write unit would wait for the chain head the caller holds)."""
+    from sqlalchemy import create_engine, text
 
-    from inventory_core import Database, Settings
-
-    db = Database.open(url, settings=Settings.load(), check=None)
-    db.run(
-        lambda uow: uow.execute(
-            text("UPDATE settings SET value = :v WHERE key = :k"), {"k": key, "v": value}
-        )
-    )
-    db.close()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE settings SET value = :v WHERE key = :k"), {"k": key, "v": value})
+    engine.dispose()
 
 
 COMMANDS = {

@@ -21,8 +21,9 @@ PostgreSQL alike: the digest is computed from the stored values (dates read as I
 
 The library's write paths say what they wrote: :func:`note` for rows whose ids they know,
 :func:`mark` before a bulk insert (every row above the mark that the unit of work can see
-is its own: SQLite's write lock excludes other writers, and a PostgreSQL transaction does
-not see rows committed after its snapshot). :func:`collect`, called by
+is its own: SQLite's write lock excludes other writers, and a SERIALIZABLE PostgreSQL
+transaction does not see rows committed after its snapshot; a READ COMMITTED one, which
+does, reads back only the rows whose ``xmin`` is its own transaction). :func:`collect`, called by
 :func:`inventory_core.audit.trail.append`, reads those rows back and builds the field.
 """
 
@@ -33,6 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, inspect, select
+from sqlalchemy import text as sql_text
 
 from inventory_core.audit.covered import BY_NAME, COVERED, Covered
 from inventory_core.audit.seal_check import (
@@ -65,8 +67,21 @@ def _above(spec: Covered) -> Prepared[Any]:
     return Prepared(spec.rows_statement().where(id_column > bindparam("lo")).order_by(id_column))
 
 
+def _above_own(spec: Covered) -> Prepared[Any]:
+    # PostgreSQL only: rows above the mark that this transaction wrote (``xmin``, the
+    # inserting transaction, is the current one; 32 bits of the 64-bit id).
+    id_column = spec.table.c[spec.id_column]
+    own = sql_text(
+        f"{spec.table.name}.xmin = (pg_current_xact_id()::text::bigint % 4294967296)::text::xid"
+    )
+    return Prepared(
+        spec.rows_statement().where(id_column > bindparam("lo"), own).order_by(id_column)
+    )
+
+
 _BETWEEN = {spec.name: _between(spec) for spec in COVERED}
 _ABOVE = {spec.name: _above(spec) for spec in COVERED}
+_ABOVE_OWN = {spec.name: _above_own(spec) for spec in COVERED}
 
 
 class _Top(NamedTuple):
@@ -169,7 +184,8 @@ def collect(uow: UnitOfWork) -> str:
     for spec in COVERED:
         rows: dict[int, str] = {}
         if spec.name in marks:
-            found = uow.fetch(_ABOVE[spec.name], {"lo": marks[spec.name]})
+            above = _ABOVE_OWN if uow.row_locks else _ABOVE
+            found = uow.fetch(above[spec.name], {"lo": marks[spec.name]})
             rows.update((getattr(r, spec.id_column), row_text(r)) for r in found)
         given = noted.get(spec.name, {})
         rows.update((rid, text) for rid, text in given.items() if text is not None)

@@ -6,8 +6,12 @@ ledger rows its unit of work wrote (:mod:`inventory_core.audit.coverage`); such 
 ``sku`` and ``ledger`` besides the six fields of the first form, which rows written before
 ledger coverage keep (their ``ledger`` is NULL). Appends are serialised: on SQLite the write
 transaction (``BEGIN IMMEDIATE``) already excludes other writers; on PostgreSQL a
-transaction-level advisory lock is taken before reading the chain head, so two writers can
-never both extend the same head.
+transaction-level advisory lock (``PG_AUDIT_LOCK_KEY``) is taken before reading the chain
+head, held to commit, so two writers can never both extend the same head: a READ COMMITTED
+ledger write reads the head in a statement that starts after the lock is granted, so after
+the previous holder's commit, and takes it as its last step, so its critical section is
+the head read, one insert and the commit (:mod:`inventory_core.ledger.locks`); a
+SERIALIZABLE unit holds the key from before its snapshot (:mod:`inventory_core.db.uow`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import bindparam, insert, select
 
 from inventory_core.audit import coverage
 from inventory_core.db.prepared import Prepared
@@ -29,7 +33,6 @@ from inventory_core.obs.context import current_run_id
 from inventory_core.obs.logs import get_logger
 
 GENESIS_HASH = "0" * 64
-PG_AUDIT_LOCK_KEY = 7_312_694_517  # constant advisory-lock key of the audit chain head
 
 log = get_logger("inventory_core.audit")
 
@@ -192,7 +195,6 @@ class _Head(NamedTuple):
 _HEAD = Prepared(select(AuditLog.hash).order_by(AuditLog.audit_id.desc()).limit(1), _Head)
 _ROW_COLUMNS = (*HASHED_FIELDS_SEALED, "prev_hash", "hash")
 _INSERT = Prepared(insert(AuditLog).values({name: bindparam(name) for name in _ROW_COLUMNS}))
-_PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 def head_hash(uow: UnitOfWork) -> str:
@@ -253,7 +255,7 @@ def append(
     chain's head outside the database, which is what lets a rewritten chain be caught.
     """
     if uow.dialect == "postgresql":
-        uow.execute(_PG_LOCK, {"key": PG_AUDIT_LOCK_KEY})
+        uow.lock_chain_head()
     row = audit_row(
         head_hash(uow),
         operation,

@@ -41,13 +41,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, inspect, select, text, update
 
-from inventory_core.audit.trail import GENESIS_HASH, PG_AUDIT_LOCK_KEY, Operation, audit_row
+from inventory_core.audit.trail import GENESIS_HASH, Operation, audit_row
 from inventory_core.backup import postgres
 from inventory_core.backup.checks import check_backup
 from inventory_core.backup.claims import chain_error_live, claim_errors, live_identity
 from inventory_core.backup.manifest import read_manifest
 from inventory_core.backup.restore_plan import RestorePlan, RestoreResult, RestoreTarget, plan_for
 from inventory_core.db import migrations
+from inventory_core.db.uow import PG_AUDIT_LOCK_KEY
 from inventory_core.errors import (
     InventoryError,
     RestoreBackupChangedError,

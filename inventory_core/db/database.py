@@ -234,8 +234,12 @@ class Database:
             context["read_only"] = True
         return context
 
-    def unit_of_work(self) -> UnitOfWork:
+    def unit_of_work(self, *, row_locks: bool = False) -> UnitOfWork:
         """A write unit of work (``BEGIN IMMEDIATE`` on SQLite, SERIALIZABLE on PostgreSQL).
+
+        ``row_locks`` is for code that locks the rows it depends on itself, as the
+        library's ledger writes do (:mod:`inventory_core.ledger.locks`): on PostgreSQL the
+        unit then runs at READ COMMITTED, outside the writers' queue.
 
         Raises:
             ReadOnlyModeError: the database was opened read-only.
@@ -249,6 +253,7 @@ class Database:
             writer_timeout_s=self.settings.writer_lock_timeout_s,
             context=self.error_context(),
             writer=self._hot.writer,
+            row_locks=row_locks,
         )
 
     def read(self) -> UnitOfWork:
@@ -281,7 +286,13 @@ class Database:
         rows = self.fetch(statement, params)
         return rows[0] if rows else None
 
-    def run(self, fn: Callable[[UnitOfWork], T], *, operation: str | None = None) -> T:
+    def run(
+        self,
+        fn: Callable[[UnitOfWork], T],
+        *,
+        operation: str | None = None,
+        row_locks: bool = False,
+    ) -> T:
         """Run ``fn(uow)`` in a write unit of work and commit, retrying the whole unit.
 
         Only lock/busy errors (SQLite) and serialization failures or deadlocks (PostgreSQL)
@@ -292,12 +303,13 @@ class Database:
         Args:
             fn: the work; it receives the unit of work and may return a value.
             operation: a name for the log events (``sell``, ``backup``...).
+            row_locks: ``fn`` locks what it depends on (see :meth:`unit_of_work`).
 
         Raises:
             DatabaseLockedError: the database stayed locked over every attempt.
             SerializationConflictError: PostgreSQL kept aborting the transaction.
         """
-        return self._retry.run(self, fn, operation)
+        return self._retry.run(self, fn, operation, row_locks)
 
     # -- closing --------------------------------------------------------------------------
 

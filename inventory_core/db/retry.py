@@ -27,6 +27,7 @@ from inventory_core.config import Settings
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import (
     DatabaseLockedError,
+    DuplicateError,
     InventoryError,
     SerializationConflictError,
     ValidationError,
@@ -43,12 +44,28 @@ RETRY_JITTER_S = 0.05
 log = get_logger("inventory_core.db")
 
 
+def retryable(exc: BaseException) -> bool:
+    """Retried: a lock or serialization error, or a PostgreSQL unique violation (``23505``)
+    raised by the server, not by the library's own check before the insert.
+
+    Two READ COMMITTED units that both checked a key (a receipt's document, a SKU code)
+    before either inserted it meet at the unique index; run again, the later one reads
+    the row the other committed and answers as if they had not overlapped (a replayed
+    receipt, "SKU already exists"). A SERIALIZABLE unit that extended a chain head
+    another unit had extended meets the unique index on ``audit_log.prev_hash``.
+    """
+    if is_retryable(exc):
+        return True
+    driver = getattr(exc.__cause__, "orig", exc.__cause__)
+    return isinstance(exc, DuplicateError) and getattr(driver, "sqlstate", None) == "23505"
+
+
 class Handle(Protocol):
     """What a retried unit needs of its database handle."""
 
     settings: Settings
 
-    def unit_of_work(self) -> UnitOfWork:
+    def unit_of_work(self, *, row_locks: bool = False) -> UnitOfWork:
         """A write unit of work."""
         ...
 
@@ -63,16 +80,22 @@ class Retry:
     def __init__(self) -> None:
         self._built: tuple[tuple[int, float], Retrying] | None = None
 
-    def run(self, db: Handle, fn: Callable[[UnitOfWork], T], operation: str | None) -> T:
+    def run(
+        self,
+        db: Handle,
+        fn: Callable[[UnitOfWork], T],
+        operation: str | None,
+        row_locks: bool = False,
+    ) -> T:
         """Run ``fn(uow)`` in a write unit of work of ``db`` and commit, retrying the whole
         unit (see :meth:`Database.run`)."""
         attempts = db.settings.retry_attempts
         started = time.monotonic()
         try:
             try:
-                return self._attempt(db, fn)
+                return self._attempt(db, fn, row_locks)
             except InventoryError as exc:
-                if not is_retryable(exc):
+                if not retryable(exc):
                     raise
                 failed = [exc]
 
@@ -82,7 +105,7 @@ class Retry:
             def again() -> T:
                 if failed:
                     raise failed.pop()
-                return self._attempt(db, fn)
+                return self._attempt(db, fn, row_locks)
 
             return self._policy(db.settings)(again)
         except InventoryError as exc:
@@ -104,9 +127,9 @@ class Retry:
             raise DatabaseLockedError(exc.detail, **context) from exc
 
     @staticmethod
-    def _attempt(db: Handle, fn: Callable[[UnitOfWork], T]) -> T:
+    def _attempt(db: Handle, fn: Callable[[UnitOfWork], T], row_locks: bool) -> T:
         """One attempt of :meth:`run`: ``fn`` in a fresh write unit of work, committed."""
-        with db.unit_of_work() as uow:
+        with db.unit_of_work(row_locks=row_locks) as uow:
             result = fn(uow)
             if not uow.committed:
                 uow.commit()
@@ -125,7 +148,7 @@ class Retry:
                 stop=stop_after_attempt(attempts),
                 wait=wait_exponential(multiplier=RETRY_FIRST_DELAY_S, max=max_delay)
                 + wait_random(0, min(RETRY_JITTER_S, max_delay)),
-                retry=retry_if_exception(is_retryable),
+                retry=retry_if_exception(retryable),
                 reraise=True,
                 before_sleep=lambda state: log.info(
                     "unit_of_work_retry",
@@ -137,4 +160,4 @@ class Retry:
         return self._built[1]
 
 
-__all__ = ["RETRY_FIRST_DELAY_S", "RETRY_JITTER_S", "Handle", "Retry"]
+__all__ = ["RETRY_FIRST_DELAY_S", "RETRY_JITTER_S", "Handle", "Retry", "retryable"]

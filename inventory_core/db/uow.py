@@ -31,7 +31,6 @@ from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from sqlalchemy import Connection, Engine, Executable, Result, Row, text
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from inventory_core.db.engine import WRITE_OPTION
@@ -53,11 +52,25 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 
-PG_WRITER_LOCK_KEY = 7_312_694_518
-"""Session-level advisory-lock key that queues PostgreSQL write units, one at a time."""
+PG_AUDIT_LOCK_KEY = 7_312_694_517
+"""Advisory-lock key of the audit chain head on PostgreSQL. A READ COMMITTED ledger write
+takes it (transaction-level) as its last step, just before it reads the head and commits;
+a SERIALIZABLE write unit holds it (session-level) from before its snapshot to its end."""
 PG_QUEUE_WAIT_MS = 2000
-"""Longest wait in the PostgreSQL writer queue before going ahead unqueued."""
+"""Longest wait of a SERIALIZABLE write unit for the chain head; past it, the unit fails
+with a retryable lock error (``55P03``) and :meth:`Database.run` tries again."""
+PG_HEAD_WAIT_MS = 10_000
+"""Longest wait of a READ COMMITTED ledger write for the chain head (behind a long
+SERIALIZABLE unit such as an import) when the session sets no ``lock_timeout`` of its own;
+past it, a retryable ``55P03``."""
+PG_HEAD_LOCK = (
+    "SELECT set_config('lock_timeout', CASE current_setting('lock_timeout') "
+    f"WHEN '0' THEN '{PG_HEAD_WAIT_MS}ms' ELSE current_setting('lock_timeout') END, true); "
+    f"SELECT pg_advisory_xact_lock({PG_AUDIT_LOCK_KEY})"
+)
+"""The chain head of a READ COMMITTED unit, in one round trip (constants only)."""
 _PG_WRITER_LOCK = text("SELECT pg_advisory_lock(:key)")
+_PG_HEAD_XACT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _PG_WRITER_UNLOCK = text("SELECT pg_advisory_unlock(:key)")
 
 
@@ -78,8 +91,14 @@ class UnitOfWork:
         writer_timeout_s: float | None = None,
         context: dict[str, Any] | None = None,
         writer: WriterConnection | None = None,
+        row_locks: bool = False,
     ) -> None:
         self.engine = engine
+        self.row_locks = write and row_locks and engine.dialect.name == "postgresql"
+        """On PostgreSQL: this write unit runs at READ COMMITTED and its code locks the rows
+        it depends on (the ledger writes, :mod:`inventory_core.ledger.locks`), instead of
+        SERIALIZABLE behind the writers' queue. Always False on SQLite, whose write
+        transaction already excludes every other writer."""
         self._writer = writer if write else None
         self.write = write
         self._writer_lock = writer_lock
@@ -112,7 +131,9 @@ class UnitOfWork:
                     self.connection = self.engine.connect()
                     if self.write:
                         options: dict[str, Any] = {WRITE_OPTION: True}
-                        if self.dialect == "postgresql":
+                        if self.row_locks:
+                            options["isolation_level"] = "READ COMMITTED"
+                        elif self.dialect == "postgresql":
                             self._queue_pg_writer()
                             options["isolation_level"] = "SERIALIZABLE"
                         self.connection.execution_options(**options)
@@ -123,31 +144,19 @@ class UnitOfWork:
         return self
 
     def _queue_pg_writer(self) -> None:
-        """Queue behind the other PostgreSQL writers, for up to ``PG_QUEUE_WAIT_MS``.
+        """Take the audit chain head (session-level) before the SERIALIZABLE snapshot.
 
-        Every write appends to the one audit hash chain, so two SERIALIZABLE write units
-        that overlap in time always conflict (each read the head the other replaced): with
-        8 processes most attempts ended in 40001 and units failed after every retry. A
-        transaction-level lock cannot help, since the SERIALIZABLE snapshot is taken when
-        the statement that waits for it starts. A session-level advisory lock taken in its
-        own short transaction queues the writers instead, and each one's snapshot then
-        follows the previous commit; ``_cleanup`` releases it (the server does when the
-        process dies).
-
-        The queue only spares work: correctness still comes from SERIALIZABLE. A writer
-        that waited ``PG_QUEUE_WAIT_MS`` (behind a long bulk import, or a writer that is
-        itself waiting for this process) goes ahead unqueued, and a conflict then ends in
-        a 40001 that :meth:`Database.run` retries, so the queue can never deadlock.
+        Every write appends to the one audit hash chain. A SERIALIZABLE unit reads the
+        head from its snapshot, taken at its first statement, so the head must already be
+        its own then: the lock is taken in a short transaction of its own before the
+        unit begins, and held until ``_cleanup`` releases it (the server does when the
+        process dies). READ COMMITTED ledger writes take the same key last, per
+        transaction, and wait meanwhile; a unit that waited ``PG_QUEUE_WAIT_MS`` gives up
+        with a retryable ``55P03``, so a long unit elsewhere delays it without a deadlock.
         """
         conn = self.connection
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = {PG_QUEUE_WAIT_MS}")
-        try:
-            conn.execute(_PG_WRITER_LOCK, {"key": PG_WRITER_LOCK_KEY})
-        except sa_exc.OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) != "55P03":
-                raise
-            conn.rollback()
-            return
+        conn.execute(_PG_WRITER_LOCK, {"key": PG_AUDIT_LOCK_KEY})
         conn.commit()
         self._pg_queued = True
 
@@ -156,12 +165,22 @@ class UnitOfWork:
         try:
             if connection.in_transaction():
                 connection.rollback()
-            connection.execute(_PG_WRITER_UNLOCK, {"key": PG_WRITER_LOCK_KEY})
+            connection.execute(_PG_WRITER_UNLOCK, {"key": PG_AUDIT_LOCK_KEY})
             connection.commit()
         except Exception:
             # A broken connection must not go back to the pool holding the lock: dropping
             # it ends the server session, which releases the lock.
             connection.invalidate()
+
+    def lock_chain_head(self) -> None:
+        """Take the audit chain head until this unit ends (PostgreSQL; see
+        :mod:`inventory_core.audit.trail`). A READ COMMITTED unit takes it here, as its
+        last step; a SERIALIZABLE unit holds it already and takes it again at no wait."""
+        with translate_db_errors(**self._context):
+            if self.row_locks:
+                self.connection.exec_driver_sql(PG_HEAD_LOCK)
+            else:
+                self.connection.execute(_PG_HEAD_XACT_LOCK, {"key": PG_AUDIT_LOCK_KEY})
 
     @property
     def session(self) -> Session:

@@ -109,6 +109,14 @@ def count_day(
         if adjusted < 0:
             steps.append((EventType.ADJUST, adjusted))
         for kind, qty in steps:
+            if abs(qty) > MAX_QTY:
+                raise ValidationError(
+                    _(
+                        "the count of {sku} would record a {kind} of {qty} units, more than "
+                        "one event may hold ({limit})"
+                    ).format(sku=line.sku, kind=kind.value, qty=qty, limit=MAX_QTY),
+                    field="counted" if line.sold is None else "sold",
+                )
             if qty:
                 ev = EventIn(sku=line.sku, event=kind, qty=qty, date=on, note=note)
                 tids.append(events.record(uow, ev))

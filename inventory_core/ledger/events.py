@@ -21,7 +21,7 @@ from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, InsufficientStockError, NotFoundError
 from inventory_core.errors.i18n import gettext as _
-from inventory_core.ledger import draws, lots, positions
+from inventory_core.ledger import draws, locks, lots, positions
 from inventory_core.ledger.checks import (
     FoldOutcome,
     fold_on_hand,
@@ -105,7 +105,9 @@ _SKU_STATE = Prepared(
 )
 """What a single write reads first, in one statement: the SKU (no row: unknown SKU), its
 position (:data:`~inventory_core.ledger.positions.WITH_POSITIONS`), and whether it has
-open lots (without any, a write that lowers stock has no lot to take from)."""
+open lots (without any, a write that lowers stock has no lot to take from). On PostgreSQL
+it locks the SKU row (``FOR UPDATE OF skus``, :mod:`inventory_core.ledger.locks`); SQLite
+has no such clause and needs none."""
 _SNAPSHOT_ON_DAY = Prepared(
     select(_t.c.transaction_id).where(
         _t.c.sku == bindparam("sku"),
@@ -210,6 +212,7 @@ def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
         StockLimitError: on_hand would end above what an INTEGER column stores.
     """
     priority = EVENT_PRIORITY[ev.event]
+    locks.lock_skus(uow, (ev.sku,))
     found = uow.fetch_one(_SKU_STATE, {"sku": ev.sku})
     if found is None:
         raise NotFoundError(entity="SKU", key=ev.sku)

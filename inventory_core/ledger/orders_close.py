@@ -31,6 +31,7 @@ from inventory_core.errors import (
     ValidationError,
 )
 from inventory_core.errors.i18n import gettext as _
+from inventory_core.ledger import locks
 from inventory_core.ledger.closures import counting
 from inventory_core.ledger.receiving import order_status
 from inventory_core.models import OrderClosure, OrderLog, OrderReceipt, Transaction, utc_now_iso
@@ -110,6 +111,7 @@ def close_order(uow: UnitOfWork, order_id: int, on: date, reason: str, user: str
         OrderNotOpenError: the order is RECEIVED, CANCELLED or already CLOSED.
         ValidationError: ``on`` is before the order date or its last receipt.
     """
+    locks.lock_order_sku(uow, order_id)
     row = _order(uow, order_id)
     if row.status not in OPEN_STATUSES:
         raise OrderNotOpenError(order_id=order_id, sku=row.sku, status=row.status)
@@ -144,6 +146,7 @@ def reopen_order(uow: UnitOfWork, order_id: int, reason: str, user: str) -> Clos
         NotFoundError: no such order.
         OrderNotClosedError: the order is not CLOSED (nothing to reopen).
     """
+    locks.lock_order_sku(uow, order_id)
     row = _order(uow, order_id)
     closure = uow.fetch_one(
         effective_closures().where(_c.c.order_id == order_id).order_by(_c.c.closure_id.desc())

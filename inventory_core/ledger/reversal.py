@@ -26,7 +26,7 @@ from inventory_core.audit import coverage
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, LotConsumedError, NotFoundError, OrderClosedError
 from inventory_core.errors.i18n import gettext
-from inventory_core.ledger import draws, events, lots, positions_refresh
+from inventory_core.ledger import draws, events, locks, lots, positions_refresh
 from inventory_core.ledger.checks import require_storable
 from inventory_core.ledger.receiving import END_OF_TIME, change_received
 from inventory_core.ledger.stock import on_hand_before
@@ -75,6 +75,7 @@ def revert(uow: UnitOfWork, transaction_id: int, reason: str, user: str) -> Reve
     if row is None:
         raise NotFoundError(entity="Transaction", key=str(transaction_id))
     done = Reverted(transaction_id, row.sku, EventType(row.event), int(row.qty), row.date)
+    locks.lock_skus(uow, (done.sku,))  # a transaction's SKU never changes: read it first
     already = uow.fetch_one(select(_r.c.reversal_id).where(_r.c.transaction_id == transaction_id))
     if already is not None:
         raise ConflictError(
