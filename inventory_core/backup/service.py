@@ -107,11 +107,8 @@ class BackupService:
 
     @property
     def stem(self) -> str:
-        """The prefix of this database's backup names: the file stem, the PostgreSQL
-        database name, or ``database.schema`` for a store in a schema of its own."""
-        if self.db.path is not None:
-            return self.db.path.stem
-        return backup_stem(self.db.url, self.db.schema)
+        """Prefix of the backup names: file stem, server database name (``db.schema``)."""
+        return self.db.path.stem if self.db.path else backup_stem(self.db.url, self.db.schema)
 
     # -- taking a backup ------------------------------------------------------------------
 
