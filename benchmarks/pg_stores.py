@@ -49,9 +49,7 @@ def run_point(url: str, root: Path, stores: int, per_store: int, seconds: float)
             _store_env(name)
             stress.prepare(target, workdir, start_qty=stress.SCALING_QTY)
             for index in range(per_store):
-                proc = stress.spawn(
-                    target, workdir, index, seconds, wait_for_go=True, mix="write"
-                )
+                proc = stress.spawn(target, workdir, index, seconds, wait_for_go=True, mix="write")
                 procs.append((name, workdir, index, proc))
         os.environ.pop("INVENTORY_CORE_STORE_SCHEMA", None)
         limit = time.monotonic() + stress.STARTUP_TIMEOUT_S
@@ -67,10 +65,12 @@ def run_point(url: str, root: Path, stores: int, per_store: int, seconds: float)
         per: dict[str, Any] = {}
         for name in names:
             workdir = root / f"s{stores}-{name}"
-            results = [json.loads((workdir / f"result-{i}.json").read_text()) for i in range(per_store)]
+            files = [workdir / f"result-{i}.json" for i in range(per_store)]
+            results = [json.loads(path.read_text()) for path in files]
             summary = stress.summarize(results, seconds)
             with Database.open(target, check=None, schema=name) as db:
-                failed = {k: v[:3] for k, v in stress_checks.verify(db, workdir, exact=True).items() if v}
+                checks = stress_checks.verify(db, workdir, exact=True)
+            failed = {k: v[:3] for k, v in checks.items() if v}
             per[name] = {
                 "writes_per_s": summary["writes_per_s"],
                 "write_p50_ms": summary["write_p50_ms"],

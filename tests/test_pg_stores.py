@@ -280,3 +280,19 @@ def test_csv_snapshot_moves_one_store_into_another(
         assert verify(c).ok
     finally:
         c.close()
+
+
+def test_info_and_the_default_backup_folder_name_the_store(
+    two_stores: tuple[Database, Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``info`` shows the store's schema and each store's default backup folder is its own."""
+    from inventory_core.opening.info import describe
+
+    a, b = two_stores
+    assert describe(a)["store_schema"] == "shop_a"
+    monkeypatch.delenv("INVENTORY_CORE_BACKUP_DIR")
+    folders = []
+    for schema in ("shop_a", "shop_b"):
+        with Database.open(a.url, settings=test_settings(), schema=schema) as db:
+            folders.append(db.backup_dir)
+    assert folders[0] != folders[1] and folders[0].name.endswith("-shop_a")
