@@ -288,7 +288,7 @@ def test_info_and_the_default_backup_folder_name_the_store(
     """``info`` shows the store's schema and each store's default backup folder is its own."""
     from inventory_core.opening.info import describe
 
-    a, b = two_stores
+    a, _b = two_stores
     assert describe(a)["store_schema"] == "shop_a"
     monkeypatch.delenv("INVENTORY_CORE_BACKUP_DIR")
     folders = []
