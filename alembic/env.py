@@ -66,14 +66,20 @@ def _configure(connection: Connection) -> None:
 def run_migrations_offline() -> None:
     """Emit the SQL of the migrations instead of running them (``alembic upgrade --sql``)."""
     url = normalize_url(_url())
+    wanted = context.get_x_argument(as_dictionary=True).get("schema")
+    schema = stores.store_schema(url, wanted or Settings.load().store_schema)
     context.configure(
         url=url,
         target_metadata=metadata,
         literal_binds=True,
         render_as_batch=url.get_backend_name() == "sqlite",
         transactional_ddl=True,
+        version_table_schema=schema,
     )
     with context.begin_transaction():
+        if schema is not None:  # the script then runs in the store's schema, as online
+            context.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            context.execute(f"SET LOCAL search_path TO {schema}")
         context.run_migrations()
 
 

@@ -198,6 +198,22 @@ def test_alembic_migrates_one_store_or_every_store(pg_url: str) -> None:
     assert not _raw(pg_url, _tables_in("public"))
 
 
+def test_offline_sql_of_one_store_runs_in_its_schema(pg_url: str) -> None:
+    """``alembic -x schema=... upgrade --sql`` writes a script that builds that store only."""
+    cmd = [sys.executable, "-m", "alembic", "-c", str(REPO / "alembic.ini"), "-x", f"url={pg_url}"]
+    script = subprocess.run(
+        [*cmd, "-x", "schema=shop_sql", "upgrade", "0003_lot_draws", "--sql"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    head = script.split("CREATE TABLE", 1)[0]
+    assert 'CREATE SCHEMA IF NOT EXISTS "shop_sql"' in head
+    assert "SET LOCAL search_path TO shop_sql" in head
+    assert "CREATE TABLE shop_sql.alembic_version" in script
+    assert "shop_sql" not in _schemas(pg_url)  # offline: nothing ran
+
+
 def test_upgrade_stores_migrates_every_store(pg_url: str) -> None:
     """``Database.upgrade_stores`` brings every known store to head and names each one."""
     _alembic(pg_url, "-x", "schema=shop_a", "upgrade", "0006_shop_operations")
