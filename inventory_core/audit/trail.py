@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, insert, select, text
 
 from inventory_core.audit import coverage
 from inventory_core.db.prepared import Prepared
+from inventory_core.db.stores import lock_key
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.models import AuditLog, utc_now_iso
 from inventory_core.obs.context import current_run_id
@@ -253,7 +254,7 @@ def append(
     chain's head outside the database, which is what lets a rewritten chain be caught.
     """
     if uow.dialect == "postgresql":
-        uow.execute(_PG_LOCK, {"key": PG_AUDIT_LOCK_KEY})
+        uow.execute(_PG_LOCK, {"key": lock_key(PG_AUDIT_LOCK_KEY, uow.connection)})
     row = audit_row(
         head_hash(uow),
         operation,

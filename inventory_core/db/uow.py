@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from inventory_core.db.engine import WRITE_OPTION
 from inventory_core.db.prepared import Prepared
+from inventory_core.db.stores import lock_key
 from inventory_core.db.writer import WriterConnection
 from inventory_core.errors import (
     DatabaseError,
@@ -54,7 +55,8 @@ R = TypeVar("R")
 NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 
 PG_WRITER_LOCK_KEY = 7_312_694_518
-"""Session-level advisory-lock key that queues PostgreSQL write units, one at a time."""
+"""Session-level advisory-lock key that queues PostgreSQL write units, one at a time (per
+store: :func:`inventory_core.db.stores.lock_key`)."""
 PG_QUEUE_WAIT_MS = 2000
 """Longest wait in the PostgreSQL writer queue before going ahead unqueued."""
 _PG_WRITER_LOCK = text("SELECT pg_advisory_lock(:key)")
@@ -142,7 +144,7 @@ class UnitOfWork:
         conn = self.connection
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = {PG_QUEUE_WAIT_MS}")
         try:
-            conn.execute(_PG_WRITER_LOCK, {"key": PG_WRITER_LOCK_KEY})
+            conn.execute(_PG_WRITER_LOCK, {"key": lock_key(PG_WRITER_LOCK_KEY, conn)})
         except sa_exc.OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) != "55P03":
                 raise
@@ -156,7 +158,7 @@ class UnitOfWork:
         try:
             if connection.in_transaction():
                 connection.rollback()
-            connection.execute(_PG_WRITER_UNLOCK, {"key": PG_WRITER_LOCK_KEY})
+            connection.execute(_PG_WRITER_UNLOCK, {"key": lock_key(PG_WRITER_LOCK_KEY, connection)})
             connection.commit()
         except Exception:
             # A broken connection must not go back to the pool holding the lock: dropping
