@@ -41,6 +41,58 @@ class Finding:
 
 
 @dataclass(slots=True)
+class PlannedOrder:
+    """An order to write: its ORDER event (``index`` among the recorded ORDER/RECEIPT
+    events), what it ordered and received, and its closure if a SNAPSHOT closed it."""
+
+    index: int
+    sku: str
+    day: date
+    qty: int
+    expected: date | None
+    legacy_id: str | None
+    received: int = 0
+    closed: date | None = None
+    reason: str = ""
+
+    @property
+    def closed_qty(self) -> int:
+        """What its closure takes out of on_order (0 while it is open)."""
+        return 0 if self.closed is None else self.qty - self.received
+
+    @property
+    def open(self) -> int:
+        """What is still to arrive (0 once closed)."""
+        return 0 if self.closed is not None else self.qty - self.received
+
+
+@dataclass(slots=True)
+class PlannedReceipt:
+    """A RECEIPT event to link: its document and the orders it filled (order, units)."""
+
+    index: int
+    sku: str
+    day: date
+    qty: int
+    document_id: str
+    fills: list[tuple[PlannedOrder, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PlannedLot:
+    """A legacy lot to write: the RECEIPT-or-count event it hangs on (found after the
+    write by SKU and date), what the legacy row held and what fits in on hand."""
+
+    sku: str
+    legacy_id: str
+    received: date
+    expiry: date | None
+    qty: int
+    kept: int
+    document_id: str | None
+
+
+@dataclass(slots=True)
 class Translation:
     """What an import records, and the report of every row it changed or left out."""
 
@@ -48,8 +100,15 @@ class Translation:
     events: list[Event] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     promotions: list[dict[str, Any]] = field(default_factory=list)
+    orders: list[PlannedOrder] = field(default_factory=list)
+    receipts: list[PlannedReceipt] = field(default_factory=list)
+    lots: list[PlannedLot] = field(default_factory=list)
+    documents: dict[str, Any] = field(default_factory=dict)
+    """``settings.json`` and ``holidays.json`` as they stood, by file name."""
     legacy_stock: dict[str, int] = field(default_factory=dict)
     our_stock: dict[str, int] = field(default_factory=dict)
+    legacy_on_order: dict[str, int] = field(default_factory=dict)
+    our_on_order: dict[str, int] = field(default_factory=dict)
     last_date: date | None = None
 
     def totals(self) -> dict[str, int]:
@@ -112,6 +171,9 @@ def invalid(out: Translation, row: LegacyRow, exc: AdoptInputError, skip: bool) 
 __all__ = [
     "Event",
     "Finding",
+    "PlannedLot",
+    "PlannedOrder",
+    "PlannedReceipt",
     "Translation",
     "date_cell",
     "int_cell",

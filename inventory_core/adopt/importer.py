@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import bindparam, func, insert, select
 
+from inventory_core.adopt import order_rows
 from inventory_core.adopt.findings import Translation
 from inventory_core.adopt.source import LegacySource
 from inventory_core.adopt.translate import translate
@@ -120,6 +121,7 @@ def adopt(
             if progress is not None:
                 progress(min(offset + CHUNK, len(events)), len(events))
         result.counts = dict(sorted(counts.items()))
+        linked = order_rows.write(uow, translation, user)
         trail.append(
             uow,
             trail.Operation.IMPORT,
@@ -134,6 +136,7 @@ def adopt(
                 "legacy_audit_rows": history,
                 "findings": translation.totals(),
                 "ignored_files": source.ignored,
+                **linked,
             },
         )
         return result
