@@ -55,13 +55,6 @@ class _Flow(NamedTuple):
     qty: int
 
 
-class _Stock(NamedTuple):
-    transaction_id: int
-    sku: str
-    date: date
-    event: str
-
-
 _FLOW = Prepared(
     select(_t.c.transaction_id, _t.c.sku, _t.c.event, _t.c.qty)
     .where(
@@ -73,12 +66,12 @@ _FLOW = Prepared(
     .order_by(_t.c.transaction_id),
     _Flow,
 )
-_STOCK_EVENTS = Prepared(
+_STOCK_EVENTS = (
     select(_t.c.transaction_id, _t.c.sku, _t.c.date, _t.c.event)
     .where(_t.c.sku.in_(bindparam("skus", expanding=True)))
-    .order_by(_t.c.sku, _t.c.date, _t.c.priority, _t.c.transaction_id),
-    _Stock,
+    .order_by(_t.c.sku, _t.c.date, _t.c.priority, _t.c.transaction_id)
 )
+"""Not a :class:`Prepared` statement: its ``IN`` list is expanded per call."""
 _ORDER_COLUMNS = (
     "sku",
     "order_date",
@@ -220,7 +213,7 @@ def _document_row(document: str, sku: str, receipts: list[Any]) -> dict[str, Any
 def _lots(uow: UnitOfWork, out: Translation) -> dict[str, int]:
     """Hang each lot on its SKU's last RECEIPT on or before its receipt date (else the
     last stock event by then, else the SKU's first event)."""
-    events: dict[str, list[_Stock]] = defaultdict(list)
+    events: dict[str, list[Any]] = defaultdict(list)
     for row in uow.fetch(_STOCK_EVENTS, {"skus": sorted({lot.sku for lot in out.lots})}):
         events[row.sku].append(row)
     rows = []

@@ -32,6 +32,8 @@ def report_data(result: AdoptResult) -> dict[str, Any]:
             "legacy_on_hand": t.legacy_stock[sku],
             "on_hand": t.our_stock[sku],
             "difference": t.our_stock[sku] - t.legacy_stock[sku],
+            "legacy_on_order": t.legacy_on_order.get(sku, 0),
+            "on_order": t.our_on_order.get(sku, 0),
         }
         for sku in sorted(t.legacy_stock)
     ]
