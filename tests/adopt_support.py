@@ -344,7 +344,9 @@ def random_store(seed: int, skus: int = 3, days: int = 20) -> LegacyStore:
             for _ in range(rng.randint(0, 3)):
                 kind = rng.choice(kinds)
                 qty = rng.randint(-5, 40) if kind in ("SALE", "ADJUST") else rng.randint(0, 40)
-                store.transactions.append(_tx(day, code, kind, qty))
+                due = START + timedelta(days=i + rng.randint(0, 5))
+                receipt = due.isoformat() if kind == "ORDER" else ""
+                store.transactions.append(_tx(day, code, kind, qty, receipt=receipt))
             if rng.random() < 0.7:
                 store.sales.append({"date": day, "sku": code, "qty_sold": str(rng.randint(0, 20))})
     return store

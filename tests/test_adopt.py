@@ -254,7 +254,18 @@ def test_round_trip_legacy_ours_legacy(tmp_path_factory: pytest.TempPathFactory,
     assert {s["sku"] for s in back.skus} == {s["sku"] for s in store.skus}
     _assert_same_stock(back, database, [s["sku"] for s in store.skus])
     _assert_same_stock(store, database, [s["sku"] for s in store.skus])
+    assert _orders(back) == _orders(store)
+    assert len(back.order_logs) == len(_orders(store))
     database.close()
+
+
+def _orders(store: LegacyStore) -> list[tuple[str, str, str, str]]:
+    """The ORDER rows of a store with their expected date (``receipt_date``)."""
+    return sorted(
+        (r["date"], r["sku"], r["qty"], r["receipt_date"])
+        for r in store.transactions
+        if r["event"] == "ORDER" and int(r["qty"]) > 0
+    )
 
 
 def test_export_legacy_refuses_a_folder_with_files(tmp_path: Path, db: Database) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 
 from inventory_core import Database, Inventory, audit
 from inventory_core.adopt import adopt, open_source
+from inventory_core.adopt.export import export_legacy
 from inventory_core.adopt.report import report_data
 from inventory_core.invariants import check_all
 from tests.adopt_support import (
@@ -21,6 +22,7 @@ from tests.adopt_support import (
     legacy_fold,
     legacy_on_order,
     orders_and_lots,
+    read_folder,
 )
 from tests.db_support import test_settings
 
@@ -186,3 +188,33 @@ def test_stock_differences_of_the_findings_explain_the_stock_table(tmp_path: Pat
     vino = next(r for r in data["stock"] if r["sku"] == "VINO")
     assert (vino["legacy_on_hand"], vino["on_hand"]) == (0, 3)
     assert any(f["stock_difference"] == 5 for f in data["findings"] if f["sku"] == "VINO")
+
+
+def test_export_keeps_orders_expected_dates_and_receipts(tmp_path: Path) -> None:
+    """export-legacy writes ORDER receipt_date, order_logs and receiving_logs; adopting the
+    exported folder again gives the same orders."""
+    urls = [f"sqlite:///{tmp_path / name}" for name in ("first.db", "again.db")]
+    first = _db(urls[0])
+    with open_source(orders_and_lots().write_folder(tmp_path / "data")) as source:
+        adopt(first, source)
+    export_legacy(first, tmp_path / "back")
+    first.close()
+    back = read_folder(tmp_path / "back")
+    ordered = [(r["sku"], r["receipt_date"]) for r in back.transactions if r["event"] == "ORDER"]
+    assert sorted(ordered) == [
+        ("ACQUA", "2026-01-09"),
+        ("ACQUA", "2026-01-15"),
+        ("BIRRA", "2026-01-10"),
+        ("BIRRA", "2026-01-13"),
+    ]
+    assert [r["status"] for r in back.order_logs] == ["CLOSED", "PENDING", "PARTIAL", "PENDING"]
+    assert [(r["document_id"], r["order_ids"]) for r in back.receiving_logs][1] == ("DDT-7", "[3]")
+    again = _db(urls[1])
+    with open_source(tmp_path / "back") as source:
+        adopt(again, source)
+    again.close()
+    query = (
+        "SELECT sku, order_date, expected_date, qty_ordered, qty_received, status "
+        "FROM order_logs ORDER BY order_id"
+    )
+    assert _rows(urls[1], query) == _rows(urls[0], query)
