@@ -14,6 +14,7 @@ from inventory_core import Database, Inventory, audit
 from inventory_core.adopt import adopt, open_source
 from inventory_core.adopt.export import export_legacy
 from inventory_core.adopt.report import report_data
+from inventory_core.errors import AdoptInputError
 from inventory_core.invariants import check_all
 from tests.adopt_support import (
     START,
@@ -218,3 +219,21 @@ def test_export_keeps_orders_expected_dates_and_receipts(tmp_path: Path) -> None
         "FROM order_logs ORDER BY order_id"
     )
     assert _rows(urls[1], query) == _rows(urls[0], query)
+
+
+def test_findings_and_ado_details_speak_italian(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With INVENTORY_CORE_LANG=it the finding texts and an ADO_010 detail are Italian."""
+    monkeypatch.setenv("INVENTORY_CORE_LANG", "it")
+    store = every_case()
+    with open_source(store.write_folder(tmp_path / "data")) as source:
+        data = report_data(adopt(None, source))
+    clamped = next(f for f in data["findings"] if f["kind"] == "clamped SALE")
+    assert clamped["kind_text"] == "SALE troncata"
+    assert "troncato a 0" in clamped["legacy_effect"]
+    store.transactions.append(dict(store.transactions[0], date="12/01/2026"))
+    bad = store.write_folder(tmp_path / "bad")
+    with open_source(bad) as source, pytest.raises(AdoptInputError) as caught:
+        adopt(None, source)
+    assert "non è una data" in str(caught.value)

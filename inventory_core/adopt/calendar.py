@@ -13,6 +13,7 @@ from __future__ import annotations
 from inventory_core.adopt.findings import Finding, Translation, date_cell, invalid, row_text
 from inventory_core.adopt.source import LegacySource
 from inventory_core.errors.adopt import AdoptInputError
+from inventory_core.errors.i18n import gettext as _
 
 DOCUMENT_KEYS = {"settings": "legacy.settings", "holidays": "legacy.holidays"}
 """The legacy JSON documents and the ``settings`` key each is kept under."""
@@ -27,9 +28,8 @@ def documents(source: LegacySource, out: Translation, skip_invalid: bool) -> Non
             if not skip_invalid:
                 raise
             where = exc.context.get("file", f"{name}.json")
-            out.findings.append(
-                Finding("invalid", str(where), 0, "", name, "unknown", f"skipped: {exc.detail}")
-            )
+            skipped = _("skipped: {detail}").format(detail=exc.detail)
+            out.findings.append(Finding("invalid", str(where), 0, "", name, _("unknown"), skipped))
             continue
         if document is None:
             continue
@@ -41,8 +41,10 @@ def documents(source: LegacySource, out: Translation, skip_invalid: bool) -> Non
                 0,
                 "",
                 name,
-                "settings of the old application",
-                f"kept as it stood (settings['{DOCUMENT_KEYS[name]}'], the audit record)",
+                _("settings of the old application"),
+                _("kept as it stood (settings['{key}'], the audit record)").format(
+                    key=DOCUMENT_KEYS[name]
+                ),
             )
         )
 
@@ -59,7 +61,7 @@ def promotions(source: LegacySource, out: Translation, known: set[str], skip_inv
             continue
         sku = row.get("sku")
         if sku not in known or end < start:
-            why = "SKU not in skus" if sku not in known else "ends before it starts"
+            why = _("SKU not in skus") if sku not in known else _("ends before it starts")
             out.findings.append(
                 Finding(
                     "promotion left out",
@@ -67,8 +69,8 @@ def promotions(source: LegacySource, out: Translation, known: set[str], skip_inv
                     row.line,
                     sku,
                     row_text(row),
-                    "promotion",
-                    f"nothing ({why})",
+                    _("promotion"),
+                    _("nothing ({why})").format(why=why),
                 )
             )
             continue

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from inventory_core.db.prepared import Prepared
 from inventory_core.errors.adopt import AdoptError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.models import (
     OrderLog,
     OrderReceipt,
@@ -176,7 +177,9 @@ def export_legacy(db: Database, folder: str | os.PathLike[str]) -> ExportResult:
     """
     where = Path(folder).expanduser()
     if where.exists() and any(where.iterdir()):
-        raise AdoptError(f"the folder '{where}' is not empty", path=str(where))
+        raise AdoptError(
+            _("the folder '{folder}' is not empty").format(folder=where), path=str(where)
+        )
     where.mkdir(parents=True, exist_ok=True)
     with db.read() as uow:
         skus = uow.fetch(_SKUS)

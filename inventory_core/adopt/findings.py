@@ -14,6 +14,41 @@ from typing import Any, NamedTuple
 
 from inventory_core.adopt.source import LegacyRow
 from inventory_core.errors.adopt import AdoptInputError
+from inventory_core.errors.i18n import N_
+from inventory_core.errors.i18n import gettext as _
+
+KINDS = (
+    N_("non-stock event"),
+    N_("sales row counted by an explicit SALE"),
+    N_("unknown SKU"),
+    N_("second SNAPSHOT of a day"),
+    N_("negative SNAPSHOT"),
+    N_("SNAPSHOT zeroed open orders"),
+    N_("order of no quantity"),
+    N_("receipt of no quantity"),
+    N_("negative SALE"),
+    N_("negative WASTE"),
+    N_("clamped SALE"),
+    N_("clamped WASTE"),
+    N_("absolute ADJUST"),
+    N_("unfulfilled of no quantity"),
+    N_("stock differs"),
+    N_("invalid"),
+    N_("EAN not an EAN-13"),
+    N_("promotion left out"),
+    N_("document kept"),
+    N_("order without ORDER"),
+    N_("lot left out"),
+    N_("lot trimmed to on hand"),
+    N_("lots differ from on hand"),
+)
+"""Every kind of finding: a stable English key (report totals, ``--json``), shown in the
+message language through :func:`kind_text`."""
+
+
+def kind_text(kind: str) -> str:
+    """A finding kind in the current message language."""
+    return _(kind)
 
 
 class Event(NamedTuple):
@@ -129,7 +164,10 @@ def date_cell(row: LegacyRow, column: str) -> date:
         return date.fromisoformat(raw[:10])
     except ValueError:
         raise AdoptInputError(
-            f"{raw!r} is not a date (YYYY-MM-DD)", file=row.file, line=row.line, column=column
+            _("{value!r} is not a date (YYYY-MM-DD)").format(value=raw),
+            file=row.file,
+            line=row.line,
+            column=column,
         ) from None
 
 
@@ -139,11 +177,17 @@ def int_cell(row: LegacyRow, column: str) -> int:
         value = float(raw)
     except ValueError:
         raise AdoptInputError(
-            f"{raw!r} is not a number", file=row.file, line=row.line, column=column
+            _("{value!r} is not a number").format(value=raw),
+            file=row.file,
+            line=row.line,
+            column=column,
         ) from None
     if value != int(value) or abs(value) > 10**9:
         raise AdoptInputError(
-            f"{raw!r} is not a whole quantity", file=row.file, line=row.line, column=column
+            _("{value!r} is not a whole quantity").format(value=raw),
+            file=row.file,
+            line=row.line,
+            column=column,
         )
     return int(value)
 
@@ -162,13 +206,16 @@ def invalid(out: Translation, row: LegacyRow, exc: AdoptInputError, skip: bool) 
             row.line,
             row.get("sku"),
             row_text(row),
-            "unknown",
-            f"skipped: {exc.detail} (column {exc.context.get('column')})",
+            _("unknown"),
+            _("skipped: {detail} (column {column})").format(
+                detail=exc.detail, column=exc.context.get("column")
+            ),
         )
     )
 
 
 __all__ = [
+    "KINDS",
     "Event",
     "Finding",
     "PlannedLot",
@@ -178,6 +225,7 @@ __all__ = [
     "date_cell",
     "int_cell",
     "invalid",
+    "kind_text",
     "optional_int_cell",
     "row_text",
 ]

@@ -25,6 +25,7 @@ from inventory_core.adopt.findings import (
 )
 from inventory_core.adopt.source import LegacySource
 from inventory_core.errors.adopt import AdoptInputError
+from inventory_core.errors.i18n import gettext as _
 
 
 def plan(source: LegacySource, out: Translation, skip_invalid: bool) -> None:
@@ -41,9 +42,9 @@ def plan(source: LegacySource, out: Translation, skip_invalid: bool) -> None:
         sku = row.get("sku")
         why = None
         if sku not in out.our_stock:
-            why = "SKU without stock events"
+            why = _("SKU without stock events")
         elif qty <= 0:
-            why = "no quantity"
+            why = _("no quantity")
         if why is not None:
             out.findings.append(
                 Finding(
@@ -52,8 +53,8 @@ def plan(source: LegacySource, out: Translation, skip_invalid: bool) -> None:
                     row.line,
                     sku,
                     row_text(row),
-                    f"lot of {qty}",
-                    f"nothing ({why})",
+                    _("lot of {qty}").format(qty=qty),
+                    _("nothing ({why})").format(why=why),
                 )
             )
             continue
@@ -82,8 +83,10 @@ def _reconcile(sku: str, held: list[tuple[PlannedLot, str, int]], out: Translati
                     sku,
                     f"lot_id={lot.legacy_id},sku={sku},expiry_date={lot.expiry or ''},"
                     f"qty_on_hand={lot.qty}",
-                    f"lot of {lot.qty}",
-                    f"lot of {lot.kept}" if lot.kept else "nothing (lot used up)",
+                    _("lot of {qty}").format(qty=lot.qty),
+                    _("lot of {qty}").format(qty=lot.kept)
+                    if lot.kept
+                    else _("nothing (lot used up)"),
                 )
             )
         if lot.kept:
@@ -97,8 +100,10 @@ def _reconcile(sku: str, held: list[tuple[PlannedLot, str, int]], out: Translati
                 first[2],
                 sku,
                 f"lots of {sku}: {total}",
-                f"lots {total}, on hand {on_hand}",
-                f"lots {min(total, on_hand)}; {max(0, on_hand - total)} units without a lot",
+                _("lots {lots}, on hand {on_hand}").format(lots=total, on_hand=on_hand),
+                _("lots {lots}; {units} units without a lot").format(
+                    lots=min(total, on_hand), units=max(0, on_hand - total)
+                ),
             )
         )
 

@@ -28,6 +28,7 @@ from inventory_core.adopt.findings import (
 from inventory_core.adopt.orders import OrderBook
 from inventory_core.adopt.source import LegacyRow, LegacySource
 from inventory_core.errors.adopt import AdoptInputError
+from inventory_core.errors.i18n import gettext as _
 
 PRIORITY = {
     "SNAPSHOT": 0,
@@ -91,8 +92,8 @@ def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translatio
                     row.line,
                     row.get("sku"),
                     row_text(row),
-                    "no stock effect",
-                    "kept in the import's audit record",
+                    _("no stock effect"),
+                    _("kept in the import's audit record"),
                 )
             )
             continue
@@ -115,8 +116,8 @@ def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translatio
                     row.line,
                     sku,
                     row_text(row),
-                    "ignored: the ledger holds a SALE that day",
-                    "nothing",
+                    _("ignored: the ledger holds a SALE that day"),
+                    _("nothing"),
                 )
             )
             continue
@@ -135,8 +136,8 @@ def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translatio
                     first.line,
                     sku,
                     first.text(sku),
-                    "kept the events of a SKU missing from skus",
-                    "SKU created, inactive",
+                    _("kept the events of a SKU missing from skus"),
+                    _("SKU created, inactive"),
                 )
             )
             out.skus.append({"sku": sku, "description": "", "active": False})
@@ -155,10 +156,13 @@ def _ledger_event(row: LegacyRow, seq: int) -> _Event | None:
         return None
     if kind not in PRIORITY:
         raise AdoptInputError(
-            f"unknown event {row.get('event')!r}", file=row.file, line=row.line, column="event"
+            _("unknown event {event!r}").format(event=row.get("event")),
+            file=row.file,
+            line=row.line,
+            column="event",
         )
     if not row.get("sku"):
-        raise AdoptInputError("empty SKU code", file=row.file, line=row.line, column="sku")
+        raise AdoptInputError(_("empty SKU code"), file=row.file, line=row.line, column="sku")
     return _Event(
         date_cell(row, "date"),
         PRIORITY[kind],
@@ -192,7 +196,7 @@ def _fold_sku(sku: str, events: Iterable[_Event], out: Translation, book: OrderB
             if counted == ev.day:
                 if target != on_hand:
                     record("ADJUST", target - on_hand)
-                change = f"ADJUST {target - on_hand:+d}" if target != on_hand else "nothing"
+                change = f"ADJUST {target - on_hand:+d}" if target != on_hand else _("nothing")
                 _note(out, ev, sku, "second SNAPSHOT of a day", f"on_hand := {ev.qty}", change)
             else:
                 record("SNAPSHOT", target)
@@ -208,21 +212,23 @@ def _fold_sku(sku: str, events: Iterable[_Event], out: Translation, book: OrderB
                     sku,
                     "SNAPSHOT zeroed open orders",
                     f"on_order {legacy_order} -> 0",
-                    f"SNAPSHOT; {len(closed)} order(s) closed, {sum(o.closed_qty for o in closed)}",
+                    _("SNAPSHOT; {orders} order(s) closed, {qty} units").format(
+                        orders=len(closed), qty=sum(o.closed_qty for o in closed)
+                    ),
                 )
             legacy_order = 0
         elif ev.kind == "ORDER":
             if ev.qty > 0:
                 record("ORDER", ev.qty)
             else:
-                _note(out, ev, sku, "order of no quantity", "on_order += q", "nothing")
+                _note(out, ev, sku, "order of no quantity", "on_order += q", _("nothing"))
             legacy_order += ev.qty
         elif ev.kind == "RECEIPT":
             if ev.qty > 0:
                 record("RECEIPT", ev.qty)
                 on_hand += ev.qty
             else:
-                _note(out, ev, sku, "receipt of no quantity", "on_hand += q", "nothing")
+                _note(out, ev, sku, "receipt of no quantity", "on_hand += q", _("nothing"))
             legacy += ev.qty
             legacy_order = max(0, legacy_order - ev.qty)
         elif ev.kind in ("SALE", "WASTE"):
@@ -239,13 +245,13 @@ def _fold_sku(sku: str, events: Iterable[_Event], out: Translation, book: OrderB
             diff = target - on_hand
             if diff:
                 record("ADJUST", diff)
-            done = f"ADJUST {diff:+d}" if diff else "nothing (no change)"
+            done = f"ADJUST {diff:+d}" if diff else _("nothing (no change)")
             _note(out, ev, sku, "absolute ADJUST", f"on_hand := {target}", done)
             on_hand = legacy = target
         elif ev.qty > 0:
             record("UNFULFILLED", ev.qty)
         else:
-            _note(out, ev, sku, "unfulfilled of no quantity", "unfulfilled += q", "nothing")
+            _note(out, ev, sku, "unfulfilled of no quantity", "unfulfilled += q", _("nothing"))
         _difference(out, ev, sku, start, on_hand - legacy - before)
     out.legacy_stock[sku] = legacy
     out.our_stock[sku] = on_hand
@@ -265,8 +271,8 @@ def _demand(out: Translation, sku: str, ev: _Event, on_hand: int, record: Any) -
             record("UNFULFILLED", rest)
             what = f"SALE {done} + UNFULFILLED {rest}" if done else f"UNFULFILLED {rest}"
         else:
-            what = f"WASTE {done}" if done else "nothing"
-        clamp = f"on_hand {on_hand} - {ev.qty} clamped to 0"
+            what = f"WASTE {done}" if done else _("nothing")
+        clamp = _("on_hand {on_hand} - {qty} clamped to 0").format(on_hand=on_hand, qty=ev.qty)
         _note(out, ev, sku, f"clamped {ev.kind}", clamp, what)
     return done
 
