@@ -84,6 +84,34 @@ _ORDER_COLUMNS = (
     "updated_at",
 )
 _INSERT_ORDERS = Prepared(insert(_o).values({c: bindparam(c) for c in _ORDER_COLUMNS}))
+_INSERT_DOCUMENTS = Prepared(
+    insert(_rl).values(
+        {
+            c: bindparam(c)
+            for c in (
+                "document_id",
+                "sku",
+                "receipt_date",
+                "qty_received",
+                "document_hash",
+                "created_at",
+            )
+        }
+    )
+)
+_INSERT_FILLS = Prepared(
+    insert(_or).values(
+        {c: bindparam(c) for c in ("order_id", "transaction_id", "document_id", "qty")}
+    )
+)
+_INSERT_CLOSURES = Prepared(
+    insert(_c).values(
+        {
+            c: bindparam(c)
+            for c in ("order_id", "sku", "date", "qty", "reason", "user", "created_at")
+        }
+    )
+)
 _LOT_COLUMNS = (
     "sku",
     "transaction_id",
@@ -153,12 +181,11 @@ def _orders(uow: UnitOfWork, out: Translation, user: str) -> dict[str, Any]:
             )
     if documents:
         coverage.mark(uow, "receiving_logs")
-        uow.execute(
-            insert(_rl), [_document_row(doc, sku, rs) for (doc, sku), rs in documents.items()]
-        )
+        rows = [_document_row(doc, sku, rs, now) for (doc, sku), rs in documents.items()]
+        uow.execute_many(_INSERT_DOCUMENTS, rows)
     if fills:
         coverage.mark(uow, "order_receipts")
-        uow.execute(insert(_or), fills)
+        uow.execute_many(_INSERT_FILLS, fills)
     closures = [
         {
             "order_id": order_ids[id(o)],
@@ -167,13 +194,14 @@ def _orders(uow: UnitOfWork, out: Translation, user: str) -> dict[str, Any]:
             "qty": o.closed_qty,
             "reason": o.reason[:500],
             "user": user,
+            "created_at": now,
         }
         for o in out.orders
         if o.closed is not None
     ]
     if closures:
         coverage.mark(uow, "order_closures")
-        uow.execute(insert(_c), closures)
+        uow.execute_many(_INSERT_CLOSURES, closures)
     return {
         "orders": len(out.orders),
         "orders_closed": len(closures),
@@ -199,7 +227,7 @@ def _order_row(order: PlannedOrder, tid: int, now: str) -> dict[str, Any]:
     }
 
 
-def _document_row(document: str, sku: str, receipts: list[Any]) -> dict[str, Any]:
+def _document_row(document: str, sku: str, receipts: list[Any], now: str) -> dict[str, Any]:
     body = json.dumps([[r.day.isoformat(), r.sku, r.qty] for r in receipts], separators=(",", ":"))
     return {
         "document_id": document,
@@ -207,6 +235,7 @@ def _document_row(document: str, sku: str, receipts: list[Any]) -> dict[str, Any
         "receipt_date": min(r.day for r in receipts),
         "qty_received": sum(r.qty for r in receipts),
         "document_hash": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        "created_at": now,
     }
 
 
