@@ -41,7 +41,7 @@ def documents(source: LegacySource, out: Translation, skip_invalid: bool) -> Non
                 0,
                 "",
                 name,
-                _("settings of the old application"),
+                _("a document of the old application"),
                 _("kept as it stood (settings['{key}'], the audit record)").format(
                     key=DOCUMENT_KEYS[name]
                 ),
