@@ -237,3 +237,57 @@ def test_findings_and_ado_details_speak_italian(
     with open_source(bad) as source, pytest.raises(AdoptInputError) as caught:
         adopt(None, source)
     assert "non è una data" in str(caught.value)
+
+
+def test_receipt_on_the_day_of_a_count_fills_the_orders_it_zeroed(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """A receipt the same day as a SNAPSHOT over an open order fills that order first, so
+    on_order stays the legacy figure (legacy: 0 after the count, the receipt clamped)."""
+    store = LegacyStore(skus=[orders_and_lots().skus[0]])
+    day = [(START + timedelta(days=i)).isoformat() for i in range(3)]
+    store.transactions = [
+        {
+            "date": day[0],
+            "sku": "BIRRA",
+            "event": "ORDER",
+            "qty": "12",
+            "receipt_date": "",
+            "note": "",
+        },
+        {
+            "date": day[1],
+            "sku": "BIRRA",
+            "event": "RECEIPT",
+            "qty": "38",
+            "receipt_date": "",
+            "note": "",
+        },
+        {
+            "date": day[1],
+            "sku": "BIRRA",
+            "event": "SNAPSHOT",
+            "qty": "34",
+            "receipt_date": "",
+            "note": "",
+        },
+        {
+            "date": day[1],
+            "sku": "BIRRA",
+            "event": "ORDER",
+            "qty": "24",
+            "receipt_date": "",
+            "note": "",
+        },
+    ]
+    database = _db(sqlite_url)
+    with open_source(store.write_folder(tmp_path / "data")) as source:
+        adopt(database, source)
+    _assert_same_on_order(store, database, ["BIRRA"])
+    assert Inventory(database).stock("BIRRA", START + timedelta(days=2)).on_order == 24
+    assert _rows(sqlite_url, "SELECT status FROM order_logs ORDER BY order_id") == [
+        ("RECEIVED",),
+        ("PENDING",),
+    ]
+    assert check_all(database).status.value == "HEALTHY"
+    database.close()

@@ -13,7 +13,8 @@ plans those rows:
   note names, then the SKU's oldest open orders (the old application lowered on_order in
   total), under the legacy document id or ``legacy-<file>-<line>``;
 - a SNAPSHOT closes every order open before it, dated the SNAPSHOT's date, with a reason
-  naming the legacy row: the old application set on_order to 0 there.
+  naming the legacy row: the old application set on_order to 0 there. A receipt of that
+  day beyond the open orders fills those orders first (see :meth:`OrderBook._fill_zeroed`).
 
 So the open orders after the import (and :meth:`Inventory.on_order_by_date`) add up to the
 legacy fold's on_order. :mod:`inventory_core.adopt.order_rows` writes the plan.
@@ -67,6 +68,8 @@ class OrderBook:
     _docs: dict[tuple[str, date, int], deque[_LegacyReceipt]] = field(default_factory=dict)
     _open: dict[str, list[PlannedOrder]] = field(default_factory=lambda: defaultdict(list))
     _named: dict[tuple[str, str], PlannedOrder] = field(default_factory=dict)
+    _zeroed: dict[str, list[PlannedOrder]] = field(default_factory=dict)
+    """Per SKU, the orders its last SNAPSHOT closed (on that SNAPSHOT's date)."""
 
     def read(self, source: LegacySource, out: Translation, skip_invalid: bool) -> None:
         """Read ``order_logs`` and ``receiving_logs`` (when the store has them)."""
@@ -127,6 +130,28 @@ class OrderBook:
             if rest == 0:
                 break
         self._open[sku] = [o for o in self._open[sku] if o.open > 0]
+        if rest:
+            self._fill_zeroed(sku, day, rest, planned)
+
+    def _fill_zeroed(self, sku: str, day: date, rest: int, planned: PlannedReceipt) -> None:
+        """What a receipt brings beyond the open orders fills the orders a SNAPSHOT of the
+        same day closed, before their closures take the rest.
+
+        On order here is a walk in which the closures of a day come after its orders and
+        receipts, from the figure the SNAPSHOT zeroed there; a receipt that legacy
+        clamped at 0 would otherwise be absorbed by the orders about to close, and the
+        closure would then take more than is left. Filling those orders first keeps this
+        walk at the old application's figure.
+        """
+        for order in self._zeroed.get(sku, ()):
+            if order.closed != day or rest == 0:
+                continue
+            take = min(rest, order.closed_qty)
+            order.received += take
+            planned.fills.append((order, take))
+            rest -= take
+            if order.qty == order.received:
+                order.closed = None
 
     def snapshot(self, sku: str, day: date, where: str) -> list[PlannedOrder]:
         """A SNAPSHOT set on_order to 0: close the SKU's open orders placed before ``day``."""
@@ -136,6 +161,8 @@ class OrderBook:
             order.closed = day
             order.reason = reason
         self._open[sku] = [o for o in self._open[sku] if o.open > 0]
+        earlier = [o for o in self._zeroed.get(sku, ()) if o.closed == day]
+        self._zeroed[sku] = [*earlier, *closing]
         return closing
 
     def on_order(self, sku: str) -> int:
