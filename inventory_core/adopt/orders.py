@@ -54,6 +54,7 @@ class _LegacyOrder:
 class _LegacyReceipt:
     document_id: str
     order_ids: list[str]
+    used: bool = False
 
 
 @dataclass(slots=True)
@@ -112,7 +113,11 @@ class OrderBook:
     def receipt(self, sku: str, day: date, qty: int, note: str, where: str) -> None:
         """A RECEIPT of ``qty`` > 0 was recorded (``where``: its file and line)."""
         found = self._docs.get((sku, day, qty))
+        while found and found[0].used:  # a row listed under both of its dates
+            found.popleft()
         legacy = found.popleft() if found else None
+        if legacy is not None:
+            legacy.used = True
         names = legacy.order_ids if legacy is not None else [n for n in [_named_id(note)] if n]
         document = legacy.document_id if legacy is not None and legacy.document_id else ""
         planned = PlannedReceipt(self.flow, sku, day, qty, document or f"legacy-{where}"[:64])

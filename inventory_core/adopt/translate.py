@@ -252,7 +252,7 @@ def _fold_sku(sku: str, events: Iterable[_Event], out: Translation, book: OrderB
             record("UNFULFILLED", ev.qty)
         else:
             _note(out, ev, sku, "unfulfilled of no quantity", "unfulfilled += q", _("nothing"))
-        _difference(out, ev, sku, start, on_hand - legacy - before)
+        _difference(out, ev, sku, start, on_hand - legacy - before, (legacy, on_hand))
     out.legacy_stock[sku] = legacy
     out.our_stock[sku] = on_hand
     out.legacy_on_order[sku] = legacy_order
@@ -277,7 +277,9 @@ def _demand(out: Translation, sku: str, ev: _Event, on_hand: int, record: Any) -
     return done
 
 
-def _difference(out: Translation, ev: _Event, sku: str, start: int, moved: int) -> None:
+def _difference(
+    out: Translation, ev: _Event, sku: str, start: int, moved: int, after: tuple[int, int]
+) -> None:
     """Book ``moved`` (the change this row made to our on hand less the legacy one) on the
     row's first finding, or on a finding of its own when it had none."""
     if not moved:
@@ -286,7 +288,7 @@ def _difference(out: Translation, ev: _Event, sku: str, start: int, moved: int) 
         first = out.findings[start]
         out.findings[start] = replace(first, stock_difference=first.stock_difference + moved)
         return
-    _note(out, ev, sku, "stock differs", "", "", moved)
+    _note(out, ev, sku, "stock differs", f"on_hand {after[0]}", f"on_hand {after[1]}", moved)
 
 
 def _recorder(out: Translation, sku: str, ev: _Event, book: OrderBook) -> Any:
