@@ -7,6 +7,7 @@ variable, instead of surfacing later as an obscure database error.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,12 +15,45 @@ import pydantic
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from inventory_core.errors import ConfigurationError
+from inventory_core.errors import ConfigurationError, StoreSchemaNameError
 from inventory_core.errors.i18n import gettext as _
 from inventory_core.errors.i18n import has_catalogue
 from inventory_core.obs.redaction import redact
 
 ENV_PREFIX = "INVENTORY_CORE_"
+SCHEMA_NAME_MAX = 63
+"""PostgreSQL's identifier limit (NAMEDATALEN - 1 bytes): a longer name is silently cut."""
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def check_store_schema(name: object) -> str:
+    """``name`` if it may name a store's PostgreSQL schema (``Database.open(url, schema=...)``).
+
+    Only lowercase ASCII letters, digits and underscores, starting with a letter or an
+    underscore, at most 63 bytes: such a name means the same quoted or not (PostgreSQL folds
+    unquoted names to lowercase and cuts them at 63 bytes without an error, so two longer
+    names could land in one schema), needs no quoting in ``search_path`` nor in
+    ``pg_dump --schema``, and can never close a quote. ``pg_...`` and ``information_schema``
+    belong to the server.
+
+    Raises:
+        StoreSchemaNameError: the name breaks a rule (nothing was written).
+    """
+    if not isinstance(name, str):
+        raise StoreSchemaNameError(_("a schema name is text"), schema=repr(name), field="schema")
+    why = None
+    if not name or len(name) > SCHEMA_NAME_MAX:
+        why = _("it must be 1 to {limit} characters long").format(limit=SCHEMA_NAME_MAX)
+    elif not _SCHEMA_NAME.fullmatch(name):
+        why = _(
+            "only lowercase ASCII letters, digits and _ are allowed, and it must not start "
+            "with a digit"
+        )
+    elif name.startswith("pg_") or name == "information_schema":
+        why = _("the server reserves pg_... and information_schema")
+    if why is not None:
+        raise StoreSchemaNameError(why, schema=name[:80], field="schema")
+    return name
 
 
 class Settings(BaseSettings):
@@ -69,6 +103,21 @@ class Settings(BaseSettings):
     backup_on_open: bool = Field(
         default=False, description="Back up a non-empty SQLite database when it is opened."
     )
+    store_schema: str | None = Field(
+        default=None,
+        description="PostgreSQL schema holding one store's tables (many stores on one "
+        "server); unset: the server's default (public). Refused on SQLite.",
+    )
+
+    @field_validator("store_schema", mode="before")
+    @classmethod
+    def _store_schema_name(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return check_store_schema(value)
+        except StoreSchemaNameError as exc:
+            raise ValueError(exc.message) from exc
 
     @field_validator("database_url")
     @classmethod

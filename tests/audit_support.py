@@ -19,7 +19,8 @@ from sqlalchemy.engine import make_url
 from inventory_core import Database, Settings, audit
 from inventory_core.audit import coverage, trail
 from inventory_core.audit.trail import GENESIS_HASH
-from inventory_core.db.uow import PG_AUDIT_LOCK_KEY, UnitOfWork
+from inventory_core.db.chain_head import PG_AUDIT_LOCK_KEY
+from inventory_core.db.uow import UnitOfWork
 from inventory_core.models import EVENT_PRIORITY, AuditLog, EventType, Sku, Transaction
 from inventory_core.models.triggers import create_sql
 

@@ -18,7 +18,14 @@ from inventory_core import Database, Inventory, audit
 from inventory_core.adopt import adopt, open_source
 from inventory_core.adopt.export import export_legacy
 from inventory_core.errors import AdoptError, AdoptInputError, AdoptTargetError
-from tests.adopt_support import LegacyStore, every_case, legacy_fold, random_store, read_folder
+from tests.adopt_support import (
+    LegacyStore,
+    every_case,
+    legacy_fold,
+    legacy_on_order,
+    random_store,
+    read_folder,
+)
 from tests.db_support import test_settings
 
 CODES = ("BIRRA", "PANE", "LATTE", "GHOST")
@@ -36,7 +43,9 @@ def _assert_same_stock(store: LegacyStore, database: Database, codes: list[str])
     for code in codes:
         for day in days:
             asof = date.fromisoformat(day) + timedelta(days=1)
-            assert inv.stock(code, asof).on_hand == legacy_fold(store, code, asof), (code, day)
+            stock = inv.stock(code, asof)
+            assert stock.on_hand == legacy_fold(store, code, asof), (code, day)
+            assert stock.on_order == legacy_on_order(store, code, asof), (code, day)
 
 
 def test_folder_import_matches_the_legacy_fold(tmp_path: Path, any_url: str) -> None:
@@ -185,7 +194,8 @@ def test_missing_required_file_is_reported(tmp_path: Path) -> None:
 def test_random_histories_match_the_legacy_fold(
     tmp_path_factory: pytest.TempPathFactory, seed: int
 ) -> None:
-    """For random legacy histories, the legacy fold and our stock agree on every SKU and date."""
+    """For random legacy histories, the legacy fold and our stock (on hand and on order)
+    agree on every SKU and date."""
     work = tmp_path_factory.mktemp("adopt")
     store = random_store(seed)
     folder = store.write_folder(work / "data")
@@ -254,7 +264,18 @@ def test_round_trip_legacy_ours_legacy(tmp_path_factory: pytest.TempPathFactory,
     assert {s["sku"] for s in back.skus} == {s["sku"] for s in store.skus}
     _assert_same_stock(back, database, [s["sku"] for s in store.skus])
     _assert_same_stock(store, database, [s["sku"] for s in store.skus])
+    assert _orders(back) == _orders(store)
+    assert len(back.order_logs) == len(_orders(store))
     database.close()
+
+
+def _orders(store: LegacyStore) -> list[tuple[str, str, str, str]]:
+    """The ORDER rows of a store with their expected date (``receipt_date``)."""
+    return sorted(
+        (r["date"], r["sku"], r["qty"], r["receipt_date"])
+        for r in store.transactions
+        if r["event"] == "ORDER" and int(r["qty"]) > 0
+    )
 
 
 def test_export_legacy_refuses_a_folder_with_files(tmp_path: Path, db: Database) -> None:

@@ -14,6 +14,41 @@ from typing import Any, NamedTuple
 
 from inventory_core.adopt.source import LegacyRow
 from inventory_core.errors.adopt import AdoptInputError
+from inventory_core.errors.i18n import N_
+from inventory_core.errors.i18n import gettext as _
+
+KINDS = (
+    N_("non-stock event"),
+    N_("sales row counted by an explicit SALE"),
+    N_("unknown SKU"),
+    N_("second SNAPSHOT of a day"),
+    N_("negative SNAPSHOT"),
+    N_("SNAPSHOT zeroed open orders"),
+    N_("order of no quantity"),
+    N_("receipt of no quantity"),
+    N_("negative SALE"),
+    N_("negative WASTE"),
+    N_("clamped SALE"),
+    N_("clamped WASTE"),
+    N_("absolute ADJUST"),
+    N_("unfulfilled of no quantity"),
+    N_("stock differs"),
+    N_("invalid"),
+    N_("EAN not an EAN-13"),
+    N_("promotion left out"),
+    N_("document kept"),
+    N_("order without ORDER"),
+    N_("lot left out"),
+    N_("lot trimmed to on hand"),
+    N_("lots differ from on hand"),
+)
+"""Every kind of finding: a stable English key (report totals, ``--json``), shown in the
+message language through :func:`kind_text`."""
+
+
+def kind_text(kind: str) -> str:
+    """A finding kind in the current message language."""
+    return _(kind)
 
 
 class Event(NamedTuple):
@@ -41,6 +76,58 @@ class Finding:
 
 
 @dataclass(slots=True)
+class PlannedOrder:
+    """An order to write: its ORDER event (``index`` among the recorded ORDER/RECEIPT
+    events), what it ordered and received, and its closure if a SNAPSHOT closed it."""
+
+    index: int
+    sku: str
+    day: date
+    qty: int
+    expected: date | None
+    legacy_id: str | None
+    received: int = 0
+    closed: date | None = None
+    reason: str = ""
+
+    @property
+    def closed_qty(self) -> int:
+        """What its closure takes out of on_order (0 while it is open)."""
+        return 0 if self.closed is None else self.qty - self.received
+
+    @property
+    def open(self) -> int:
+        """What is still to arrive (0 once closed)."""
+        return 0 if self.closed is not None else self.qty - self.received
+
+
+@dataclass(slots=True)
+class PlannedReceipt:
+    """A RECEIPT event to link: its document and the orders it filled (order, units)."""
+
+    index: int
+    sku: str
+    day: date
+    qty: int
+    document_id: str
+    fills: list[tuple[PlannedOrder, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PlannedLot:
+    """A legacy lot to write: the RECEIPT-or-count event it hangs on (found after the
+    write by SKU and date), what the legacy row held and what fits in on hand."""
+
+    sku: str
+    legacy_id: str
+    received: date
+    expiry: date | None
+    qty: int
+    kept: int
+    document_id: str | None
+
+
+@dataclass(slots=True)
 class Translation:
     """What an import records, and the report of every row it changed or left out."""
 
@@ -48,8 +135,15 @@ class Translation:
     events: list[Event] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     promotions: list[dict[str, Any]] = field(default_factory=list)
+    orders: list[PlannedOrder] = field(default_factory=list)
+    receipts: list[PlannedReceipt] = field(default_factory=list)
+    lots: list[PlannedLot] = field(default_factory=list)
+    documents: dict[str, Any] = field(default_factory=dict)
+    """``settings.json`` and ``holidays.json`` as they stood, by file name."""
     legacy_stock: dict[str, int] = field(default_factory=dict)
     our_stock: dict[str, int] = field(default_factory=dict)
+    legacy_on_order: dict[str, int] = field(default_factory=dict)
+    our_on_order: dict[str, int] = field(default_factory=dict)
     last_date: date | None = None
 
     def totals(self) -> dict[str, int]:
@@ -70,7 +164,10 @@ def date_cell(row: LegacyRow, column: str) -> date:
         return date.fromisoformat(raw[:10])
     except ValueError:
         raise AdoptInputError(
-            f"{raw!r} is not a date (YYYY-MM-DD)", file=row.file, line=row.line, column=column
+            _("{value!r} is not a date (YYYY-MM-DD)").format(value=raw),
+            file=row.file,
+            line=row.line,
+            column=column,
         ) from None
 
 
@@ -80,11 +177,17 @@ def int_cell(row: LegacyRow, column: str) -> int:
         value = float(raw)
     except ValueError:
         raise AdoptInputError(
-            f"{raw!r} is not a number", file=row.file, line=row.line, column=column
+            _("{value!r} is not a number").format(value=raw),
+            file=row.file,
+            line=row.line,
+            column=column,
         ) from None
     if value != int(value) or abs(value) > 10**9:
         raise AdoptInputError(
-            f"{raw!r} is not a whole quantity", file=row.file, line=row.line, column=column
+            _("{value!r} is not a whole quantity").format(value=raw),
+            file=row.file,
+            line=row.line,
+            column=column,
         )
     return int(value)
 
@@ -103,19 +206,26 @@ def invalid(out: Translation, row: LegacyRow, exc: AdoptInputError, skip: bool) 
             row.line,
             row.get("sku"),
             row_text(row),
-            "unknown",
-            f"skipped: {exc.detail} (column {exc.context.get('column')})",
+            _("unknown"),
+            _("skipped: {detail} (column {column})").format(
+                detail=exc.detail, column=exc.context.get("column")
+            ),
         )
     )
 
 
 __all__ = [
+    "KINDS",
     "Event",
     "Finding",
+    "PlannedLot",
+    "PlannedOrder",
+    "PlannedReceipt",
     "Translation",
     "date_cell",
     "int_cell",
     "invalid",
+    "kind_text",
     "optional_int_cell",
     "row_text",
 ]

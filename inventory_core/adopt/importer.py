@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import bindparam, func, insert, select
 
+from inventory_core.adopt import order_rows
 from inventory_core.adopt.findings import Translation
 from inventory_core.adopt.source import LegacySource
 from inventory_core.adopt.translate import translate
@@ -22,6 +23,7 @@ from inventory_core.audit import trail
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors.adopt import AdoptTargetError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger import bulk, master
 from inventory_core.ledger.arguments import validate_events
 from inventory_core.ledger.inputs import SkuIn
@@ -120,6 +122,7 @@ def adopt(
             if progress is not None:
                 progress(min(offset + CHUNK, len(events)), len(events))
         result.counts = dict(sorted(counts.items()))
+        linked = order_rows.write(uow, translation, user)
         trail.append(
             uow,
             trail.Operation.IMPORT,
@@ -134,6 +137,7 @@ def adopt(
                 "legacy_audit_rows": history,
                 "findings": translation.totals(),
                 "ignored_files": source.ignored,
+                **linked,
             },
         )
         return result
@@ -163,7 +167,8 @@ def _already(uow: UnitOfWork, sha256: str) -> bool:
             return True
         if earlier:
             raise AdoptTargetError(
-                f"it already holds the store with sha256 {earlier}", sha256=sha256
+                _("it already holds the store with sha256 {sha256}").format(sha256=earlier),
+                sha256=sha256,
             )
     return False
 
@@ -175,4 +180,4 @@ def _require_empty(uow: UnitOfWork) -> None:
         if row is not None and row.rows:
             busy.append(f"{name}: {row.rows}")
     if busy:
-        raise AdoptTargetError("it is not empty (" + ", ".join(busy) + ")")
+        raise AdoptTargetError(_("it is not empty ({tables})").format(tables=", ".join(busy)))

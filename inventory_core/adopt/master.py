@@ -12,6 +12,7 @@ from typing import Any
 from inventory_core.adopt.findings import Finding, Translation, int_cell, invalid
 from inventory_core.adopt.source import LegacyRow, LegacySource
 from inventory_core.errors.adopt import AdoptInputError
+from inventory_core.errors.i18n import gettext as _
 from inventory_core.ledger.inputs import ean13_check_digit
 
 SKU_FIELDS = {
@@ -38,7 +39,7 @@ def skus(source: LegacySource, out: Translation, skip_invalid: bool) -> set[str]
             invalid(
                 out,
                 row,
-                AdoptInputError("empty SKU code", file=row.file, line=row.line, column="sku"),
+                AdoptInputError(_("empty SKU code"), file=row.file, line=row.line, column="sku"),
                 skip_invalid,
             )
             continue
@@ -47,7 +48,10 @@ def skus(source: LegacySource, out: Translation, skip_invalid: bool) -> set[str]
                 out,
                 row,
                 AdoptInputError(
-                    f"duplicate SKU {code!r}", file=row.file, line=row.line, column="sku"
+                    _("duplicate SKU {sku!r}").format(sku=code),
+                    file=row.file,
+                    line=row.line,
+                    column="sku",
                 ),
                 skip_invalid,
             )
@@ -89,8 +93,8 @@ def sku_values(row: LegacyRow, out: Translation) -> dict[str, Any]:
                 row.line,
                 data["sku"],
                 str(ean),
-                "kept as it stood",
-                "kept in attributes['legacy_ean'], no EAN",
+                _("kept as it stood"),
+                _("kept in attributes['legacy_ean'], no EAN"),
             )
         )
         attributes["legacy_ean"] = str(ean)

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from inventory_core.adopt.findings import kind_text
 from inventory_core.adopt.importer import AdoptResult
 
 FINDING_COLUMNS = (
@@ -32,6 +33,8 @@ def report_data(result: AdoptResult) -> dict[str, Any]:
             "legacy_on_hand": t.legacy_stock[sku],
             "on_hand": t.our_stock[sku],
             "difference": t.our_stock[sku] - t.legacy_stock[sku],
+            "legacy_on_order": t.legacy_on_order.get(sku, 0),
+            "on_order": t.our_on_order.get(sku, 0),
         }
         for sku in sorted(t.legacy_stock)
     ]
@@ -46,7 +49,7 @@ def report_data(result: AdoptResult) -> dict[str, Any]:
         "events": len(t.events),
         "recorded": result.counts,
         "totals": t.totals(),
-        "findings": [asdict(f) for f in t.findings],
+        "findings": [{**asdict(f), "kind_text": kind_text(f.kind)} for f in t.findings],
         "stock": stock,
     }
 

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from inventory_core.errors.adopt import AdoptInputError
+from inventory_core.errors.i18n import gettext as _
 
 DATA_FILES = (
     "skus.csv",
@@ -139,12 +140,15 @@ def open_source(path: str | os.PathLike[str]) -> LegacySource:
         source._connection = _connect(where)
         source.schema_version = _schema_version(source._connection, where.name)
     else:
-        raise AdoptInputError("no such folder or file", file=str(where), line=0, column="")
+        raise AdoptInputError(_("no such folder or file"), file=str(where), line=0, column="")
     for table in REQUIRED:
         if not source.has(table):
             source.close()
             raise AdoptInputError(
-                f"the store has no {table} table", file=f"{table}.csv", line=0, column=""
+                _("the store has no {table} table").format(table=table),
+                file=f"{table}.csv",
+                line=0,
+                column="",
             )
     return source
 
@@ -158,7 +162,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
         raise AdoptInputError(
-            f"not a SQLite database: {exc}", file=path.name, line=0, column=""
+            _("not a SQLite database: {error}").format(error=exc), file=path.name, line=0, column=""
         ) from None
     connection.text_factory = _text_factory(path.name)
     return connection
@@ -181,7 +185,10 @@ def _schema_version(connection: sqlite3.Connection, name: str) -> int | None:
     version = row[0] if row else None
     if version is not None and not 1 <= int(version) <= 7:
         raise AdoptInputError(
-            f"schema version {version} is not one of 1-7", file=name, line=0, column="version"
+            _("schema version {version} is not one of 1-7").format(version=version),
+            file=name,
+            line=0,
+            column="version",
         )
     return None if version is None else int(version)
 
@@ -191,7 +198,10 @@ def _decode(raw: bytes, name: str, line: int = 0) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise AdoptInputError(
-            f"not UTF-8 at byte {exc.start}", file=name, line=line, column=""
+            _("not UTF-8 at byte {offset}").format(offset=exc.start),
+            file=name,
+            line=line,
+            column="",
         ) from None
 
 
@@ -208,7 +218,9 @@ def _csv_rows(path: Path) -> Iterator[LegacyRow]:
                 continue
             if len(cells) > len(names):
                 raise AdoptInputError(
-                    f"{len(cells)} cells, the header has {len(names)}",
+                    _("{cells} cells, the header has {names}").format(
+                        cells=len(cells), names=len(names)
+                    ),
                     file=path.name,
                     line=reader.line_num,
                     column="",

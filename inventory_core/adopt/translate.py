@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from typing import Any, NamedTuple
 
-from inventory_core.adopt import master
+from inventory_core.adopt import calendar, lots, master
 from inventory_core.adopt.findings import (
     Event,
     Finding,
@@ -24,8 +25,10 @@ from inventory_core.adopt.findings import (
     invalid,
     row_text,
 )
+from inventory_core.adopt.orders import OrderBook
 from inventory_core.adopt.source import LegacyRow, LegacySource
 from inventory_core.errors.adopt import AdoptInputError
+from inventory_core.errors.i18n import gettext as _
 
 PRIORITY = {
     "SNAPSHOT": 0,
@@ -53,6 +56,7 @@ class _Event(NamedTuple):
     note: str
     file: str
     line: int
+    receipt: str = ""
 
     def text(self, sku: str) -> str:
         """The legacy row, as the report shows it."""
@@ -68,6 +72,8 @@ def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translatio
     """
     out = Translation()
     known = master.skus(source, out, skip_invalid)
+    book = OrderBook()
+    book.read(source, out, skip_invalid)
     per_sku: dict[str, list[_Event]] = defaultdict(list)
     explicit_sales: set[tuple[str, date]] = set()
     seq = 0
@@ -86,8 +92,8 @@ def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translatio
                     row.line,
                     row.get("sku"),
                     row_text(row),
-                    "no stock effect",
-                    "kept in the import's audit record",
+                    _("no stock effect"),
+                    _("kept in the import's audit record"),
                 )
             )
             continue
@@ -110,15 +116,16 @@ def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translatio
                     row.line,
                     sku,
                     row_text(row),
-                    "ignored: the ledger holds a SALE that day",
-                    "nothing",
+                    _("ignored: the ledger holds a SALE that day"),
+                    _("nothing"),
                 )
             )
             continue
         if qty == 0:
             continue
         per_sku[sku].append(_Event(day, PRIORITY["SALE"], seq, "SALE", qty, "", row.file, row.line))
-    _promotions(source, out, known, skip_invalid)
+    calendar.promotions(source, out, known, skip_invalid)
+    calendar.documents(source, out, skip_invalid)
     for sku in sorted(per_sku):  # a sorted copy of the keys: popping below is safe
         if sku not in known:
             first = per_sku[sku][0]
@@ -129,13 +136,17 @@ def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translatio
                     first.line,
                     sku,
                     first.text(sku),
-                    "kept the events of a SKU missing from skus",
-                    "SKU created, inactive",
+                    _("kept the events of a SKU missing from skus"),
+                    _("SKU created, inactive"),
                 )
             )
             out.skus.append({"sku": sku, "description": "", "active": False})
             known.add(sku)
-        _fold_sku(sku, sorted(per_sku.pop(sku), key=lambda e: (e.day, e.priority, e.seq)), out)
+        events = sorted(per_sku.pop(sku), key=lambda e: (e.day, e.priority, e.seq))
+        _fold_sku(sku, events, out, book)
+    book.left_over(out)
+    out.orders, out.receipts = book.orders, book.receipts
+    lots.plan(source, out, skip_invalid)
     return out
 
 
@@ -145,10 +156,13 @@ def _ledger_event(row: LegacyRow, seq: int) -> _Event | None:
         return None
     if kind not in PRIORITY:
         raise AdoptInputError(
-            f"unknown event {row.get('event')!r}", file=row.file, line=row.line, column="event"
+            _("unknown event {event!r}").format(event=row.get("event")),
+            file=row.file,
+            line=row.line,
+            column="event",
         )
     if not row.get("sku"):
-        raise AdoptInputError("empty SKU code", file=row.file, line=row.line, column="sku")
+        raise AdoptInputError(_("empty SKU code"), file=row.file, line=row.line, column="sku")
     return _Event(
         date_cell(row, "date"),
         PRIORITY[kind],
@@ -158,162 +172,145 @@ def _ledger_event(row: LegacyRow, seq: int) -> _Event | None:
         row.get("note"),
         row.file,
         row.line,
+        row.get("receipt_date") if kind == "ORDER" else "",
     )
 
 
-def _fold_sku(sku: str, events: Iterable[_Event], out: Translation) -> None:
-    """Walk the legacy fold of one SKU and record what leaves our stock where its was."""
-    on_hand = 0
-    on_order = 0
+def _fold_sku(sku: str, events: Iterable[_Event], out: Translation, book: OrderBook) -> None:
+    """Walk the legacy fold of one SKU and record what leaves our stock where its was.
+
+    The legacy figures (``legacy``, ``legacy_order``) follow LEGACY.md's rules as they
+    stand; ``on_hand`` is what the recorded events give here. Each finding states how much
+    its row moved the difference between the two, so per SKU they add up to the
+    difference of the report's stock table.
+    """
+    on_hand = legacy = legacy_order = 0
     counted: date | None = None
     for ev in events:
         out.last_date = ev.day if out.last_date is None else max(out.last_date, ev.day)
-        record = _recorder(out, sku, ev)
-        if ev.kind == "SNAPSHOT" and counted == ev.day:
+        before = on_hand - legacy
+        start = len(out.findings)
+        record = _recorder(out, sku, ev, book)
+        if ev.kind == "SNAPSHOT":
             target = max(0, ev.qty)
-            if target != on_hand:
-                record("ADJUST", target - on_hand)
-            _note(
-                out,
-                ev,
-                sku,
-                "second SNAPSHOT of a day",
-                f"on_hand := {target}",
-                f"ADJUST {target - on_hand:+d}" if target != on_hand else "nothing",
-            )
-            on_hand = target
-            on_order = 0
-        elif ev.kind == "SNAPSHOT":
-            counted = ev.day
-            if ev.qty < 0:
-                record("SNAPSHOT", 0)
-                _note(out, ev, sku, "negative SNAPSHOT", "on_hand := max(0, q)?", "SNAPSHOT 0")
-                on_hand = 0
+            if counted == ev.day:
+                if target != on_hand:
+                    record("ADJUST", target - on_hand)
+                change = f"ADJUST {target - on_hand:+d}" if target != on_hand else _("nothing")
+                _note(out, ev, sku, "second SNAPSHOT of a day", f"on_hand := {ev.qty}", change)
             else:
-                record("SNAPSHOT", ev.qty)
-                on_hand = ev.qty
-            if on_order > 0:
+                record("SNAPSHOT", target)
+                if ev.qty < 0:
+                    _note(out, ev, sku, "negative SNAPSHOT", f"on_hand := {ev.qty}", "SNAPSHOT 0")
+            counted = ev.day
+            on_hand, legacy = target, ev.qty
+            closed = book.snapshot(sku, ev.day, f"{ev.file}:{ev.line}")
+            if legacy_order > 0 or closed:
                 _note(
                     out,
                     ev,
                     sku,
                     "SNAPSHOT zeroed open orders",
-                    f"on_order {on_order} -> 0",
-                    "SNAPSHOT; orders stay open here",
+                    f"on_order {legacy_order} -> 0",
+                    _("SNAPSHOT; {orders} order(s) closed, {qty} units").format(
+                        orders=len(closed), qty=sum(o.closed_qty for o in closed)
+                    ),
                 )
-            on_order = 0
+            legacy_order = 0
         elif ev.kind == "ORDER":
             if ev.qty > 0:
                 record("ORDER", ev.qty)
-                on_order += ev.qty
             else:
-                _note(out, ev, sku, "order of no quantity", "on_order += q", "nothing")
-                on_order = max(0, on_order + ev.qty)
+                _note(out, ev, sku, "order of no quantity", "on_order += q", _("nothing"))
+            legacy_order += ev.qty
         elif ev.kind == "RECEIPT":
             if ev.qty > 0:
                 record("RECEIPT", ev.qty)
                 on_hand += ev.qty
-                on_order = max(0, on_order - ev.qty)
             else:
-                _note(out, ev, sku, "receipt of no quantity", "on_hand += q", "nothing")
+                _note(out, ev, sku, "receipt of no quantity", "on_hand += q", _("nothing"))
+            legacy += ev.qty
+            legacy_order = max(0, legacy_order - ev.qty)
         elif ev.kind in ("SALE", "WASTE"):
+            legacy = max(0, legacy - ev.qty)
             if ev.qty < 0:
                 record("ADJUST", -ev.qty)
-                _note(
-                    out,
-                    ev,
-                    sku,
-                    f"negative {ev.kind}",
-                    f"on_hand += {-ev.qty}",
-                    f"ADJUST +{-ev.qty}",
-                )
+                added = f"on_hand += {-ev.qty}"
+                _note(out, ev, sku, f"negative {ev.kind}", added, f"ADJUST +{-ev.qty}")
                 on_hand -= ev.qty
-                continue
-            done = min(ev.qty, on_hand)
-            if done > 0:
-                record(ev.kind, done)
-            if done < ev.qty:
-                rest = ev.qty - done
-                if ev.kind == "SALE":
-                    record("UNFULFILLED", rest)
-                    what = f"SALE {done} + UNFULFILLED {rest}" if done else f"UNFULFILLED {rest}"
-                else:
-                    what = f"WASTE {done}" if done else "nothing"
-                _note(
-                    out,
-                    ev,
-                    sku,
-                    f"clamped {ev.kind}",
-                    f"on_hand {on_hand} - {ev.qty} clamped to 0",
-                    what,
-                )
-            on_hand -= done
+            else:
+                on_hand -= _demand(out, sku, ev, on_hand, record)
         elif ev.kind == "ADJUST":
             target = max(0, ev.qty)
             diff = target - on_hand
             if diff:
                 record("ADJUST", diff)
-            _note(
-                out,
-                ev,
-                sku,
-                "absolute ADJUST",
-                f"on_hand := {target}",
-                f"ADJUST {diff:+d}" if diff else "nothing (no change)",
-            )
-            on_hand = target
+            done = f"ADJUST {diff:+d}" if diff else _("nothing (no change)")
+            _note(out, ev, sku, "absolute ADJUST", f"on_hand := {target}", done)
+            on_hand = legacy = target
         elif ev.qty > 0:
             record("UNFULFILLED", ev.qty)
         else:
-            _note(out, ev, sku, "unfulfilled of no quantity", "unfulfilled += q", "nothing")
-    out.legacy_stock[sku] = on_hand
+            _note(out, ev, sku, "unfulfilled of no quantity", "unfulfilled += q", _("nothing"))
+        _difference(out, ev, sku, start, on_hand - legacy - before, (legacy, on_hand))
+    out.legacy_stock[sku] = legacy
     out.our_stock[sku] = on_hand
+    out.legacy_on_order[sku] = legacy_order
+    out.our_on_order[sku] = book.on_order(sku)
 
 
-def _recorder(out: Translation, sku: str, ev: _Event) -> Any:
+def _demand(out: Translation, sku: str, ev: _Event, on_hand: int, record: Any) -> int:
+    """A SALE or WASTE of ``ev.qty`` >= 0: what there was of it is recorded, a SALE's rest
+    as UNFULFILLED demand; return the units taken from on hand."""
+    done = min(ev.qty, on_hand)
+    if done > 0:
+        record(ev.kind, done)
+    if done < ev.qty:
+        rest = ev.qty - done
+        if ev.kind == "SALE":
+            record("UNFULFILLED", rest)
+            what = f"SALE {done} + UNFULFILLED {rest}" if done else f"UNFULFILLED {rest}"
+        else:
+            what = f"WASTE {done}" if done else _("nothing")
+        clamp = _("on_hand {on_hand} - {qty} clamped to 0").format(on_hand=on_hand, qty=ev.qty)
+        _note(out, ev, sku, f"clamped {ev.kind}", clamp, what)
+    return done
+
+
+def _difference(
+    out: Translation, ev: _Event, sku: str, start: int, moved: int, after: tuple[int, int]
+) -> None:
+    """Book ``moved`` (the change this row made to our on hand less the legacy one) on the
+    row's first finding, or on a finding of its own when it had none."""
+    if not moved:
+        return
+    if len(out.findings) > start:
+        first = out.findings[start]
+        out.findings[start] = replace(first, stock_difference=first.stock_difference + moved)
+        return
+    _note(out, ev, sku, "stock differs", f"on_hand {after[0]}", f"on_hand {after[1]}", moved)
+
+
+def _recorder(out: Translation, sku: str, ev: _Event, book: OrderBook) -> Any:
     def record(kind: str, qty: int) -> None:
         out.events.append(Event(sku, kind, qty, ev.day, ev.note[:200] or None))
+        if kind == "ORDER":
+            book.order(sku, ev.day, qty, ev.note, ev.receipt)
+        elif kind == "RECEIPT":
+            book.receipt(sku, ev.day, qty, ev.note, f"{ev.file}-{ev.line}")
 
     return record
 
 
-def _note(out: Translation, ev: _Event, sku: str, kind: str, legacy: str, recorded: str) -> None:
-    out.findings.append(Finding(kind, ev.file, ev.line, sku, ev.text(sku), legacy, recorded))
-
-
-def _promotions(
-    source: LegacySource, out: Translation, known: set[str], skip_invalid: bool
+def _note(
+    out: Translation,
+    ev: _Event,
+    sku: str,
+    kind: str,
+    legacy: str,
+    recorded: str,
+    difference: int = 0,
 ) -> None:
-    """``promo_calendar`` rows of known SKUs with ``promo_flag`` set -> our promo calendar."""
-    for row in source.rows("promo_calendar"):
-        if row.get("promo_flag").lower() in ("0", "false", "no"):
-            continue
-        try:
-            start, end = date_cell(row, "start_date"), date_cell(row, "end_date")
-        except AdoptInputError as exc:
-            invalid(out, row, exc, skip_invalid)
-            continue
-        sku = row.get("sku")
-        if sku not in known or end < start:
-            why = "SKU not in skus" if sku not in known else "ends before it starts"
-            out.findings.append(
-                Finding(
-                    "promotion left out",
-                    row.file,
-                    row.line,
-                    sku,
-                    row_text(row),
-                    "promotion",
-                    f"nothing ({why})",
-                )
-            )
-            continue
-        store = row.get("store_id")
-        out.promotions.append(
-            {
-                "sku": sku,
-                "start_date": start,
-                "end_date": end,
-                "description": f"legacy store {store}" if store else "legacy",
-            }
-        )
+    out.findings.append(
+        Finding(kind, ev.file, ev.line, sku, ev.text(sku), legacy, recorded, difference)
+    )

@@ -126,15 +126,26 @@ def _run(args: list[str], call: Invocation, what: str, url: URL, stdout: int | N
         )
 
 
-def dump(url: URL, target: PrivateFile) -> None:
-    """``pg_dump --format=custom`` of the database at ``url`` into ``target``.
+def _only(schema: str | None) -> list[str]:
+    """``--schema=NAME`` for a store in a schema of its own: the tools touch nothing else.
+
+    The name passed :func:`inventory_core.config.check_store_schema`, so it holds no pattern
+    character (``*``, ``?``, ``"``) for the tools to expand.
+    """
+    return [] if schema is None else [f"--schema={schema}"]
+
+
+def dump(url: URL, target: PrivateFile, schema: str | None = None) -> None:
+    """``pg_dump --format=custom`` of the database at ``url`` (or only of the store in
+    ``schema``) into ``target``.
 
     The archive goes to ``target``'s descriptor (pg_dump's standard output), so the tool
     never opens a path where someone could have planted a link.
     """
     tool = _tool("pg_dump")
     call = invocation(url)
-    _run([tool, "--format=custom", "--no-owner", *call.args], call, "pg_dump", url, target.fd)
+    args = [tool, "--format=custom", "--no-owner", *_only(schema), *call.args]
+    _run(args, call, "pg_dump", url, target.fd)
 
 
 RESTORE_APPLICATION = "inventory_core_restore"
@@ -142,8 +153,9 @@ RESTORE_APPLICATION = "inventory_core_restore"
 :mod:`inventory_core.backup.server_restore`)."""
 
 
-def restore(url: URL, source: Path) -> None:
-    """``pg_restore --clean --if-exists`` of ``source`` into the database at ``url``.
+def restore(url: URL, source: Path, schema: str | None = None) -> None:
+    """``pg_restore --clean --if-exists`` of ``source`` into the database at ``url`` (with
+    ``schema``: only what the dump holds of that store's schema).
 
     Runs as one transaction (``--single-transaction``), so a failed restore leaves the
     target as it was.
@@ -151,7 +163,7 @@ def restore(url: URL, source: Path) -> None:
     tool = _tool("pg_restore")
     call = invocation(url)
     call.env["PGAPPNAME"] = RESTORE_APPLICATION
-    args = [tool, "--clean", "--if-exists", "--no-owner", "--single-transaction"]
+    args = [tool, "--clean", "--if-exists", "--no-owner", "--single-transaction", *_only(schema)]
     _run([*args, "--exit-on-error", *call.args, str(source)], call, "pg_restore", url)
 
 

@@ -48,7 +48,8 @@ from inventory_core.backup.claims import chain_error_live, claim_errors, live_id
 from inventory_core.backup.manifest import read_manifest
 from inventory_core.backup.restore_plan import RestorePlan, RestoreResult, RestoreTarget, plan_for
 from inventory_core.db import migrations
-from inventory_core.db.uow import PG_AUDIT_LOCK_KEY
+from inventory_core.db.chain_head import PG_AUDIT_LOCK_KEY
+from inventory_core.db.stores import store_lock_key
 from inventory_core.errors import (
     InventoryError,
     RestoreBackupChangedError,
@@ -80,7 +81,12 @@ _END_STALE = text(
     "ELSE pg_terminate_backend(a.pid) END FROM pg_stat_activity a "
     "WHERE a.datname = current_database() AND a.backend_type = 'client backend' "
     "AND a.pid NOT IN (pg_backend_pid(), :watchdog, :holder) AND a.xact_start IS NOT NULL "
-    "AND a.xact_start < clock_timestamp() AND a.application_name <> :tool"
+    "AND a.xact_start < clock_timestamp() AND a.application_name <> :tool "
+    # A store in a schema of its own ends only the sessions that locked one of its tables:
+    # the other stores on the server go on writing.
+    "AND (CAST(:schema AS text) IS NULL OR a.pid IN (SELECT l.pid FROM pg_locks l "
+    "JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = CAST(:schema AS text)))"
 )
 
 
@@ -89,6 +95,8 @@ class WritersHeld:
 
     def __init__(self, db: Database) -> None:
         self._engine = db.engine
+        self._schema = db.schema
+        self._key = store_lock_key(PG_AUDIT_LOCK_KEY, db.schema)  # this store's chain only
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
@@ -100,7 +108,7 @@ class WritersHeld:
 
     def __enter__(self) -> WritersHeld:
         self.connection: Connection = self._engine.connect()
-        self.connection.execute(_LOCK, {"key": PG_AUDIT_LOCK_KEY})
+        self.connection.execute(_LOCK, {"key": self._key})
         self._holder_pid = int(
             self.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
         )
@@ -116,7 +124,7 @@ class WritersHeld:
             self._watchdog_pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
             self._started.set()
             while not self._stop.wait(WATCH_INTERVAL_S):
-                found = len(conn.execute(_CANCEL_WAITERS, {"key": PG_AUDIT_LOCK_KEY}).all())
+                found = len(conn.execute(_CANCEL_WAITERS, {"key": self._key}).all())
                 if self.clearing.is_set():
                     found += len(conn.execute(_END_STALE, self._stale_params()).all())
                 self.cancelled += found
@@ -158,13 +166,14 @@ class WritersHeld:
             "watchdog": self._watchdog_pid,
             "holder": self._holder_pid,
             "tool": postgres.RESTORE_APPLICATION,
+            "schema": self._schema,
         }
 
     def record(self, details: dict[str, Any], pins: str, database_id: str | None) -> None:
         """The ``restore`` audit row and ``last_restore`` (and, for a dump older than
         identities, the live identity), on the session holding the lock."""
         conn = self.connection
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_AUDIT_LOCK_KEY})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self._key})
         head = conn.execute(
             text("SELECT hash FROM audit_log ORDER BY audit_id DESC LIMIT 1")
         ).scalar_one_or_none()
@@ -190,7 +199,7 @@ class WritersHeld:
         try:
             if self.connection.in_transaction():
                 self.connection.rollback()
-            self.connection.execute(_UNLOCK, {"key": PG_AUDIT_LOCK_KEY})
+            self.connection.execute(_UNLOCK, {"key": self._key})
             self.connection.commit()
         finally:
             self.connection.close()
@@ -228,7 +237,7 @@ def restore_server(
             held.drop_tables_missing_from(facts.row_counts)
             held.clearing.set()
             try:
-                postgres.restore(db.url, path)
+                postgres.restore(db.url, path, db.schema)
             finally:
                 held.clearing.clear()
             held.end_stale_transactions()
@@ -256,7 +265,7 @@ def restore_server(
             held.record(details, pins, adopt)
         except BaseException as exc:
             held.clearing.set()
-            postgres.restore(db.url, safety)
+            postgres.restore(db.url, safety, db.schema)
             held.clearing.clear()
             log.warning("restore_rolled_back", url=db.display_url, safety_backup=str(safety))
             if not isinstance(exc, Exception):

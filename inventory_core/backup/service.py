@@ -42,6 +42,7 @@ from inventory_core.backup.sqlite_copy import (
     open_readonly,
     schema_error,
 )
+from inventory_core.db.stores import backup_stem
 from inventory_core.errors import (
     BackupError,
     BackupFolderUnsafeError,
@@ -56,7 +57,8 @@ from inventory_core.obs.logs import get_logger
 
 if TYPE_CHECKING:
     from inventory_core.backup.restore_plan import RestorePlan, RestoreResult
-    from inventory_core.db.database import Database
+    from inventory_core.db.stores import backup_stem
+from inventory_core.db.database import Database
 
 log = get_logger("inventory_core.backup")
 
@@ -105,10 +107,8 @@ class BackupService:
 
     @property
     def stem(self) -> str:
-        """The prefix of this database's backup names (file stem or PostgreSQL db name)."""
-        if self.db.path is not None:
-            return self.db.path.stem
-        return str(self.db.url.database or "postgres")
+        """Prefix of the backup names: file stem, server database name (``db.schema``)."""
+        return self.db.path.stem if self.db.path else backup_stem(self.db.url, self.db.schema)
 
     # -- taking a backup ------------------------------------------------------------------
 
@@ -163,7 +163,7 @@ class BackupService:
                     method, facts = self._copy_sqlite(tmp, progress, quick_check)
                 else:
                     facts = self._server_facts()
-                    postgres.dump(self.db.url, tmp)
+                    postgres.dump(self.db.url, tmp, self.db.schema)
                     method = "pg_dump"
                 tmp.sync()
                 fault_point("backup-before-rename")

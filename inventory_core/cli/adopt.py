@@ -13,6 +13,7 @@ from rich.table import Table
 from inventory_core.adopt import adopt as adopt_store
 from inventory_core.adopt import open_source
 from inventory_core.adopt.export import export_legacy
+from inventory_core.adopt.findings import kind_text
 from inventory_core.adopt.importer import AdoptResult
 from inventory_core.adopt.report import report_data, write_report
 from inventory_core.cli.app import app, console, err_console, open_db
@@ -25,7 +26,7 @@ def print_report(result: AdoptResult) -> None:
     totals.add_column("kind")
     totals.add_column("rows", justify="right")
     for kind, n in data["totals"].items():
-        totals.add_row(kind, str(n))
+        totals.add_row(kind_text(kind), str(n))
     console.print(totals)
     stock = Table(title=f"Stock as of {data['as_of']} (end of day)")
     for column in ("sku", "legacy", "ours", "difference"):

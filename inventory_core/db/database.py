@@ -28,6 +28,7 @@ from inventory_core.db.preflight import file_access, inspect_sqlite_file
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.readonly import Access
 from inventory_core.db.retry import Retry
+from inventory_core.db.stores import ensure_schema, server_name, store_schema
 from inventory_core.db.uow import NO_PARAMS, UnitOfWork
 from inventory_core.errors import (
     DatabaseClosedError,
@@ -68,6 +69,7 @@ class Database:
         access: how it reaches the database; anything but ``READ_WRITE`` refuses every
             write with :class:`~inventory_core.errors.ReadOnlyModeError`.
         schema_at_open: the revision and emptiness :meth:`open_handle` found.
+        schema: the store's PostgreSQL schema, or None (see :mod:`inventory_core.db.stores`).
     """
 
     def __init__(
@@ -77,14 +79,17 @@ class Database:
         settings: Settings,
         tracker: ConnectionTracker,
         access: Access = Access.READ_WRITE,
+        schema: str | None = None,
     ):
         self.url = url
+        self.schema = schema
         self.engine = engine
         self.settings = settings
         self.tracker = tracker
         self.access = access
         self.path: Path | None = sqlite_path(url) if url.get_backend_name() == "sqlite" else None
         key = str(self.path) if self.path else url.render_as_string(hide_password=True)
+        key += f"#{schema}" if schema else ""  # each store its own writer lock
         # The writer lock, kept writer connection and per-thread read connections, and how
         # they survive a fork: one object (see inventory_core.db.connections).
         self._hot = HotPath(
@@ -113,6 +118,7 @@ class Database:
         read_only: bool = False,
         require_schema: bool = False,
         allow_outdated: bool = False,
+        schema: str | None = None,
     ) -> Self:
         """Open the bare handle, refusing a database that is damaged or at the wrong revision.
 
@@ -136,14 +142,18 @@ class Database:
                 (before connecting, so an empty file stays empty) instead of accepting it.
             allow_outdated: accept a revision older than the code's (the caller migrates);
                 a revision newer than the code's is always refused.
+            schema: the store's PostgreSQL schema (``settings.store_schema`` when omitted),
+                created when missing unless ``read_only`` or not ``create``.
 
         Raises:
             DatabaseNotFoundError, PathIsDirectoryError, NotADatabaseError, CorruptDatabaseError,
             ReadOnlyDatabaseError, ReadOnlyUnsafeError, NotMigratedError, SchemaMismatchError,
-            SchemaTooNewError: each leaving the file untouched.
+            SchemaTooNewError, StoreSchemaNameError, StoreSchemaUnsupportedError: each
+            leaving the file untouched.
         """
         settings = settings or Settings.load()
         parsed = normalize_url(url if url is not None else settings.database_url)
+        schema = store_schema(parsed, schema if schema is not None else settings.store_schema)
         path = sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
         access = Access.QUERY_ONLY if read_only else Access.READ_WRITE
         revision: str | None = None
@@ -160,9 +170,12 @@ class Database:
                 _check_revision(revision, migrate=allow_outdated)
             if not read_only:
                 path.parent.mkdir(parents=True, exist_ok=True)
+        writes = create and not read_only
+        if schema is not None and not ensure_schema(parsed, schema, create=writes):
+            raise _no_schema(f"{redact_url(parsed)} (schema {schema})")
         tracker = ConnectionTracker(settings.connection_leak_threshold)
-        engine = make_engine(parsed, settings, tracker, access=access)
-        db = cls(parsed, engine, settings, tracker, access)
+        engine = make_engine(parsed, settings, tracker, access=access, schema=schema)
+        db = cls(parsed, engine, settings, tracker, access, schema)
         try:
             if path is None:
                 revision, empty = db._server_revision()
@@ -200,7 +213,7 @@ class Database:
     @functools.cached_property
     def backup_dir(self) -> Path:
         """The folder of this database's backups (see :meth:`Settings.backup_folder`)."""
-        return self.settings.backup_folder(self.path, server_name(self.url))
+        return self.settings.backup_folder(self.path, server_name(self.url, self.schema))
 
     @property
     def read_only(self) -> bool:
@@ -225,21 +238,21 @@ class Database:
     # -- units of work --------------------------------------------------------------------
 
     def error_context(self) -> dict[str, object]:
-        """What errors raised about this database name: its path (or redacted URL), and
-        ``read_only`` when it was opened so. Pass it to
+        """What errors raised about this database name: its path (or redacted URL, with the
+        store's schema), the ``schema`` and ``read_only`` when it was opened so. Pass it to
         :func:`~inventory_core.errors.translate_db_errors` around statements run outside a
         unit of work."""
         context: dict[str, object] = {"path": str(self.path) if self.path else self.display_url}
+        if self.schema is not None:
+            context.update(path=f"{context['path']} (schema {self.schema})", schema=self.schema)
         if self.read_only:
             context["read_only"] = True
         return context
 
     def unit_of_work(self, *, row_locks: bool = False) -> UnitOfWork:
-        """A write unit of work (``BEGIN IMMEDIATE`` on SQLite, SERIALIZABLE on PostgreSQL).
-
-        ``row_locks`` is for code that locks the rows it depends on itself, as the
-        library's ledger writes do (:mod:`inventory_core.ledger.locks`): on PostgreSQL the
-        unit then runs at READ COMMITTED, outside the writers' queue.
+        """A write unit of work (``BEGIN IMMEDIATE`` on SQLite, SERIALIZABLE on PostgreSQL;
+        with ``row_locks``, READ COMMITTED: the code locks what it depends on, as the
+        ledger writes do, :mod:`inventory_core.ledger.locks`).
 
         Raises:
             ReadOnlyModeError: the database was opened read-only.
@@ -283,8 +296,7 @@ class Database:
 
     def fetch_one(self, statement: Prepared[R], params: Mapping[str, Any] = NO_PARAMS) -> R | None:
         """The first row of :meth:`fetch`, or None."""
-        rows = self.fetch(statement, params)
-        return rows[0] if rows else None
+        return next(iter(self.fetch(statement, params)), None)
 
     def run(
         self,
@@ -295,10 +307,10 @@ class Database:
     ) -> T:
         """Run ``fn(uow)`` in a write unit of work and commit, retrying the whole unit.
 
-        Only lock/busy errors (SQLite) and serialization failures or deadlocks (PostgreSQL)
-        are retried, with exponential back-off and jitter; ``fn`` runs again from the start
-        on a fresh transaction, so it re-reads what it depends on. Any other error is raised
-        at once.
+        Only lock/busy errors (SQLite), serialization failures, deadlocks and unique
+        violations met at the server (PostgreSQL, :func:`.retry.retryable`) are retried,
+        with back-off and jitter; ``fn`` runs again on a fresh transaction, so it re-reads
+        what it depends on. Any other error is raised at once.
 
         Args:
             fn: the work; it receives the unit of work and may return a value.
@@ -375,14 +387,6 @@ class Database:
 
 def _no_schema(where: str) -> NotMigratedError:
     return NotMigratedError(_("'{where}' is empty").format(where=where), path=where)
-
-
-def server_name(url: URL) -> str:
-    """Names a database without a file, for its default backup folder: ``host-port-db``."""
-    if url.get_backend_name() == "sqlite":
-        return "memory"
-    parts = (url.host or "localhost", str(url.port or 5432), url.database or "postgres")
-    return "-".join(part.replace(os.sep, "_") for part in parts)
 
 
 def _check_revision(revision: str | None, *, migrate: bool) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from inventory_core.config import Settings
+from inventory_core.db import stores
 from inventory_core.db.readonly import Access, apply_read_only_pragmas, connection_url
 from inventory_core.errors import DatabaseError, OptionalDependencyError, UnsupportedDatabaseError
 from inventory_core.errors.i18n import gettext as _
@@ -152,6 +153,7 @@ def make_engine(
     tracker: ConnectionTracker | None = None,
     *,
     access: Access = Access.READ_WRITE,
+    schema: str | None = None,
 ) -> Engine:
     """Build the engine for ``url`` with inventory_core's event hooks on it.
 
@@ -192,6 +194,7 @@ def make_engine(
                 pool_pre_ping=True,
                 pool_size=5,
                 max_overflow=max(10, settings.connection_leak_threshold * 2),
+                connect_args=stores.connect_args(schema),
             )
         except ImportError as exc:
             # SQLAlchemy imports the driver here; psycopg is the optional ``postgres`` extra.
@@ -200,7 +203,7 @@ def make_engine(
                 package=exc.name or "psycopg",
                 extra="postgres",
             ) from exc
-        _attach_postgresql_hooks(engine, writes=access.writes)
+        _attach_postgresql_hooks(engine, writes=access.writes, schema=schema)
     _attach_pool_hooks(engine, tracker)
     return engine
 
@@ -225,9 +228,10 @@ def _attach_sqlite_hooks(engine: Engine, settings: Settings, *, writes: bool) ->
             driver.execute("BEGIN")
 
 
-def _attach_postgresql_hooks(engine: Engine, *, writes: bool) -> None:
+def _attach_postgresql_hooks(engine: Engine, *, writes: bool, schema: str | None) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    def _on_connect(dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        record.info[stores.SCHEMA_INFO] = schema
         cursor = dbapi_conn.cursor()
         try:
             cursor.execute("SET TIME ZONE 'UTC'")

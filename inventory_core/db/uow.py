@@ -30,9 +30,10 @@ from __future__ import annotations
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from sqlalchemy import Connection, Engine, Executable, Result, Row, text
+from sqlalchemy import Connection, Engine, Executable, Result, Row
 from sqlalchemy.orm import Session
 
+from inventory_core.db import chain_head
 from inventory_core.db.engine import WRITE_OPTION
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.writer import WriterConnection
@@ -51,27 +52,6 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
-
-PG_AUDIT_LOCK_KEY = 7_312_694_517
-"""Advisory-lock key of the audit chain head on PostgreSQL. A READ COMMITTED ledger write
-takes it (transaction-level) as its last step, just before it reads the head and commits;
-a SERIALIZABLE write unit holds it (session-level) from before its snapshot to its end."""
-PG_QUEUE_WAIT_MS = 2000
-"""Longest wait of a SERIALIZABLE write unit for the chain head; past it, the unit fails
-with a retryable lock error (``55P03``) and :meth:`Database.run` tries again."""
-PG_HEAD_WAIT_MS = 10_000
-"""Longest wait of a READ COMMITTED ledger write for the chain head (behind a long
-SERIALIZABLE unit such as an import) when the session sets no ``lock_timeout`` of its own;
-past it, a retryable ``55P03``."""
-PG_HEAD_LOCK = (
-    "SELECT set_config('lock_timeout', CASE current_setting('lock_timeout') "
-    f"WHEN '0' THEN '{PG_HEAD_WAIT_MS}ms' ELSE current_setting('lock_timeout') END, true); "
-    f"SELECT pg_advisory_xact_lock({PG_AUDIT_LOCK_KEY})"
-)
-"""The chain head of a READ COMMITTED unit, in one round trip (constants only)."""
-_PG_WRITER_LOCK = text("SELECT pg_advisory_lock(:key)")
-_PG_HEAD_XACT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
-_PG_WRITER_UNLOCK = text("SELECT pg_advisory_unlock(:key)")
 
 
 class UnitOfWork:
@@ -144,43 +124,20 @@ class UnitOfWork:
         return self
 
     def _queue_pg_writer(self) -> None:
-        """Take the audit chain head (session-level) before the SERIALIZABLE snapshot.
-
-        Every write appends to the one audit hash chain. A SERIALIZABLE unit reads the
-        head from its snapshot, taken at its first statement, so the head must already be
-        its own then: the lock is taken in a short transaction of its own before the
-        unit begins, and held until ``_cleanup`` releases it (the server does when the
-        process dies). READ COMMITTED ledger writes take the same key last, per
-        transaction, and wait meanwhile; a unit that waited ``PG_QUEUE_WAIT_MS`` gives up
-        with a retryable ``55P03``, so a long unit elsewhere delays it without a deadlock.
-        """
-        conn = self.connection
-        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {PG_QUEUE_WAIT_MS}")
-        conn.execute(_PG_WRITER_LOCK, {"key": PG_AUDIT_LOCK_KEY})
-        conn.commit()
+        """Take the audit chain head before the SERIALIZABLE snapshot (:mod:`.chain_head`)."""
+        chain_head.hold(self.connection)
         self._pg_queued = True
 
     def _release_pg_writer(self, connection: Connection) -> None:
         self._pg_queued = False
-        try:
-            if connection.in_transaction():
-                connection.rollback()
-            connection.execute(_PG_WRITER_UNLOCK, {"key": PG_AUDIT_LOCK_KEY})
-            connection.commit()
-        except Exception:
-            # A broken connection must not go back to the pool holding the lock: dropping
-            # it ends the server session, which releases the lock.
-            connection.invalidate()
+        chain_head.release(connection)
 
     def lock_chain_head(self) -> None:
         """Take the audit chain head until this unit ends (PostgreSQL; see
-        :mod:`inventory_core.audit.trail`). A READ COMMITTED unit takes it here, as its
-        last step; a SERIALIZABLE unit holds it already and takes it again at no wait."""
+        :mod:`inventory_core.audit.trail`): last, for a READ COMMITTED unit; again, at no
+        wait, for a SERIALIZABLE one."""
         with translate_db_errors(**self._context):
-            if self.row_locks:
-                self.connection.exec_driver_sql(PG_HEAD_LOCK)
-            else:
-                self.connection.execute(_PG_HEAD_XACT_LOCK, {"key": PG_AUDIT_LOCK_KEY})
+            chain_head.take(self.connection, read_committed=self.row_locks)
 
     @property
     def session(self) -> Session:

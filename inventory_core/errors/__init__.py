@@ -123,6 +123,8 @@ from inventory_core.errors.validation import (
     GenerateTargetNotEmptyError,
     OptionalDependencyError,
     StockLimitError,
+    StoreSchemaNameError,
+    StoreSchemaUnsupportedError,
     ValidationError,
 )
 from inventory_core.errors.workflow import (
@@ -216,6 +218,8 @@ __all__ = [
     "SnapshotUnhealthyError",
     "Steps",
     "StockLimitError",
+    "StoreSchemaNameError",
+    "StoreSchemaUnsupportedError",
     "Text",
     "UnsafeFileError",
     "UnsupportedDatabaseError",

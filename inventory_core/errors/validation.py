@@ -61,6 +61,38 @@ class StockLimitError(ValidationError):
     )
 
 
+class StoreSchemaNameError(ValidationError):
+    """A store's PostgreSQL schema name breaks the identifier rules; nothing was written."""
+
+    code = "VAL_011"
+    template = Text("'{schema}' cannot name a store's schema: {detail}")
+    steps = Steps(
+        Text(
+            "Nothing was written. Name the store with 1 to 63 lowercase ASCII letters, digits "
+            "and underscores, starting with a letter or an underscore (shop_42), not pg_... "
+            "nor information_schema."
+        ),
+    )
+    runbook = "runbook.md#many-stores-on-one-postgresql-server"
+
+
+class StoreSchemaUnsupportedError(ValidationError):
+    """A store schema was asked of a SQLite database, where a store is its own file."""
+
+    code = "VAL_012"
+    template = Text(
+        "A store schema ('{schema}') needs PostgreSQL; on SQLite every store is its own file."
+    )
+    steps = Steps(
+        Text("Nothing was written."),
+        Text(
+            "Give each store its own SQLite file (data/shop_42.db) and open it without "
+            "schema=, or unset INVENTORY_CORE_STORE_SCHEMA."
+        ),
+    )
+    runbook = "runbook.md#many-stores-on-one-postgresql-server"
+
+
 class OptionalDependencyError(InventoryError):
     """A feature needs an optional extra (such as ``plots`` for charts) that is not installed."""
 
@@ -76,5 +108,7 @@ __all__ = [
     "GenerateTargetNotEmptyError",
     "OptionalDependencyError",
     "StockLimitError",
+    "StoreSchemaNameError",
+    "StoreSchemaUnsupportedError",
     "ValidationError",
 ]

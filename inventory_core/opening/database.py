@@ -28,7 +28,8 @@ from inventory_core.backup.leftovers import remove_leftovers
 from inventory_core.config import Settings
 from inventory_core.db import database as handle
 from inventory_core.db import migrations
-from inventory_core.db.engine import normalize_url, sqlite_path
+from inventory_core.db.engine import make_engine, normalize_url, sqlite_path
+from inventory_core.db.stores import backup_stem, known_stores, server_name, store_schema
 from inventory_core.errors import ValidationError, translate_db_errors
 from inventory_core.errors.i18n import gettext as _
 from inventory_core.invariants import startup_check
@@ -59,6 +60,7 @@ class Database(handle.Database):
         create: bool = True,
         read_only: bool = False,
         require_schema: bool = False,
+        schema: str | None = None,
     ) -> Self:
         """Open a database, refusing one that is damaged or at the wrong schema revision.
 
@@ -91,21 +93,29 @@ class Database(handle.Database):
                 ``migrate``); every write raises :class:`ReadOnlyModeError`.
             require_schema: refuse a new or empty database with :class:`NotMigratedError`
                 (before connecting, so an empty file stays empty) instead of accepting it.
+            schema: PostgreSQL only: the schema holding this store's tables, so that many
+                stores share one server (``settings.store_schema`` when omitted; created
+                when missing, unless ``read_only`` or ``create=False``). Each store has its
+                own tables, audit chain, locks, backups and checks (see
+                :mod:`inventory_core.db.stores` and docs/scaling.md).
 
         Raises:
             DatabaseNotFoundError, PathIsDirectoryError, NotADatabaseError, CorruptDatabaseError,
             ReadOnlyDatabaseError, ReadOnlyUnsafeError, NotMigratedError, SchemaMismatchError,
             SchemaTooNewError, HealthCheckError: each leaving the file untouched.
+            StoreSchemaNameError, StoreSchemaUnsupportedError: a bad ``schema`` (nothing is
+                written or connected).
         """
         settings = settings or Settings.load()
         parsed = normalize_url(url if url is not None else settings.database_url)
+        schema = store_schema(parsed, schema if schema is not None else settings.store_schema)
         path = sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
         if read_only and migrate:
             raise ValidationError(
                 _("a database opened read-only cannot be migrated"), field="migrate"
             )
         if not read_only:
-            _remove_leftovers(settings, parsed, path)
+            _remove_leftovers(settings, parsed, path, schema)
         if path is not None:
             _recover_restore(path, read_only=read_only)
         db = cls.open_handle(
@@ -115,6 +125,7 @@ class Database(handle.Database):
             read_only=read_only,
             require_schema=require_schema,
             allow_outdated=migrate,
+            schema=schema,
         )
         found = db.schema_at_open
         try:
@@ -159,6 +170,33 @@ class Database(handle.Database):
             self.engine.dispose()
         log.info("database_migrated", url=self.display_url, revision=self.revision())
         return backup_path
+
+    @classmethod
+    def upgrade_stores(
+        cls, url: str | URL | None = None, *, settings: Settings | None = None
+    ) -> dict[str, str | None]:
+        """Migrate every store of a PostgreSQL database, one schema (one transaction) each.
+
+        The stores are the schemas holding an ``alembic_version`` table (what
+        ``alembic -x all_stores=true upgrade head`` migrates); each is opened with
+        ``migrate=True``, so it is backed up first like any migration.
+
+        Returns:
+            Each store's schema and its revision after the upgrade.
+        """
+        settings = settings or Settings.load()
+        parsed = normalize_url(url if url is not None else settings.database_url)
+        store_schema(parsed, "public")  # refuses SQLite, which has no stores
+        engine = make_engine(parsed, settings)
+        try:
+            names = known_stores(engine)
+        finally:
+            engine.dispose()
+        done: dict[str, str | None] = {}
+        for name in names:
+            with cls.open(parsed, settings=settings, schema=name, migrate=True, check=None) as db:
+                done[name] = db.revision()
+        return done
 
     def _record_migration(self, before: str, backup: Path | None) -> None:
         """Append the MIGRATION audit row (now that the trail has the code's columns)."""
@@ -214,9 +252,9 @@ def _recover_restore(path: Path, *, read_only: bool) -> None:
         recover_interrupted_restore(path)
 
 
-def _remove_leftovers(settings: Settings, url: URL, path: Path | None) -> None:
+def _remove_leftovers(settings: Settings, url: URL, path: Path | None, schema: str | None) -> None:
     """Remove the temp files killed backups and restores of this database left behind."""
     if path is None and url.get_backend_name() == "sqlite":
         return  # an in-memory database has no backups
-    stem = path.stem if path is not None else str(url.database or "postgres")
-    remove_leftovers(settings.backup_folder(path, handle.server_name(url)), stem, path)
+    stem = path.stem if path is not None else backup_stem(url, schema)
+    remove_leftovers(settings.backup_folder(path, server_name(url, schema)), stem, path)

@@ -53,6 +53,7 @@ def describe(db: Database) -> dict[str, Any]:
             facts["pragmas"] = {name: uow.scalar(text(f"PRAGMA {name}")) for name in PRAGMAS}
         else:
             facts["server_version"] = uow.scalar(text("SHOW server_version"))
+            facts["store_schema"] = uow.scalar(text("SELECT current_schema()"))
         if revision is not None:
             facts["rows"] = {
                 name: uow.scalar(select(func.count()).select_from(table))

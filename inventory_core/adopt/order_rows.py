@@ -1,0 +1,276 @@
+"""Writing the planned orders, receipts, closures and lots of an import.
+
+It runs in the import's unit of work after its events are written. The ORDER and RECEIPT
+events went in in the order the translation recorded them, so the n-th such transaction
+(by id) is the planned row of ``index`` n; each is checked against its plan (SKU, event,
+quantity) before anything refers to it. The rows go in with ``executemany`` after a
+:func:`~inventory_core.audit.coverage.mark`, so the import's audit record seals them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from datetime import date
+from typing import Any, NamedTuple, cast
+
+from sqlalchemy import Table, bindparam, insert, or_, select
+
+from inventory_core.adopt.calendar import DOCUMENT_KEYS
+from inventory_core.adopt.findings import PlannedOrder, Translation
+from inventory_core.audit import coverage
+from inventory_core.db.prepared import Prepared
+from inventory_core.db.uow import UnitOfWork
+from inventory_core.errors import DatabaseError
+from inventory_core.errors.i18n import gettext as _
+from inventory_core.ledger.bulk_lots import insert_with_ids
+from inventory_core.ledger.receiving import order_status
+from inventory_core.ledger.stock import event_literal
+from inventory_core.models import (
+    EventType,
+    Lot,
+    OrderClosure,
+    OrderLog,
+    OrderReceipt,
+    ReceivingLog,
+    SettingRow,
+    Transaction,
+    utc_now_iso,
+)
+
+_t = cast(Table, Transaction.__table__)
+_o = cast(Table, OrderLog.__table__)
+_or = cast(Table, OrderReceipt.__table__)
+_rl = cast(Table, ReceivingLog.__table__)
+_c = cast(Table, OrderClosure.__table__)
+_l = cast(Table, Lot.__table__)
+_settings = cast(Table, SettingRow.__table__)
+
+
+class _Flow(NamedTuple):
+    transaction_id: int
+    sku: str
+    event: str
+    qty: int
+
+
+_FLOW = Prepared(
+    select(_t.c.transaction_id, _t.c.sku, _t.c.event, _t.c.qty)
+    .where(
+        or_(
+            _t.c.event == event_literal(EventType.ORDER),
+            _t.c.event == event_literal(EventType.RECEIPT),
+        )
+    )
+    .order_by(_t.c.transaction_id),
+    _Flow,
+)
+_STOCK_EVENTS = (
+    select(_t.c.transaction_id, _t.c.sku, _t.c.date, _t.c.event)
+    .where(_t.c.sku.in_(bindparam("skus", expanding=True)))
+    .order_by(_t.c.sku, _t.c.date, _t.c.priority, _t.c.transaction_id)
+)
+"""Not a :class:`Prepared` statement: its ``IN`` list is expanded per call."""
+_ORDER_COLUMNS = (
+    "sku",
+    "order_date",
+    "expected_date",
+    "qty_ordered",
+    "qty_received",
+    "status",
+    "transaction_id",
+    "created_at",
+    "updated_at",
+)
+_INSERT_ORDERS = Prepared(insert(_o).values({c: bindparam(c) for c in _ORDER_COLUMNS}))
+_INSERT_DOCUMENTS = Prepared(
+    insert(_rl).values(
+        {
+            c: bindparam(c)
+            for c in (
+                "document_id",
+                "sku",
+                "receipt_date",
+                "qty_received",
+                "document_hash",
+                "created_at",
+            )
+        }
+    )
+)
+_INSERT_FILLS = Prepared(
+    insert(_or).values(
+        {c: bindparam(c) for c in ("order_id", "transaction_id", "document_id", "qty")}
+    )
+)
+_INSERT_CLOSURES = Prepared(
+    insert(_c).values(
+        {
+            c: bindparam(c)
+            for c in ("order_id", "sku", "date", "qty", "reason", "user", "created_at")
+        }
+    )
+)
+_LOT_COLUMNS = (
+    "sku",
+    "transaction_id",
+    "document_id",
+    "received_date",
+    "expiry_date",
+    "qty_received",
+    "qty_remaining",
+    "created_at",
+)
+_INSERT_LOTS = Prepared(insert(_l).values({c: bindparam(c) for c in _LOT_COLUMNS}))
+
+
+def write(uow: UnitOfWork, out: Translation, user: str) -> dict[str, Any]:
+    """Write the plan of ``out``; return what the import's audit record states of it."""
+    stated: dict[str, Any] = {}
+    if out.orders or out.receipts:
+        stated.update(_orders(uow, out, user))
+    if out.lots:
+        stated["lots"] = _lots(uow, out)
+    for name, document in out.documents.items():
+        uow.execute(
+            insert(_settings).values(
+                key=DOCUMENT_KEYS[name], value=json.dumps(document, ensure_ascii=False)
+            )
+        )
+        stated[f"{name}.json"] = document
+    return stated
+
+
+def _orders(uow: UnitOfWork, out: Translation, user: str) -> dict[str, Any]:
+    flow = uow.fetch(_FLOW)
+    planned: list[tuple[int, str, str, int]] = [
+        (o.index, o.sku, "ORDER", o.qty) for o in out.orders
+    ] + [(r.index, r.sku, "RECEIPT", r.qty) for r in out.receipts]
+    planned.sort()
+    if len(flow) != len(planned) or any(
+        (f.sku, str(f.event), f.qty) != p[1:] for f, p in zip(flow, planned, strict=False)
+    ):
+        raise DatabaseError(
+            _("the imported orders and receipts are not the {count} planned").format(
+                count=len(planned)
+            )
+        )
+    tid = [f.transaction_id for f in flow]
+    now = utc_now_iso()
+    order_ids: dict[int, int] = {}
+    if out.orders:
+        coverage.mark(uow, "order_logs")
+        rows = [_order_row(o, tid[o.index], now) for o in out.orders]
+        ids = insert_with_ids(uow, _INSERT_ORDERS, _o.c.order_id, rows)
+        order_ids = {id(o): oid for o, oid in zip(out.orders, ids, strict=True)}
+    fills: list[dict[str, Any]] = []
+    documents: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for receipt in out.receipts:
+        if not receipt.fills and receipt.document_id.startswith("legacy-"):
+            continue
+        documents[(receipt.document_id, receipt.sku)].append(receipt)
+        for order, qty in receipt.fills:
+            fills.append(
+                {
+                    "order_id": order_ids[id(order)],
+                    "transaction_id": tid[receipt.index],
+                    "document_id": receipt.document_id,
+                    "qty": qty,
+                }
+            )
+    if documents:
+        coverage.mark(uow, "receiving_logs")
+        rows = [_document_row(doc, sku, rs, now) for (doc, sku), rs in documents.items()]
+        uow.execute_many(_INSERT_DOCUMENTS, rows)
+    if fills:
+        coverage.mark(uow, "order_receipts")
+        uow.execute_many(_INSERT_FILLS, fills)
+    closures = [
+        {
+            "order_id": order_ids[id(o)],
+            "sku": o.sku,
+            "date": o.closed,
+            "qty": o.closed_qty,
+            "reason": o.reason[:500],
+            "user": user,
+            "created_at": now,
+        }
+        for o in out.orders
+        if o.closed is not None
+    ]
+    if closures:
+        coverage.mark(uow, "order_closures")
+        uow.execute_many(_INSERT_CLOSURES, closures)
+    return {
+        "orders": len(out.orders),
+        "orders_closed": len(closures),
+        "receipts_linked": len(fills),
+        "legacy_order_ids": {
+            o.legacy_id: order_ids[id(o)] for o in out.orders if o.legacy_id is not None
+        },
+    }
+
+
+def _order_row(order: PlannedOrder, tid: int, now: str) -> dict[str, Any]:
+    status = "CLOSED" if order.closed is not None else order_status(order.qty, order.received)
+    return {
+        "sku": order.sku,
+        "order_date": order.day,
+        "expected_date": order.expected,
+        "qty_ordered": order.qty,
+        "qty_received": order.received,
+        "status": status,
+        "transaction_id": tid,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _document_row(document: str, sku: str, receipts: list[Any], now: str) -> dict[str, Any]:
+    body = json.dumps([[r.day.isoformat(), r.sku, r.qty] for r in receipts], separators=(",", ":"))
+    return {
+        "document_id": document,
+        "sku": sku,
+        "receipt_date": min(r.day for r in receipts),
+        "qty_received": sum(r.qty for r in receipts),
+        "document_hash": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        "created_at": now,
+    }
+
+
+def _lots(uow: UnitOfWork, out: Translation) -> dict[str, int]:
+    """Hang each lot on its SKU's last RECEIPT on or before its receipt date (else the
+    last stock event by then, else the SKU's first event)."""
+    events: dict[str, list[Any]] = defaultdict(list)
+    for row in uow.fetch(_STOCK_EVENTS, {"skus": sorted({lot.sku for lot in out.lots})}):
+        events[row.sku].append(row)
+    rows = []
+    now = utc_now_iso()
+    for lot in out.lots:
+        mine = events[lot.sku]
+        before = [e for e in mine if _day(e.date) <= lot.received]
+        receipts = [e for e in before if str(e.event) == "RECEIPT"]
+        anchor = (receipts or before or mine)[-1 if (receipts or before) else 0]
+        rows.append(
+            {
+                "sku": lot.sku,
+                "transaction_id": anchor.transaction_id,
+                "document_id": lot.document_id,
+                "received_date": lot.received if lot.received != date.min else _day(anchor.date),
+                "expiry_date": lot.expiry,
+                "qty_received": lot.kept,
+                "qty_remaining": lot.kept,
+                "created_at": now,
+            }
+        )
+    coverage.mark(uow, "lots")
+    ids = insert_with_ids(uow, _INSERT_LOTS, _l.c.lot_id, rows)
+    return {lot.legacy_id: lot_id for lot, lot_id in zip(out.lots, ids, strict=True)}
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+__all__ = ["write"]
