@@ -254,10 +254,9 @@ def append(
     logs only the attempt that committed. The head hash in the log stream is a copy of the
     chain's head outside the database, which is what lets a rewritten chain be caught.
     """
-    if uow.dialect == "postgresql":
-        uow.lock_chain_head()
+    head = uow.lock_chain_head() if uow.dialect == "postgresql" else None
     row = audit_row(
-        head_hash(uow),
+        (head[0] or GENESIS_HASH) if head is not None else head_hash(uow),
         operation,
         user=user,
         sku=sku,

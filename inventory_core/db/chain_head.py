@@ -63,14 +63,32 @@ def release(conn: Connection) -> None:
         conn.invalidate()
 
 
-def take(conn: Connection, *, read_committed: bool) -> None:
-    """Take the head until the transaction ends: with ``read_committed`` in one round trip
-    with its lock timeout; otherwise (the session holds it already) at no wait."""
+_HEAD_READ = "SELECT hash FROM audit_log ORDER BY audit_id DESC LIMIT 1"
+
+
+def take(conn: Connection, *, read_committed: bool) -> tuple[str | None] | None:
+    """Take the head until the transaction ends.
+
+    With ``read_committed``: the lock timeout, the lock and the head read in one round
+    trip, as three statements of one simple query, and return ``(hash,)`` of the newest
+    audit row (``(None,)`` on an empty trail). At READ COMMITTED each statement of such a
+    query takes its own snapshot when it starts, so the read sees the commit of the
+    writer that held the lock before. Otherwise (the session holds the head already) take
+    it again at no wait and return None: the caller reads the head itself.
+    """
     key = int(lock_key(PG_AUDIT_LOCK_KEY, conn))
-    if read_committed:
-        conn.exec_driver_sql(PG_HEAD_LOCK.format(key=key))
-    else:
+    if not read_committed:
         conn.execute(_TAKE, {"key": key})
+        return None
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"{PG_HEAD_LOCK.format(key=key)}; {_HEAD_READ}")
+        while cursor.nextset():
+            pass
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return (row[0] if row else None,)
 
 
 __all__ = ["PG_AUDIT_LOCK_KEY", "PG_HEAD_WAIT_MS", "PG_QUEUE_WAIT_MS", "hold", "release", "take"]

@@ -132,12 +132,13 @@ class UnitOfWork:
         self._pg_queued = False
         chain_head.release(connection)
 
-    def lock_chain_head(self) -> None:
+    def lock_chain_head(self) -> tuple[str | None] | None:
         """Take the audit chain head until this unit ends (PostgreSQL; see
-        :mod:`inventory_core.audit.trail`): last, for a READ COMMITTED unit; again, at no
-        wait, for a SERIALIZABLE one."""
+        :mod:`inventory_core.audit.trail`): last, for a READ COMMITTED unit, which also
+        reads the head hash in the same round trip and returns ``(hash,)``; again, at no
+        wait, for a SERIALIZABLE one (None: read the head yourself)."""
         with translate_db_errors(**self._context):
-            chain_head.take(self.connection, read_committed=self.row_locks)
+            return chain_head.take(self.connection, read_committed=self.row_locks)
 
     @property
     def session(self) -> Session:
