@@ -10,13 +10,16 @@ how it stood becomes a :class:`Finding` (the rules are the table in docs/adopt.m
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
 from inventory_core.adopt import master
+from inventory_core.adopt.compact import DayCells, EventStore
 from inventory_core.adopt.findings import (
     Event,
+    Events,
     Finding,
     Translation,
     date_cell,
@@ -60,21 +63,84 @@ class _Event(NamedTuple):
 
 
 def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translation:
-    """Read the store and translate it (nothing is written anywhere).
+    """Read the store and translate it (nothing is written anywhere; the recorded events
+    are counted, not kept: ``len(translation.events)``).
 
     Raises:
         AdoptInputError: a row cannot be translated (unless ``skip_invalid``, which lists
             it as an ``invalid`` finding instead).
     """
+    plan = read(source, skip_invalid=skip_invalid)
+    for _ in plan.fold():
+        pass
+    return plan.out
+
+
+@dataclass(slots=True)
+class Plan:
+    """A store read and checked, its stock rows held per SKU, not yet folded."""
+
+    out: Translation
+    store: EventStore
+    unknown: set[str]
+    read_findings: int
+    folded: int = 0
+    """Held rows folded so far (the progress of :meth:`fold`)."""
+
+    def fold(self, chunk: int = 20_000) -> Iterator[list[Event]]:
+        """Fold every SKU in code order; yield the recorded events, at least ``chunk`` at a
+        time (the last batch may be smaller), as the fold goes.
+
+        Every call starts over from what :func:`read` left (a unit of work that is retried
+        folds again), so the findings, stock and events are those of one fold.
+        """
+        out = self.out
+        del out.findings[self.read_findings :]
+        out.legacy_stock.clear()
+        out.our_stock.clear()
+        out.last_date = None
+        out.events = Events()
+        self.folded = 0
+        for sku in self.store.skus():
+            held = [
+                _Event(day, PRIORITY[kind], seq, kind, qty, note, file, line)
+                for day, kind, qty, note, file, line, seq in self.store.rows_of(sku)
+            ]
+            if sku in self.unknown:
+                first = held[0]
+                out.findings.append(
+                    Finding(
+                        "unknown SKU",
+                        first.file,
+                        first.line,
+                        sku,
+                        first.text(sku),
+                        "kept the events of a SKU missing from skus",
+                        "SKU created, inactive",
+                    )
+                )
+            held.sort(key=lambda e: (e.day, e.priority, e.seq))
+            _fold_sku(sku, held, out)
+            self.folded += len(held)
+            if out.events.held() >= chunk:
+                yield out.events.drain()
+        if out.events.held():
+            yield out.events.drain()
+
+
+def read(source: LegacySource, *, skip_invalid: bool = False) -> Plan:
+    """Read the whole store and check every row; hold its stock rows for :meth:`Plan.fold`.
+
+    Raises:
+        AdoptInputError: as :func:`translate`.
+    """
     out = Translation()
     known = master.skus(source, out, skip_invalid)
-    per_sku: dict[str, list[_Event]] = defaultdict(list)
-    explicit_sales: set[tuple[str, date]] = set()
-    seq = 0
+    store = EventStore()
+    explicit_sales: dict[str, set[date]] = defaultdict(set)
     for row in source.rows("transactions"):
-        seq += 1
         try:
-            event = _ledger_event(row, seq)
+            event = _ledger_event(row, 0)
         except AdoptInputError as exc:
             invalid(out, row, exc, skip_invalid)
             continue
@@ -92,17 +158,17 @@ def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translatio
             )
             continue
         sku = row.get("sku")
-        per_sku[sku].append(event)
+        store.add(sku, event.day, event.kind, event.qty, event.note, event.file, event.line)
         if event.kind == "SALE":
-            explicit_sales.add((sku, event.day))
+            explicit_sales[sku].add(event.day)
+    days = DayCells()
     for row in source.rows("sales"):
-        seq += 1
         try:
-            day, sku, qty = date_cell(row, "date"), row.get("sku"), int_cell(row, "qty_sold")
+            day, sku, qty = days.cell(row, "date"), row.get("sku"), int_cell(row, "qty_sold")
         except AdoptInputError as exc:
             invalid(out, row, exc, skip_invalid)
             continue
-        if (sku, day) in explicit_sales:
+        if day in explicit_sales.get(sku, ()):
             out.findings.append(
                 Finding(
                     "sales row counted by an explicit SALE",
@@ -117,26 +183,12 @@ def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translatio
             continue
         if qty == 0:
             continue
-        per_sku[sku].append(_Event(day, PRIORITY["SALE"], seq, "SALE", qty, "", row.file, row.line))
+        store.add(sku, day, "SALE", qty, "", row.file, row.line)
     _promotions(source, out, known, skip_invalid)
-    for sku in sorted(per_sku):  # a sorted copy of the keys: popping below is safe
-        if sku not in known:
-            first = per_sku[sku][0]
-            out.findings.append(
-                Finding(
-                    "unknown SKU",
-                    first.file,
-                    first.line,
-                    sku,
-                    first.text(sku),
-                    "kept the events of a SKU missing from skus",
-                    "SKU created, inactive",
-                )
-            )
-            out.skus.append({"sku": sku, "description": "", "active": False})
-            known.add(sku)
-        _fold_sku(sku, sorted(per_sku.pop(sku), key=lambda e: (e.day, e.priority, e.seq)), out)
-    return out
+    unknown = {sku for sku in store.skus() if sku not in known}
+    for sku in sorted(unknown):
+        out.skus.append({"sku": sku, "description": "", "active": False})
+    return Plan(out, store, unknown, len(out.findings))
 
 
 def _ledger_event(row: LegacyRow, seq: int) -> _Event | None:
