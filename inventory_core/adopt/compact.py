@@ -59,9 +59,15 @@ class EventStore:
         columns = self._skus.get(sku)
         if columns is None:
             columns = self._skus[sku] = _Columns()
+        kind_code = self._kind_codes.get(kind)
+        if kind_code is None:
+            kind_code = _code(kind, self._kinds, self._kind_codes)
+        file_code = self._file_codes.get(file)
+        if file_code is None:
+            file_code = _code(file, self._files, self._file_codes)
         columns.days.append(day.toordinal())
-        columns.kinds.append(_code(kind, self._kinds, self._kind_codes))
-        columns.files.append(_code(file, self._files, self._file_codes))
+        columns.kinds.append(kind_code)
+        columns.files.append(file_code)
         columns.qtys.append(qty)
         columns.lines.append(line)
         if note:

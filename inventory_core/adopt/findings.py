@@ -166,6 +166,8 @@ def date_cell(row: LegacyRow, column: str) -> date:
 
 def int_cell(row: LegacyRow, column: str) -> int:
     raw = row.get(column)
+    if len(raw) < 10 and raw.isascii() and raw.isdigit():
+        return int(raw)  # the common case, below the bound: no float round trip
     try:
         value = float(raw)
     except ValueError:

@@ -42,20 +42,69 @@ REQUIRED = ("skus", "transactions")
 """The tables a store cannot be adopted without."""
 
 
-@dataclass(frozen=True, slots=True)
-class LegacyRow:
-    """One row of the legacy store: where it is and its cells by column name."""
+class Header:
+    """The column names of a table, shared by all its rows, with each name's position."""
 
-    file: str
-    line: int
-    values: dict[str, str]
+    __slots__ = ("index", "names")
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.index = {name: i for i, name in enumerate(names)}  # a repeated name: the last
+
+
+class LegacyRow:
+    """One row of the legacy store: where it is and its cells by column name.
+
+    Built either from a mapping of cells (``LegacyRow(file, line, values)``) or, by the
+    readers, from the row's cells and its table's :class:`Header` (no mapping is made per
+    row unless :attr:`values` is read).
+    """
+
+    __slots__ = ("_cells", "_header", "_values", "file", "line")
+
+    def __init__(
+        self,
+        file: str,
+        line: int,
+        values: dict[str, str] | None = None,
+        *,
+        header: Header | None = None,
+        cells: list[str] | None = None,
+    ) -> None:
+        self.file = file
+        self.line = line
+        self._values = values
+        self._header = header
+        self._cells = cells
+
+    @property
+    def values(self) -> dict[str, str]:
+        """The cells by column name."""
+        if self._values is None:
+            names = self._header.names if self._header is not None else []
+            self._values = dict(zip(names, self._cells or [], strict=False))
+        return self._values
 
     def get(self, column: str) -> str:
         """The cell, stripped; empty when the column is missing or NULL."""
-        value = self.values.get(column)
+        if self._values is None and self._header is not None and self._cells is not None:
+            i = self._header.index.get(column)
+            value = self._cells[i] if i is not None and i < len(self._cells) else None
+        else:
+            value = self.values.get(column)
         if value is None:
             return ""
         return value.strip() if type(value) is str else str(value).strip()
+
+    def __repr__(self) -> str:
+        return f"LegacyRow(file={self.file!r}, line={self.line!r}, values={self.values!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LegacyRow):
+            return NotImplemented
+        return (self.file, self.line, self.values) == (other.file, other.line, other.values)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(slots=True)
@@ -223,8 +272,8 @@ def _rows_of(reader: Any, name: str) -> Iterator[LegacyRow]:
     header = next(reader, None)
     if header is None:
         return
-    names = [h.strip() for h in header]
-    width = len(names)
+    names = Header([h.strip() for h in header])
+    width = len(names.names)
     for cells in reader:
         if not any(c.strip() for c in cells):
             continue
@@ -235,7 +284,7 @@ def _rows_of(reader: Any, name: str) -> Iterator[LegacyRow]:
                 line=reader.line_num,
                 column="",
             )
-        yield LegacyRow(name, reader.line_num, dict(zip(names, cells, strict=False)))
+        yield LegacyRow(name, reader.line_num, header=names, cells=cells)
 
 
 def _db_rows(connection: sqlite3.Connection, table: str) -> Iterator[LegacyRow]:
