@@ -29,7 +29,6 @@ not see rows committed after its snapshot). :func:`collect`, called by
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
@@ -206,22 +205,30 @@ def _streamed_runs(
                 below[rid] = row_text(r)
     id_column = spec.table.c[spec.id_column]
     above = spec.rows_statement().where(id_column > mark_id).order_by(id_column)
-    streamed = ((int(r[0]), row_text(r)) for batch in _stream(uow, above) for r in batch)
-    noted = sorted((rid, text) for rid, text in below.items() if text is not None)
     out: list[list[Any]] = []
     run: list[Any] | None = None
     digest = hashlib.sha256()
-    for rid, text in heapq.merge(noted, streamed):
+    for rid, text in _rows_by_id(uow, above, below):
         if run is None or rid != run[1] + 1:
             if run is not None:
                 out.append([run[0], run[1], digest.hexdigest()[:DIGEST_HEX]])
             run, digest = [rid, rid], hashlib.sha256()
         run[1] = rid
-        digest.update(text.encode("utf-8", "surrogatepass"))
-        digest.update(b"\n")
+        digest.update((text + "\n").encode("utf-8", "surrogatepass"))
     if run is not None:
         out.append([run[0], run[1], digest.hexdigest()[:DIGEST_HEX]])
     return out
+
+
+def _rows_by_id(
+    uow: UnitOfWork, above: Any, below: dict[int, str | None]
+) -> Iterator[tuple[int, str]]:
+    """``(id, text)`` of the rows noted at or below the mark, then of the rows ``above``
+    streams (every id above the mark is greater than every id at or below it)."""
+    yield from sorted((rid, text) for rid, text in below.items() if text is not None)
+    for batch in _stream(uow, above):
+        for r in batch:
+            yield int(r[0]), repr(tuple(r))  # row_text, inlined: millions of rows
 
 
 def entries(spec: Covered, rows: dict[int, str]) -> list[list[Any]]:
