@@ -98,7 +98,7 @@ def run(workdir: Path, skus: int, days: int) -> dict[str, Any]:
         seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     events = len(result.translation.events)
-    raw = w.bulk_raw_rate(target, workdir)
+    raw = w.bulk_raw_rate(target, workdir, one_transaction=True)
     rate = events / seconds
     print(f"adopt: {rate:,.0f} events/s, raw {raw['events_per_s']:,.0f}", file=sys.stderr)
     return {

@@ -7,7 +7,10 @@ line and column.
 
 from __future__ import annotations
 
+import json
+from array import array
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
@@ -61,6 +64,40 @@ class Event(NamedTuple):
     note: str | None
 
 
+class Events:
+    """The events a translation records, in fold order, held only until drained.
+
+    ``append`` takes one :class:`~inventory_core.adopt.findings.Event`; ``len`` is how many
+    were recorded in all, drained or not.
+    """
+
+    __slots__ = ("_count", "_held")
+
+    def __init__(self) -> None:
+        self._held: list[Event] = []
+        self._count = 0
+
+    def append(self, event: Event) -> None:
+        """Record one event."""
+        self._held.append(event)
+        self._count += 1
+
+    def held(self) -> int:
+        """Events recorded and not yet drained."""
+        return len(self._held)
+
+    def drain(self) -> list[Event]:
+        """The events recorded since the last drain, in order; they are no longer held."""
+        held, self._held = self._held, []
+        return held
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """A legacy row not copied as it stood: where, what, and what was recorded instead."""
@@ -73,6 +110,72 @@ class Finding:
     legacy_effect: str
     recorded: str
     stock_difference: int = 0
+
+
+class Findings:
+    """The findings of a translation, in order, each packed as the UTF-8 bytes of its JSON
+    array (a store of millions of rows can have hundreds of thousands of findings: about
+    170 bytes each here, against some 450 as objects). Iterating gives :class:`Finding`
+    objects again; ``append``, ``len``, indexing, assigning one and ``del findings[n:]``
+    work as on a list.
+    """
+
+    __slots__ = ("_data", "_ends")
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._ends = array("Q")
+
+    def append(self, finding: Finding) -> None:
+        """Add one finding at the end."""
+        f = finding
+        fields = (f.kind, f.file, f.line, f.sku, f.legacy, f.legacy_effect, f.recorded)
+        packed = json.dumps((*fields, f.stock_difference), ensure_ascii=False)
+        self._data += packed.encode("utf-8", "surrogatepass")
+        self._ends.append(len(self._data))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __bool__(self) -> bool:
+        return len(self._ends) > 0
+
+    def _at(self, index: int) -> Finding:
+        start = self._ends[index - 1] if index else 0
+        text = self._data[start : self._ends[index]].decode("utf-8", "surrogatepass")
+        return Finding(*json.loads(text))
+
+    def __getitem__(self, index: int) -> Finding:
+        if index < 0:
+            index += len(self._ends)
+        if not 0 <= index < len(self._ends):
+            raise IndexError("finding index out of range")
+        return self._at(index)
+
+    def __iter__(self) -> Iterator[Finding]:
+        for index in range(len(self._ends)):
+            yield self._at(index)
+
+    def __setitem__(self, index: int, finding: Finding) -> None:
+        """Replace one finding; the ones after it are packed again (cheap near the end,
+        where the fold amends the findings of the row it is folding)."""
+        if index < 0:
+            index += len(self._ends)
+        if not 0 <= index < len(self._ends):
+            raise IndexError("finding index out of range")
+        after = [self._at(i) for i in range(index + 1, len(self._ends))]
+        del self[index:]
+        for f in (finding, *after):
+            self.append(f)
+
+    def __delitem__(self, index: slice) -> None:
+        """Only ``del findings[n:]``: forget the findings from ``n`` on."""
+        keep = index.start or 0
+        if index.stop is not None or index.step is not None or keep < 0:
+            raise TypeError("only del findings[n:] is supported")
+        if keep < len(self._ends):
+            del self._data[self._ends[keep - 1] if keep else 0 :]
+            del self._ends[keep:]
 
 
 @dataclass(slots=True)
@@ -89,6 +192,8 @@ class PlannedOrder:
     received: int = 0
     closed: date | None = None
     reason: str = ""
+    order_id: int | None = None
+    """Its ``order_logs`` id, once written."""
 
     @property
     def closed_qty(self) -> int:
@@ -132,8 +237,8 @@ class Translation:
     """What an import records, and the report of every row it changed or left out."""
 
     skus: list[dict[str, Any]] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    events: Events = field(default_factory=lambda: Events())
+    findings: Findings = field(default_factory=lambda: Findings())
     promotions: list[dict[str, Any]] = field(default_factory=list)
     orders: list[PlannedOrder] = field(default_factory=list)
     receipts: list[PlannedReceipt] = field(default_factory=list)
@@ -173,6 +278,8 @@ def date_cell(row: LegacyRow, column: str) -> date:
 
 def int_cell(row: LegacyRow, column: str) -> int:
     raw = row.get(column)
+    if len(raw) < 10 and raw.isascii() and raw.isdigit():
+        return int(raw)  # the common case, below the bound: no float round trip
     try:
         value = float(raw)
     except ValueError:
@@ -217,7 +324,9 @@ def invalid(out: Translation, row: LegacyRow, exc: AdoptInputError, skip: bool) 
 __all__ = [
     "KINDS",
     "Event",
+    "Events",
     "Finding",
+    "Findings",
     "PlannedLot",
     "PlannedOrder",
     "PlannedReceipt",

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, insert, select
 from inventory_core.adopt import order_rows
 from inventory_core.adopt.findings import Translation
 from inventory_core.adopt.source import LegacySource
-from inventory_core.adopt.translate import translate
+from inventory_core.adopt.translate import read
 from inventory_core.audit import trail
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
@@ -77,7 +77,8 @@ class AdoptResult:
 
 
 Progress = Callable[[int, int], None]
-"""Called with (events written, events in all) while the import runs."""
+"""Called with (legacy stock rows folded and written, such rows in all) while the import
+runs: the events a row becomes are written as the fold goes, chunk by chunk."""
 
 
 def adopt(
@@ -94,18 +95,24 @@ def adopt(
         AdoptInputError: a row cannot be translated (``ADO_010``).
         AdoptTargetError: the database holds data, or another adopted store (``ADO_020``).
     """
-    translation = translate(source, skip_invalid=skip_invalid)
+    with bulk.paused_gc():  # millions of rows, no reference cycle among them
+        plan = read(source, skip_invalid=skip_invalid)
+    translation = plan.out
     result = AdoptResult(
         translation, source.sha256, source.path.name, list(source.ignored), dry_run=dry_run
     )
     if dry_run or db is None:
         result.dry_run = True
+        for _batch in plan.fold(CHUNK):
+            pass
         return result
     user = current_user()
 
     def unit(uow: UnitOfWork) -> AdoptResult:
         if _already(uow, source.sha256):
             result.already = True
+            for _batch in plan.fold(CHUNK):
+                pass
             return result
         _require_empty(uow)
         history = _history(uow, source)
@@ -114,13 +121,13 @@ def adopt(
         if translation.promotions:
             uow.execute_many(_INSERT_PROMO, translation.promotions)
         counts: Counter[str] = Counter()
+        with bulk.paused_gc():
+            for chunk in plan.fold(CHUNK):
+                counts.update(bulk.record_chunk(uow, validate_events(e._asdict() for e in chunk)))
+                del chunk
+                if progress is not None:
+                    progress(plan.folded, plan.store.rows)
         events = translation.events
-        for offset in range(0, len(events), CHUNK):
-            with bulk.paused_gc():
-                chunk = validate_events(e._asdict() for e in events[offset : offset + CHUNK])
-                counts.update(bulk.record_chunk(uow, chunk))
-            if progress is not None:
-                progress(min(offset + CHUNK, len(events)), len(events))
         result.counts = dict(sorted(counts.items()))
         linked = order_rows.write(uow, translation, user)
         trail.append(

@@ -10,10 +10,14 @@ quantity) before anything refers to it. The rows go in with ``executemany`` afte
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 import json
+from array import array
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import Any, NamedTuple, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, insert, or_, select
 
@@ -39,6 +43,8 @@ from inventory_core.models import (
     utc_now_iso,
 )
 
+T = TypeVar("T")
+_CHUNK = 5_000
 _t = cast(Table, Transaction.__table__)
 _o = cast(Table, OrderLog.__table__)
 _or = cast(Table, OrderReceipt.__table__)
@@ -48,14 +54,7 @@ _l = cast(Table, Lot.__table__)
 _settings = cast(Table, SettingRow.__table__)
 
 
-class _Flow(NamedTuple):
-    transaction_id: int
-    sku: str
-    event: str
-    qty: int
-
-
-_FLOW = Prepared(
+_FLOW = (
     select(_t.c.transaction_id, _t.c.sku, _t.c.event, _t.c.qty)
     .where(
         or_(
@@ -63,9 +62,9 @@ _FLOW = Prepared(
             _t.c.event == event_literal(EventType.RECEIPT),
         )
     )
-    .order_by(_t.c.transaction_id),
-    _Flow,
+    .order_by(_t.c.transaction_id)
 )
+"""Streamed (:meth:`UnitOfWork.stream`): a decade of weekly orders is a million rows."""
 _STOCK_EVENTS = (
     select(_t.c.transaction_id, _t.c.sku, _t.c.date, _t.c.event)
     .where(_t.c.sku.in_(bindparam("skus", expanding=True)))
@@ -142,53 +141,78 @@ def write(uow: UnitOfWork, out: Translation, user: str) -> dict[str, Any]:
     return stated
 
 
+def _flow_ids(uow: UnitOfWork, out: Translation) -> array[int]:
+    """The transaction id of each planned ORDER/RECEIPT, by ``index``, streamed and checked
+    against the plan (SKU, event, quantity) as it comes."""
+    planned = heapq.merge(
+        ((o.index, o.sku, "ORDER", o.qty) for o in out.orders),
+        ((r.index, r.sku, "RECEIPT", r.qty) for r in out.receipts),
+    )
+    expected = len(out.orders) + len(out.receipts)
+    tid: array[int] = array("q")
+    for batch in uow.stream(_FLOW, _CHUNK, raw=True):
+        for transaction_id, sku, event, qty in batch:
+            want = next(planned, None)
+            if want is None or (sku, str(event), int(qty)) != want[1:]:
+                raise _not_planned(expected)
+            tid.append(int(transaction_id))
+    if len(tid) != expected:
+        raise _not_planned(expected)
+    return tid
+
+
+def _not_planned(count: int) -> DatabaseError:
+    return DatabaseError(
+        _("the imported orders and receipts are not the {count} planned").format(count=count)
+    )
+
+
+def _chunks(items: Iterable[T]) -> Iterator[list[T]]:
+    it = iter(items)
+    while batch := list(itertools.islice(it, _CHUNK)):
+        yield batch
+
+
 def _orders(uow: UnitOfWork, out: Translation, user: str) -> dict[str, Any]:
-    flow = uow.fetch(_FLOW)
-    planned: list[tuple[int, str, str, int]] = [
-        (o.index, o.sku, "ORDER", o.qty) for o in out.orders
-    ] + [(r.index, r.sku, "RECEIPT", r.qty) for r in out.receipts]
-    planned.sort()
-    if len(flow) != len(planned) or any(
-        (f.sku, str(f.event), f.qty) != p[1:] for f, p in zip(flow, planned, strict=False)
-    ):
-        raise DatabaseError(
-            _("the imported orders and receipts are not the {count} planned").format(
-                count=len(planned)
-            )
-        )
-    tid = [f.transaction_id for f in flow]
+    """Orders, receipts' documents and fills, closures: written ``_CHUNK`` rows at a time,
+    so a decade of weekly orders never sits in memory as rows."""
+    tid = _flow_ids(uow, out)
     now = utc_now_iso()
-    order_ids: dict[int, int] = {}
     if out.orders:
         coverage.mark(uow, "order_logs")
-        rows = [_order_row(o, tid[o.index], now) for o in out.orders]
-        ids = insert_with_ids(uow, _INSERT_ORDERS, _o.c.order_id, rows)
-        order_ids = {id(o): oid for o, oid in zip(out.orders, ids, strict=True)}
-    fills: list[dict[str, Any]] = []
+        for batch in _chunks(out.orders):
+            rows = [_order_row(o, tid[o.index], now) for o in batch]
+            ids = insert_with_ids(uow, _INSERT_ORDERS, _o.c.order_id, rows)
+            for order, oid in zip(batch, ids, strict=True):
+                order.order_id = oid
     documents: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for receipt in out.receipts:
-        if not receipt.fills and receipt.document_id.startswith("legacy-"):
-            continue
-        documents[(receipt.document_id, receipt.sku)].append(receipt)
-        for order, qty in receipt.fills:
-            fills.append(
-                {
-                    "order_id": order_ids[id(order)],
-                    "transaction_id": tid[receipt.index],
-                    "document_id": receipt.document_id,
-                    "qty": qty,
-                }
-            )
+        if receipt.fills or not receipt.document_id.startswith("legacy-"):
+            documents[(receipt.document_id, receipt.sku)].append(receipt)
     if documents:
         coverage.mark(uow, "receiving_logs")
-        rows = [_document_row(doc, sku, rs, now) for (doc, sku), rs in documents.items()]
-        uow.execute_many(_INSERT_DOCUMENTS, rows)
-    if fills:
-        coverage.mark(uow, "order_receipts")
-        uow.execute_many(_INSERT_FILLS, fills)
+        for group in _chunks(documents.items()):
+            rows = [_document_row(doc, sku, rs, now) for (doc, sku), rs in group]
+            uow.execute_many(_INSERT_DOCUMENTS, rows)
+    fills = (
+        {
+            "order_id": order.order_id,
+            "transaction_id": tid[receipt.index],
+            "document_id": receipt.document_id,
+            "qty": qty,
+        }
+        for receipt in out.receipts
+        for order, qty in receipt.fills
+    )
+    linked = 0
+    for i, rows_of_fills in enumerate(_chunks(fills)):
+        if i == 0:
+            coverage.mark(uow, "order_receipts")
+        uow.execute_many(_INSERT_FILLS, rows_of_fills)
+        linked += len(rows_of_fills)
     closures = [
         {
-            "order_id": order_ids[id(o)],
+            "order_id": o.order_id,
             "sku": o.sku,
             "date": o.closed,
             "qty": o.closed_qty,
@@ -205,9 +229,9 @@ def _orders(uow: UnitOfWork, out: Translation, user: str) -> dict[str, Any]:
     return {
         "orders": len(out.orders),
         "orders_closed": len(closures),
-        "receipts_linked": len(fills),
+        "receipts_linked": linked,
         "legacy_order_ids": {
-            o.legacy_id: order_ids[id(o)] for o in out.orders if o.legacy_id is not None
+            o.legacy_id: o.order_id for o in out.orders if o.legacy_id is not None
         },
     }
 

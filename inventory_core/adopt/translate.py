@@ -9,15 +9,18 @@ how it stood becomes a :class:`Finding` (the rules are the table in docs/adopt.m
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, NamedTuple
 
 from inventory_core.adopt import calendar, lots, master
+from inventory_core.adopt.compact import DayCells, EventStore
 from inventory_core.adopt.findings import (
     Event,
+    Events,
     Finding,
     Translation,
     date_cell,
@@ -44,6 +47,9 @@ PRIORITY = {
 NON_STOCK = frozenset({"SKU_EDIT", "EXPORT_LOG", "ASSORTMENT_IN", "ASSORTMENT_OUT"})
 """Legacy events with no stock effect: kept in the import's history, not in the ledger."""
 
+_RECEIPT_MARK = "\x00"
+"""Between an ORDER's note and its ``receipt_date`` in the held rows' note column."""
+
 
 class _Event(NamedTuple):
     """A stock event of the legacy store, small: millions of them are held at once."""
@@ -64,23 +70,100 @@ class _Event(NamedTuple):
 
 
 def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translation:
-    """Read the store and translate it (nothing is written anywhere).
+    """Read the store and translate it (nothing is written anywhere; the recorded events
+    are counted, not kept: ``len(translation.events)``).
 
     Raises:
         AdoptInputError: a row cannot be translated (unless ``skip_invalid``, which lists
             it as an ``invalid`` finding instead).
     """
+    plan = read(source, skip_invalid=skip_invalid)
+    for _batch in plan.fold():
+        pass
+    return plan.out
+
+
+@dataclass(slots=True)
+class Plan:
+    """A store read and checked, its stock rows held per SKU, not yet folded."""
+
+    out: Translation
+    store: EventStore
+    unknown: set[str]
+    read_findings: int
+    book: OrderBook
+    """The store's order logs as read; each fold works on a copy (the fold consumes it)."""
+    source: LegacySource
+    skip_invalid: bool
+    folded: int = 0
+    """Held rows folded so far (the progress of :meth:`fold`)."""
+
+    def fold(self, chunk: int = 20_000) -> Iterator[list[Event]]:
+        """Fold every SKU in code order; yield the recorded events, at least ``chunk`` at a
+        time (the last batch may be smaller), as the fold goes; then plan the orders,
+        receipts and lots.
+
+        Every call starts over from what :func:`read` left (a unit of work that is retried
+        folds again), so the findings, stock, events, orders and lots are those of one fold.
+        """
+        out = self.out
+        del out.findings[self.read_findings :]
+        out.legacy_stock.clear()
+        out.our_stock.clear()
+        out.last_date = None
+        out.events = Events()
+        book = copy.deepcopy(self.book)
+        self.folded = 0
+        for sku in self.store.skus():
+            held = [
+                _held(day, kind, qty, note, file, line, seq)
+                for day, kind, qty, note, file, line, seq in self.store.rows_of(sku)
+            ]
+            if sku in self.unknown:
+                first = held[0]
+                out.findings.append(
+                    Finding(
+                        "unknown SKU",
+                        first.file,
+                        first.line,
+                        sku,
+                        first.text(sku),
+                        _("kept the events of a SKU missing from skus"),
+                        _("SKU created, inactive"),
+                    )
+                )
+            held.sort(key=lambda e: (e.day, e.priority, e.seq))
+            _fold_sku(sku, held, out, book)
+            self.folded += len(held)
+            if out.events.held() >= chunk:
+                yield out.events.drain()
+        book.left_over(out)
+        out.orders, out.receipts = book.orders, book.receipts
+        lots.plan(self.source, out, self.skip_invalid)
+        if out.events.held():
+            yield out.events.drain()
+
+
+def _held(day: date, kind: str, qty: int, note: str, file: str, line: int, seq: int) -> _Event:
+    note, _mark, receipt = note.partition(_RECEIPT_MARK)
+    return _Event(day, PRIORITY[kind], seq, kind, qty, note, file, line, receipt)
+
+
+def read(source: LegacySource, *, skip_invalid: bool = False) -> Plan:
+    """Read the whole store and check every row; hold its stock rows for :meth:`Plan.fold`.
+
+    Raises:
+        AdoptInputError: as :func:`translate`.
+    """
     out = Translation()
     known = master.skus(source, out, skip_invalid)
     book = OrderBook()
     book.read(source, out, skip_invalid)
-    per_sku: dict[str, list[_Event]] = defaultdict(list)
-    explicit_sales: set[tuple[str, date]] = set()
-    seq = 0
+    store = EventStore()
+    explicit_sales: dict[str, set[date]] = defaultdict(set)
     for row in source.rows("transactions"):
-        seq += 1
         try:
-            event = _ledger_event(row, seq)
+            event = _ledger_event(row, 0)
         except AdoptInputError as exc:
             invalid(out, row, exc, skip_invalid)
             continue
@@ -98,17 +181,18 @@ def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translatio
             )
             continue
         sku = row.get("sku")
-        per_sku[sku].append(event)
+        note = f"{event.note}{_RECEIPT_MARK}{event.receipt}" if event.receipt else event.note
+        store.add(sku, event.day, event.kind, event.qty, note, event.file, event.line)
         if event.kind == "SALE":
-            explicit_sales.add((sku, event.day))
+            explicit_sales[sku].add(event.day)
+    days = DayCells()
     for row in source.rows("sales"):
-        seq += 1
         try:
-            day, sku, qty = date_cell(row, "date"), row.get("sku"), int_cell(row, "qty_sold")
+            day, sku, qty = days.cell(row, "date"), row.get("sku"), int_cell(row, "qty_sold")
         except AdoptInputError as exc:
             invalid(out, row, exc, skip_invalid)
             continue
-        if (sku, day) in explicit_sales:
+        if day in explicit_sales.get(sku, ()):
             out.findings.append(
                 Finding(
                     "sales row counted by an explicit SALE",
@@ -123,31 +207,13 @@ def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translatio
             continue
         if qty == 0:
             continue
-        per_sku[sku].append(_Event(day, PRIORITY["SALE"], seq, "SALE", qty, "", row.file, row.line))
+        store.add(sku, day, "SALE", qty, "", row.file, row.line)
     calendar.promotions(source, out, known, skip_invalid)
     calendar.documents(source, out, skip_invalid)
-    for sku in sorted(per_sku):  # a sorted copy of the keys: popping below is safe
-        if sku not in known:
-            first = per_sku[sku][0]
-            out.findings.append(
-                Finding(
-                    "unknown SKU",
-                    first.file,
-                    first.line,
-                    sku,
-                    first.text(sku),
-                    _("kept the events of a SKU missing from skus"),
-                    _("SKU created, inactive"),
-                )
-            )
-            out.skus.append({"sku": sku, "description": "", "active": False})
-            known.add(sku)
-        events = sorted(per_sku.pop(sku), key=lambda e: (e.day, e.priority, e.seq))
-        _fold_sku(sku, events, out, book)
-    book.left_over(out)
-    out.orders, out.receipts = book.orders, book.receipts
-    lots.plan(source, out, skip_invalid)
-    return out
+    unknown = {sku for sku in store.skus() if sku not in known}
+    for sku in sorted(unknown):
+        out.skus.append({"sku": sku, "description": "", "active": False})
+    return Plan(out, store, unknown, len(out.findings), book, source, skip_invalid)
 
 
 def _ledger_event(row: LegacyRow, seq: int) -> _Event | None:

@@ -29,6 +29,7 @@ does, reads back only the rows whose ``xmin`` is its own transaction). :func:`co
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
@@ -67,15 +68,20 @@ def _above(spec: Covered) -> Prepared[Any]:
     return Prepared(spec.rows_statement().where(id_column > bindparam("lo")).order_by(id_column))
 
 
-def _above_own(spec: Covered) -> Prepared[Any]:
-    # PostgreSQL only: rows above the mark that this transaction wrote (``xmin``, the
-    # inserting transaction, is the current one; 32 bits of the 64-bit id).
-    id_column = spec.table.c[spec.id_column]
-    own = sql_text(
+def own_rows(spec: Covered) -> Any:
+    """PostgreSQL only: the rows of ``spec``'s table this transaction wrote (``xmin``, the
+    inserting transaction, is the current one; 32 bits of the 64-bit id). What a READ
+    COMMITTED unit reads back above a mark, where rows other units committed meanwhile
+    are above it too."""
+    return sql_text(
         f"{spec.table.name}.xmin = (pg_current_xact_id()::text::bigint % 4294967296)::text::xid"
     )
+
+
+def _above_own(spec: Covered) -> Prepared[Any]:
+    id_column = spec.table.c[spec.id_column]
     return Prepared(
-        spec.rows_statement().where(id_column > bindparam("lo"), own).order_by(id_column)
+        spec.rows_statement().where(id_column > bindparam("lo"), own_rows(spec)).order_by(id_column)
     )
 
 
@@ -183,6 +189,11 @@ def collect(uow: UnitOfWork) -> str:
     body: dict[str, list[list[Any]]] = {}
     for spec in COVERED:
         rows: dict[int, str] = {}
+        if spec.name in marks and not spec.changes:
+            found_runs = _streamed_runs(uow, spec, marks[spec.name], noted.get(spec.name, {}))
+            if found_runs:
+                body[spec.name] = found_runs
+            continue
         if spec.name in marks:
             above = _ABOVE_OWN if uow.row_locks else _ABOVE
             found = uow.fetch(above[spec.name], {"lo": marks[spec.name]})
@@ -197,6 +208,50 @@ def collect(uow: UnitOfWork) -> str:
         if rows:
             body[spec.name] = entries(spec, rows)
     return encode(body)
+
+
+def _streamed_runs(
+    uow: UnitOfWork, spec: Covered, mark_id: int, given: dict[int, str | None]
+) -> list[list[Any]]:
+    """The runs of an insert-only table a bulk write marked: the rows above the mark are
+    streamed in id order and hashed as they come (a bulk import of millions of rows never
+    holds their texts at once); rows noted at or below the mark are read as :func:`collect`
+    reads them. The entries are those :func:`entries` gives for the same rows."""
+    below = {rid: text for rid, text in given.items() if rid <= mark_id}
+    wanted = {rid for rid, text in below.items() if text is None}
+    for lo, hi in _windows(wanted):
+        for r in uow.fetch(_BETWEEN[spec.name], {"lo": lo, "hi": hi}):
+            rid = getattr(r, spec.id_column)
+            if rid in wanted:
+                below[rid] = row_text(r)
+    id_column = spec.table.c[spec.id_column]
+    above = spec.rows_statement().where(id_column > mark_id).order_by(id_column)
+    if uow.row_locks:
+        above = above.where(own_rows(spec))
+    out: list[list[Any]] = []
+    run: list[Any] | None = None
+    digest = hashlib.sha256()
+    for rid, text in _rows_by_id(uow, above, below):
+        if run is None or rid != run[1] + 1:
+            if run is not None:
+                out.append([run[0], run[1], digest.hexdigest()[:DIGEST_HEX]])
+            run, digest = [rid, rid], hashlib.sha256()
+        run[1] = rid
+        digest.update((text + "\n").encode("utf-8", "surrogatepass"))
+    if run is not None:
+        out.append([run[0], run[1], digest.hexdigest()[:DIGEST_HEX]])
+    return out
+
+
+def _rows_by_id(
+    uow: UnitOfWork, above: Any, below: dict[int, str | None]
+) -> Iterator[tuple[int, str]]:
+    """``(id, text)`` of the rows noted at or below the mark, then of the rows ``above``
+    streams (every id above the mark is greater than every id at or below it)."""
+    yield from sorted((rid, text) for rid, text in below.items() if text is not None)
+    for batch in _stream(uow, above):
+        for r in batch:
+            yield int(r[0]), repr(tuple(r))  # row_text, inlined: millions of rows
 
 
 def entries(spec: Covered, rows: dict[int, str]) -> list[list[Any]]:

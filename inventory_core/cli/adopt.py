@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from inventory_core.adopt import adopt as adopt_store
@@ -57,7 +64,13 @@ def adopt(
     ] = False,
 ) -> None:
     """Import a desktop-order-system store into an empty database, translated (docs/adopt.md)."""
-    columns = (TextColumn("events"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("legacy rows"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with open_source(path) as source:
         if dry_run:
             result = adopt_store(None, source, skip_invalid=skip_invalid)
@@ -68,7 +81,7 @@ def adopt(
             ):
                 if db.revision() is None:
                     db.upgrade()
-                task = bar.add_task("events", total=None)
+                task = bar.add_task("legacy rows", total=None)
                 result = adopt_store(
                     db,
                     source,

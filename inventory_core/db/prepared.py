@@ -23,6 +23,7 @@ of the statement, once per dialect:
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
@@ -52,6 +53,8 @@ class Compiled:
     date_slots: tuple[int, ...]
     """Positions of parameters that may hold a date (typed Date, or untyped)."""
     decode: Decode
+    pick: Callable[[Mapping[str, Any]], Sequence[Any]] | None = None
+    """The values of ``names`` from a mapping of parameters, in order (positional only)."""
 
     def rows(self, raw: Sequence[Any], description: Any) -> list[Any]:
         """The driver's rows as instances of the statement's row class (``description``:
@@ -65,7 +68,7 @@ class Compiled:
             params = {**self.defaults, **params}
         if self.names is None:
             return params
-        values = [params[name] for name in self.names]
+        values = list(self.pick(params)) if self.pick is not None else []
         for slot in self.date_slots:
             value = values[slot]
             if isinstance(value, date):
@@ -137,7 +140,8 @@ class Prepared(Generic[R]):
             decode = _by_description()
         else:
             decode = _decoder(self._row_class(columns), columns, dialect.name)
-        return Compiled(compiled.string, names, defaults, slots, decode)
+        pick = None if names is None else _getter(names)
+        return Compiled(compiled.string, names, defaults, slots, decode, pick)
 
     def _row_class(self, columns: list[tuple[str, Any]]) -> Any:
         if self.row is None:
@@ -149,6 +153,16 @@ class Prepared(Generic[R]):
                 f"({', '.join(name for name, _ in columns)})"
             )
         return self.row
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Sequence[Any]]:
+    """The values of ``names`` from a mapping, as a tuple (one C call per row)."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda params: (params[name],)
+    if not names:
+        return lambda params: ()
+    return operator.itemgetter(*names)
 
 
 def _iso_date(value: str) -> date:

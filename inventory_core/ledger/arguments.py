@@ -86,6 +86,8 @@ def validate_events(items: Any) -> list[EventIn]:
         for index, item in enumerate(batch):
             if isinstance(item, EventIn):
                 raw.append(item.model_dump())
+            elif type(item) is dict:
+                raw.append(item)  # validation reads it, never changes it
             elif isinstance(item, Mapping):
                 raw.append(dict(item))
             else:
