@@ -68,6 +68,8 @@ def _per_row(tmp_path: Path, run: Callable[[Path, str], object], skus: int) -> f
     four times as wide (same days: each SKU's fold is the same size, only the number of SKUs
     grows)."""
     small, large = _folder(tmp_path / "small", skus), _folder(tmp_path / "large", 4 * skus)
+    _folder(tmp_path / "warm", skus)
+    run(tmp_path / "warm", "warm")  # first-use costs (compiled statements, caches) out of both
     peaks = []
     for name in ("small", "large"):
         peaks.append(_peak(lambda name=name: run(tmp_path / name, name)))
@@ -90,7 +92,7 @@ def test_translation_holds_a_small_constant_per_row(tmp_path: Path) -> None:
 def test_import_holds_a_small_constant_per_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A whole import, chunk by chunk, grows the traced peak by well under 150 B/row (both
+    """A whole import, chunk by chunk, grows the traced peak by well under 220 B/row (both
     stores larger than the ledger coverage's read batch), and leaves the legacy stock."""
     monkeypatch.setattr(importer, "CHUNK", 500)
     stock: dict[str, int] = {}
@@ -108,5 +110,9 @@ def test_import_holds_a_small_constant_per_row(
             database.close()
 
     per_row = _per_row(tmp_path, run, 100)
-    assert 0 < per_row < 150, per_row
+    # Measured 59 B/row before orders and receipts were planned through the import; the
+    # plan (an order per weekly ORDER, a receipt with its fills per RECEIPT, the changed
+    # order_logs rows its seal reads back) brings it to about 155. Holding every event
+    # as an object again would be several hundred.
+    assert 0 < per_row < 220, per_row
     assert len(stock) == 400
