@@ -28,7 +28,7 @@ from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import DatabaseError
 from inventory_core.errors.i18n import gettext as _
-from inventory_core.ledger.bulk_lots import insert_with_ids
+from inventory_core.ledger.bulk_lots import INSERT_LOT_ROWS, insert_with_ids
 from inventory_core.ledger.receiving import order_status
 from inventory_core.ledger.stock import event_literal
 from inventory_core.models import (
@@ -111,17 +111,6 @@ _INSERT_CLOSURES = Prepared(
         }
     )
 )
-_LOT_COLUMNS = (
-    "sku",
-    "transaction_id",
-    "document_id",
-    "received_date",
-    "expiry_date",
-    "qty_received",
-    "qty_remaining",
-    "created_at",
-)
-_INSERT_LOTS = Prepared(insert(_l).values({c: bindparam(c) for c in _LOT_COLUMNS}))
 
 
 def write(uow: UnitOfWork, out: Translation, user: str) -> dict[str, Any]:
@@ -289,7 +278,7 @@ def _lots(uow: UnitOfWork, out: Translation) -> dict[str, int]:
             }
         )
     coverage.mark(uow, "lots")
-    ids = insert_with_ids(uow, _INSERT_LOTS, _l.c.lot_id, rows)
+    ids = insert_with_ids(uow, INSERT_LOT_ROWS, _l.c.lot_id, rows)
     return {lot.legacy_id: lot_id for lot, lot_id in zip(out.lots, ids, strict=True)}
 
 
