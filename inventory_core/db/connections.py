@@ -43,8 +43,8 @@ and replaces each writer lock with a free one (a thread that held it in the pare
 not exist in the child). The child then connects its own as it goes. The parent is left
 as it was.
 
-PostgreSQL and in-memory SQLite keep no connection between units (the writer queue on
-PostgreSQL is a session lock taken around each unit; an in-memory database is one
+PostgreSQL and in-memory SQLite keep no connection between units (a SERIALIZABLE unit on
+PostgreSQL holds the chain head as a session lock taken around it; an in-memory database is one
 database per connection) and read single statements in a unit of work.
 """
 

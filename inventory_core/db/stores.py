@@ -12,7 +12,7 @@ table read by mistake.
 What the server shares between stores is made per store here:
 
 - advisory locks: :func:`lock_key` derives a key per store from each of the library's
-  constant keys (the PostgreSQL writer queue, the audit chain head, the restore's hold), so
+  constant keys (the audit chain head, which the restore's hold also takes), so
   two stores never queue on each other. The default store (no schema, or ``public``) keeps
   the constant keys, so a process that opens it without a schema takes the same locks;
 - identity and serial sequences are created by the migrations in the first schema of the

@@ -24,8 +24,8 @@ of :mod:`inventory_core.db.reads` keep:
   (:class:`~inventory_core.db.engine.ConnectionTracker`) leaves it out, so "nothing
   checked out" still means no unit of work is running.
 
-PostgreSQL write units keep connecting per unit (their writer queue is a session lock
-taken and released around each one), and so does in-memory SQLite.
+PostgreSQL write units keep connecting per unit (a SERIALIZABLE one holds the chain head
+as a session lock taken and released around it), and so does in-memory SQLite.
 """
 
 from __future__ import annotations

@@ -21,10 +21,10 @@ A stale or missing row sends the write to the full fold, which then rewrites the
 bulk path reads and rewrites the rows of its SKUs the same way). Paths that add events
 without reading the row (receipts, reversals) would leave it stale, which the writes detect
 but a person browsing the file does not; they rewrite it from the ledger
-(:mod:`inventory_core.ledger.positions_refresh`). On PostgreSQL every write
-unit reads and extends the one audit chain head, so SERIALIZABLE already orders any two
-writers of a SKU. The ``stock_positions_match_ledger`` invariant compares every current
-row with the fold.
+(:mod:`inventory_core.ledger.positions_refresh`). On PostgreSQL the writers of a SKU
+queue on its row lock (:mod:`inventory_core.ledger.locks`), so each reads the row the one
+before wrote. The ``stock_positions_match_ledger`` invariant compares every current row
+with the fold.
 """
 
 from __future__ import annotations
