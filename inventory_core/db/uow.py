@@ -77,8 +77,8 @@ class UnitOfWork:
         self.row_locks = write and row_locks and engine.dialect.name == "postgresql"
         """On PostgreSQL: this write unit runs at READ COMMITTED and its code locks the rows
         it depends on (the ledger writes, :mod:`inventory_core.ledger.locks`), instead of
-        SERIALIZABLE holding the audit chain head (:mod:`.chain_head`). Always False on SQLite, whose write
-        transaction already excludes every other writer."""
+        SERIALIZABLE holding the audit chain head (:mod:`.chain_head`). Always False on
+        SQLite, whose write transaction already excludes every other writer."""
         self._writer = writer if write else None
         self.write = write
         self._writer_lock = writer_lock
