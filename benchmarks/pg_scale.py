@@ -274,8 +274,25 @@ class _QmarkConnection:
         return self.conn.execute(sql.replace("?", "%s"), params)
 
 
+RAW_JUMP_PG = (
+    scale.RAW_JUMP.replace("NOT IN rev", "NOT IN (SELECT transaction_id FROM rev)")
+    .replace("MIN(0, MIN(run))", "LEAST(0, MIN(run))")
+    .replace(":asof", "%(asof)s")
+    .replace("'0001-01-01'", "DATE '0001-01-01'")
+)
+"""``benchmarks/scale.py``'s set-based statement (the last count, a window over the order
+flow) in PostgreSQL's spelling: the best raw SQL yardstick."""
+
+
+def raw_jump_pg(conn: psycopg.Connection[Any], asof: date) -> dict[str, tuple[int, int, int]]:
+    """stock_all as the one hand-written set-based statement."""
+    rows = conn.execute(RAW_JUMP_PG, {"asof": asof}).fetchall()
+    return {r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in rows}
+
+
 def bench_stock_all(skus: int, events: int, repeat: int) -> dict[str, Any]:
-    """``stock_all`` over a copied ledger against one ordered raw scan folded in Python."""
+    """``stock_all`` over a copied ledger against one ordered raw scan folded in Python, and
+    against the hand-written set-based statement (``set_based``)."""
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "ledger.db"
         built = scale.build(source, skus, events)
@@ -291,11 +308,15 @@ def bench_stock_all(skus: int, events: int, repeat: int) -> dict[str, Any]:
                     for k, v in inv.stock_all(asof).items()
                 }
                 exact = lib == scale.raw_fold(raw, asof)  # type: ignore[arg-type]
+                exact_set = lib == raw_jump_pg(conn, asof)
                 before = load()
                 out = w.paired(
                     lambda: inv.stock_all(asof),
                     lambda: scale.raw_fold(raw, asof),  # type: ignore[arg-type]
                     repeat,
+                )
+                set_based = w.paired(
+                    lambda: inv.stock_all(asof), lambda: raw_jump_pg(conn, asof), repeat
                 )
     return {
         "skus": skus,
@@ -303,6 +324,7 @@ def bench_stock_all(skus: int, events: int, repeat: int) -> dict[str, Any]:
         "build_s": built["build_s"],
         "exact": exact,
         **out,
+        "set_based": {"exact": exact_set, **set_based},
         "load": [before, load()],
     }
 
