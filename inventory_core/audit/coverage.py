@@ -63,11 +63,6 @@ def _between(spec: Covered) -> Prepared[Any]:
     )
 
 
-def _above(spec: Covered) -> Prepared[Any]:
-    id_column = spec.table.c[spec.id_column]
-    return Prepared(spec.rows_statement().where(id_column > bindparam("lo")).order_by(id_column))
-
-
 def own_rows(spec: Covered) -> Any:
     """PostgreSQL only: the rows of ``spec``'s table this transaction wrote (``xmin``, the
     inserting transaction, is the current one; 32 bits of the 64-bit id). What a READ
@@ -78,16 +73,7 @@ def own_rows(spec: Covered) -> Any:
     )
 
 
-def _above_own(spec: Covered) -> Prepared[Any]:
-    id_column = spec.table.c[spec.id_column]
-    return Prepared(
-        spec.rows_statement().where(id_column > bindparam("lo"), own_rows(spec)).order_by(id_column)
-    )
-
-
 _BETWEEN = {spec.name: _between(spec) for spec in COVERED}
-_ABOVE = {spec.name: _above(spec) for spec in COVERED}
-_ABOVE_OWN = {spec.name: _above_own(spec) for spec in COVERED}
 
 
 class _Top(NamedTuple):
@@ -189,15 +175,12 @@ def collect(uow: UnitOfWork) -> str:
     body: dict[str, list[list[Any]]] = {}
     for spec in COVERED:
         rows: dict[int, str] = {}
-        if spec.name in marks and not spec.changes:
-            found_runs = _streamed_runs(uow, spec, marks[spec.name], noted.get(spec.name, {}))
+        if spec.name in marks:
+            stream = _streamed_changes if spec.changes else _streamed_runs
+            found_runs = stream(uow, spec, marks[spec.name], noted.get(spec.name, {}))
             if found_runs:
                 body[spec.name] = found_runs
             continue
-        if spec.name in marks:
-            above = _ABOVE_OWN if uow.row_locks else _ABOVE
-            found = uow.fetch(above[spec.name], {"lo": marks[spec.name]})
-            rows.update((getattr(r, spec.id_column), row_text(r)) for r in found)
         given = noted.get(spec.name, {})
         rows.update((rid, text) for rid, text in given.items() if text is not None)
         wanted = {rid for rid in given if rid not in rows}
@@ -217,17 +200,7 @@ def _streamed_runs(
     streamed in id order and hashed as they come (a bulk import of millions of rows never
     holds their texts at once); rows noted at or below the mark are read as :func:`collect`
     reads them. The entries are those :func:`entries` gives for the same rows."""
-    below = {rid: text for rid, text in given.items() if rid <= mark_id}
-    wanted = {rid for rid, text in below.items() if text is None}
-    for lo, hi in _windows(wanted):
-        for r in uow.fetch(_BETWEEN[spec.name], {"lo": lo, "hi": hi}):
-            rid = getattr(r, spec.id_column)
-            if rid in wanted:
-                below[rid] = row_text(r)
-    id_column = spec.table.c[spec.id_column]
-    above = spec.rows_statement().where(id_column > mark_id).order_by(id_column)
-    if uow.row_locks:
-        above = above.where(own_rows(spec))
+    below, above = _around_mark(uow, spec, mark_id, given)
     out: list[list[Any]] = []
     run: list[Any] | None = None
     digest = hashlib.sha256()
@@ -241,6 +214,35 @@ def _streamed_runs(
     if run is not None:
         out.append([run[0], run[1], digest.hexdigest()[:DIGEST_HEX]])
     return out
+
+
+def _around_mark(
+    uow: UnitOfWork, spec: Covered, mark_id: int, given: dict[int, str | None]
+) -> tuple[dict[int, str | None], Any]:
+    """The rows noted at or below the mark, with their stored text, and the statement
+    streaming the rows above it that this unit wrote, in id order."""
+    below = {rid: text for rid, text in given.items() if rid <= mark_id}
+    wanted = {rid for rid, text in below.items() if text is None}
+    for lo, hi in _windows(wanted):
+        for r in uow.fetch(_BETWEEN[spec.name], {"lo": lo, "hi": hi}):
+            rid = getattr(r, spec.id_column)
+            if rid in wanted:
+                below[rid] = row_text(r)
+    id_column = spec.table.c[spec.id_column]
+    above = spec.rows_statement().where(id_column > mark_id).order_by(id_column)
+    if uow.row_locks:
+        above = above.where(own_rows(spec))
+    return below, above
+
+
+def _streamed_changes(
+    uow: UnitOfWork, spec: Covered, mark_id: int, given: dict[int, str | None]
+) -> list[list[Any]]:
+    """The ``[id, digest]`` entries of a table whose rows change (``order_logs``, ``lots``)
+    that a bulk write marked, as the rows stream in id order: the state the unit left each
+    row in, as :func:`entries` gives it, without holding every row's text at once."""
+    below, above = _around_mark(uow, spec, mark_id, given)
+    return [[rid, digest_of((text,))] for rid, text in _rows_by_id(uow, above, below)]
 
 
 def _rows_by_id(
