@@ -71,7 +71,27 @@ def sells(url: str, sku: str, count: str, go: str) -> None:
     db.close()
 
 
-COMMANDS = {"sell": sell, "receive": receive, "appends": appends, "sells": sells}
+def add_sku(url: str, sku: str) -> None:
+    """Add ``sku``; print the error's code and message (or that it was added)."""
+    from inventory_core import Database, Inventory, Settings
+    from inventory_core.errors import InventoryError
+
+    db = Database.open(url, settings=Settings.load(), check=None)
+    try:
+        Inventory(db, user="locks").add_sku(sku)
+        print(json.dumps({"added": True}), flush=True)
+    except InventoryError as exc:
+        print(json.dumps({"code": exc.code, "message": str(exc)}), flush=True)
+    db.close()
+
+
+COMMANDS = {
+    "add_sku": add_sku,
+    "sell": sell,
+    "receive": receive,
+    "appends": appends,
+    "sells": sells,
+}
 
 if __name__ == "__main__":
     COMMANDS[sys.argv[1]](*sys.argv[2:])

@@ -162,3 +162,37 @@ def test_serializable_units_among_ledger_writes_keep_one_chain(
     assert rows == 4 + 25 + 75  # setup, appends, sales
     _sound(shop)
     shop.close()
+
+
+def test_a_code_two_writers_checked_at_once_is_refused_by_the_later_clearly(
+    shop: Database, pg_url: str
+) -> None:
+    """Another session inserts SKU NEW uncommitted; the library's add_sku passes its own
+    check, waits at the unique index, meets 23505 when the other commits, runs again and
+    refuses with its own message, nothing written twice."""
+    holder = psycopg.connect(_libpq(pg_url))
+    watcher = psycopg.connect(_libpq(pg_url), autocommit=True)
+    try:
+        holder.execute(
+            "INSERT INTO skus SELECT * FROM jsonb_populate_record(NULL::skus, "
+            "(SELECT to_jsonb(s) || '{\"sku\": \"NEW\"}' FROM skus s WHERE sku = 'A'))"
+        )
+        proc = _start("add_sku", pg_url, "NEW")
+        deadline = time.monotonic() + 30
+        waiting = 0
+        while time.monotonic() < deadline and not waiting:
+            waiting = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            ).fetchone()[0]  # type: ignore[index]
+            time.sleep(0.05)
+        assert waiting == 1, "add_sku should wait at the unique index"
+        holder.commit()
+    finally:
+        holder.close()
+        watcher.close()
+    result = _result(proc, timeout=60)
+    assert "SKU 'NEW' already exists" in str(result["message"])
+    with shop.read() as uow:
+        assert uow.scalar(text("SELECT count(*) FROM skus WHERE sku = 'NEW'")) == 1
+    shop.close()
