@@ -220,13 +220,13 @@ class Database:
         """True when this handle never writes (opened with ``read_only=True``)."""
         return not self.access.writes
 
-    @property
+    @functools.cached_property
     def display_url(self) -> str:
         """The URL as it may be shown or logged: every credential in it is ``***``.
 
         Both places a password can sit (``user:pw@`` and ``?password=``) and any other
-        secret-looking query parameter are hidden
-        (:func:`~inventory_core.obs.redaction.redact_url`).
+        secret-looking parameter are hidden (:func:`~inventory_core.obs.redaction.redact_url`),
+        once: a URL does not change, and every unit of work names it.
         """
         return redact_url(self.url)
 

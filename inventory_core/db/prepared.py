@@ -55,6 +55,10 @@ class Compiled:
     decode: Decode
     pick: Callable[[Mapping[str, Any]], Sequence[Any]] | None = None
     """The values of ``names`` from a mapping of parameters, in order (positional only)."""
+    returns: bool | None = None
+    """Whether it gives rows: True (declared columns), False (a write without
+    ``RETURNING``), None (a ``text()`` statement: ask the cursor). Known, the driver's
+    ``description`` is not built (psycopg builds it anew on every access)."""
 
     def rows(self, raw: Sequence[Any], description: Any) -> list[Any]:
         """The driver's rows as instances of the statement's row class (``description``:
@@ -141,7 +145,9 @@ class Prepared(Generic[R]):
         else:
             decode = _decoder(self._row_class(columns), columns, dialect.name)
         pick = None if names is None else _getter(names)
-        return Compiled(compiled.string, names, defaults, slots, decode, pick)
+        writes = compiled.isinsert or compiled.isupdate or compiled.isdelete
+        returns = True if columns else (False if writes else None)
+        return Compiled(compiled.string, names, defaults, slots, decode, pick, returns)
 
     def _row_class(self, columns: list[tuple[str, Any]]) -> Any:
         if self.row is None:

@@ -205,6 +205,8 @@ class UnitOfWork:
             cursor = self._driver_connection().cursor()
             try:
                 cursor.execute(compiled.sql, values)
+                if compiled.returns is not None:
+                    return compiled.rows(cursor.fetchall(), None) if compiled.returns else []
                 description = cursor.description
                 if description is None:
                     return []

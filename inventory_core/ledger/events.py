@@ -21,7 +21,7 @@ from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
 from inventory_core.errors import ConflictError, InsufficientStockError, NotFoundError
 from inventory_core.errors.i18n import gettext as _
-from inventory_core.ledger import draws, locks, lots, positions
+from inventory_core.ledger import draws, locks, lots, plain_write, positions
 from inventory_core.ledger.checks import (
     FoldOutcome,
     fold_on_hand,
@@ -117,7 +117,7 @@ _SNAPSHOT_ON_DAY = Prepared(
     ),
     _Id,
 )
-_EVENT_COLUMNS = ("date", "sku", "event", "qty", "priority", "document_id", "note", "created_at")
+_EVENT_COLUMNS = plain_write.EVENT_COLUMNS
 INSERT_EVENT_ROWS = Prepared(insert(_t).values({name: bindparam(name) for name in _EVENT_COLUMNS}))
 """The ``executemany`` form, for the bulk path."""
 INSERT_EVENT = Prepared(
@@ -243,6 +243,9 @@ def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
         last = folded[-1]
         tail = Position(final, last.date, EVENT_PRIORITY[last.event])
     require_storable(ev.sku, final, tail.tail_date)
+    touches_lots = ev.expiry is not None or (lowers and (found.has_open_lots or lot_id is not None))
+    if uow.dialect == "postgresql" and not touches_lots:
+        return _write_plain(uow, ev, tail)
     tid = insert_event(uow, ev)
     if ev.event == EventType.SALE:
         add_sale(uow, ev.sku, ev.date, ev.qty)
@@ -256,7 +259,7 @@ def record(uow: UnitOfWork, ev: EventIn, *, lot_id: int | None = None) -> int:
             expiry=ev.expiry,
             qty=ev.qty,
         )
-    if (lowers and (found.has_open_lots or lot_id is not None)) or ev.expiry is not None:
+    if touches_lots:
         decrease = before - _after(before, ev) if lowers else 0
         lots.settle(
             uow,
@@ -300,10 +303,24 @@ def insert_event(uow: UnitOfWork, ev: EventIn) -> int:
     row = event_row(ev)
     inserted = uow.fetch_one(INSERT_EVENT, row)
     assert inserted is not None  # RETURNING gives the new row's id
-    tid = inserted.transaction_id
+    return _noted(uow, inserted.transaction_id, ev, row)
+
+
+def _noted(uow: UnitOfWork, tid: int, ev: AnyEvent, row: dict[str, Any]) -> int:
     stored = (tid, ev.date.isoformat(), *(row[name] for name in _EVENT_COLUMNS[1:]))
     coverage.note_row(uow, "transactions", tid, stored)
     return tid
+
+
+def _write_plain(uow: UnitOfWork, ev: EventIn, tail: Position) -> int:
+    """The event, its sales row and the SKU's position in one statement (PostgreSQL, no
+    lot involved: :mod:`~inventory_core.ledger.plain_write`); its id."""
+    row = event_row(ev)
+    statement = plain_write.WRITE_SALE if ev.event == EventType.SALE else plain_write.WRITE_EVENT
+    params = plain_write.params(row, tail.on_hand, tail.tail_date, tail.tail_priority)
+    inserted = uow.fetch_one(statement, params)
+    assert inserted is not None  # the statement returns the new row's id
+    return _noted(uow, inserted.transaction_id, ev, row)
 
 
 def _sale_upsert(dialect: str) -> Prepared[Any]:
