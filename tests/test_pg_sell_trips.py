@@ -9,17 +9,20 @@ run of client messages followed by the server's answer.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.pool import NullPool
 
 from inventory_core import Database, Inventory, ReceiptLine
 from inventory_core.audit import verify
-from inventory_core.errors import InsufficientStockError
+from inventory_core.db import engine as engine_module
+from inventory_core.errors import InsufficientStockError, InventoryError
 from inventory_core.invariants import check_all
 from tests.db_support import test_settings
 
@@ -84,10 +87,10 @@ def _sales(db: Database, sku: str, day: date) -> int:
     return int(found or 0)
 
 
-def test_a_sell_makes_eight_round_trips_with_one_write_statement(
+def test_a_sell_makes_seven_round_trips_with_one_write_statement(
     store: Database, tmp_path: Path
 ) -> None:
-    """A warmed-up sell is 8 round trips (ping, BEGIN, SKU lock, state, one write, chain
+    """A sell right after another is 7 round trips (BEGIN, SKU lock, state, one write, chain
     head, audit row, COMMIT; a hand-written transaction makes 9), and its data is right."""
     inv = _stocked(store)
     trace = tmp_path / "sell.trace"
@@ -101,7 +104,7 @@ def test_a_sell_makes_eight_round_trips_with_one_write_statement(
     for handle in handles:
         handle.flush()
     trips = _round_trips(trace)[mark:]
-    assert len(trips) == 8, trips
+    assert len(trips) == 7, trips
     assert _sales(store, "BIRRA", D2) == 10
     assert inv.stock("BIRRA").on_hand == 90
     assert check_all(store, full=True).status.name == "HEALTHY"
@@ -159,3 +162,52 @@ def test_a_sale_from_lots_still_draws_them(store: Database) -> None:
     assert [lot.qty_remaining for lot in inv.lots("LATTE")] == [6]
     assert _sales(store, "LATTE", D2) == 4
     assert check_all(store, full=True).status.name == "HEALTHY"
+
+
+def _end_sessions(db: Database) -> int:
+    """Terminate every other session on the database (a server restart, as its pool sees it)."""
+    outside = create_engine(db.url, poolclass=NullPool)
+    try:
+        with outside.connect() as conn:
+            ended = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar()
+    finally:
+        outside.dispose()
+    return int(ended or 0)
+
+
+def test_a_connection_dropped_while_idle_is_replaced_before_the_write(
+    store: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection idle past the ping window whose server session was ended is
+    pinged at checkout and replaced: the next sell succeeds, once."""
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_S", 0.2)
+    inv = _stocked(store)
+    inv.sell("BIRRA", 1, on=D2)
+    with store.engine.connect() as spare:  # a second pooled connection, ended too
+        spare.execute(text("SELECT 1"))
+    assert _end_sessions(store) >= 1
+    time.sleep(0.4)
+    inv.sell("BIRRA", 1, on=D2)
+    assert inv.stock("BIRRA").on_hand == 98
+    assert _sales(store, "BIRRA", D2) == 2
+
+
+def test_a_connection_dropped_inside_the_window_fails_the_unit_and_writes_nothing(
+    store: Database,
+) -> None:
+    """Within the window a dropped connection is not pinged: the write fails with a typed
+    error, writes nothing, and the next write gets a fresh connection."""
+    inv = _stocked(store)
+    inv.sell("BIRRA", 1, on=D2)
+    assert _end_sessions(store) >= 1
+    with pytest.raises(InventoryError) as caught:
+        inv.sell("BIRRA", 1, on=D2)
+    assert caught.value.code.startswith("DB_")
+    inv.sell("BIRRA", 1, on=D2)
+    assert inv.stock("BIRRA").on_hand == 98
+    assert _sales(store, "BIRRA", D2) == 2
