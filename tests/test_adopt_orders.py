@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from datetime import date, timedelta
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from inventory_core import Database, Inventory, audit
-from inventory_core.adopt import adopt, open_source
+from inventory_core.adopt import adopt, importer, open_source
 from inventory_core.adopt.export import export_legacy
 from inventory_core.adopt.report import report_data
 from inventory_core.errors import AdoptInputError
@@ -95,6 +96,70 @@ def test_orders_receipts_and_closures_follow_the_legacy_on_order(
     assert check_all(database).status.value == "HEALTHY"
     assert audit.verify(database).ok
     database.close()
+
+
+def _legacy_ids_digest(url: str) -> tuple[int, str]:
+    """The count and sha256 of the stored legacy order ids, computed as docs/adopt.md says."""
+    rows = _rows(
+        url,
+        "SELECT order_id, legacy_order_id FROM order_logs "
+        "WHERE legacy_order_id IS NOT NULL ORDER BY order_id",
+    )
+    lines = "".join(f"{order_id}\t{legacy}\n" for order_id, legacy in rows)
+    return len(rows), hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
+@pytest.mark.parametrize("chunk", [1, 20_000])
+def test_orders_written_with_each_batch_keep_their_legacy_ids(
+    tmp_path: Path, any_url: str, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Orders written batch by batch (a SKU a batch, or all in one) keep their legacy ids in
+    order_logs, and the import's audit record states their count and sha256."""
+    monkeypatch.setattr(importer, "CHUNK", chunk)
+    store = orders_and_lots()
+    database = _db(any_url)
+    with open_source(store.write_folder(tmp_path / "data")) as source:
+        adopt(database, source)
+    _assert_same_on_order(store, database, list(CODES))
+    named = _rows(
+        any_url, "SELECT sku, legacy_order_id FROM order_logs ORDER BY sku, order_date, order_id"
+    )
+    assert named == [
+        ("ACQUA", "ORD-20260105-ACQUA"),
+        ("ACQUA", None),
+        ("BIRRA", "ORD-B1"),
+        ("BIRRA", "ORD-B2"),
+    ]
+    (details,) = _rows(any_url, "SELECT details FROM audit_log WHERE operation = 'import'")[0]
+    stated = json.loads(str(details))
+    assert (stated["legacy_order_ids"], stated["legacy_order_ids_sha256"]) == _legacy_ids_digest(
+        any_url
+    )
+    assert stated["orders"] == 4 and stated["orders_closed"] == 1
+    assert check_all(database).status.value == "HEALTHY"
+    assert audit.verify(database).ok
+    database.close()
+
+
+def test_a_legacy_id_changed_later_no_longer_matches_the_import_record(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """An order's legacy id edited behind the library's back gives another sha256 than the
+    one the import's audit record states."""
+    database = _db(sqlite_url)
+    with open_source(orders_and_lots().write_folder(tmp_path / "data")) as source:
+        adopt(database, source)
+    database.close()
+    (details,) = _rows(sqlite_url, "SELECT details FROM audit_log WHERE operation = 'import'")[0]
+    stated = json.loads(str(details))["legacy_order_ids_sha256"]
+    assert _legacy_ids_digest(sqlite_url)[1] == stated
+    engine = create_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE order_logs SET legacy_order_id = 'ORD-X' WHERE legacy_order_id = 'ORD-B2'")
+        )
+    engine.dispose()
+    assert _legacy_ids_digest(sqlite_url)[1] != stated
 
 
 def test_every_case_snapshot_closes_the_order_it_zeroed(tmp_path: Path, sqlite_url: str) -> None:

@@ -193,7 +193,7 @@ def test_alembic_migrates_one_store_or_every_store(pg_url: str) -> None:
     _alembic(pg_url, "-x", "all_stores=true", "upgrade", "head")
     for schema in ("shop_a", "shop_b"):
         assert _raw(pg_url, f"SELECT version_num FROM {schema}.alembic_version") == [
-            ("0007_browse_views",)
+            ("0008_legacy_order_ids",)
         ]
     assert not _raw(pg_url, _tables_in("public"))
 
@@ -219,7 +219,7 @@ def test_upgrade_stores_migrates_every_store(pg_url: str) -> None:
     _alembic(pg_url, "-x", "schema=shop_a", "upgrade", "0006_shop_operations")
     _alembic(pg_url, "-x", "schema=shop_b", "upgrade", "head")
     done = Database.upgrade_stores(pg_url, settings=test_settings())
-    assert done == {"shop_a": "0007_browse_views", "shop_b": "0007_browse_views"}
+    assert done == {"shop_a": "0008_legacy_order_ids", "shop_b": "0008_legacy_order_ids"}
 
 
 def test_a_store_writes_while_another_holds_its_locks(

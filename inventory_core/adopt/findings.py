@@ -240,8 +240,6 @@ class Translation:
     events: Events = field(default_factory=lambda: Events())
     findings: Findings = field(default_factory=lambda: Findings())
     promotions: list[dict[str, Any]] = field(default_factory=list)
-    orders: list[PlannedOrder] = field(default_factory=list)
-    receipts: list[PlannedReceipt] = field(default_factory=list)
     lots: list[PlannedLot] = field(default_factory=list)
     documents: dict[str, Any] = field(default_factory=dict)
     """``settings.json`` and ``holidays.json`` as they stood, by file name."""

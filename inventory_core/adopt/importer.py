@@ -103,16 +103,14 @@ def adopt(
     )
     if dry_run or db is None:
         result.dry_run = True
-        for _batch in plan.fold(CHUNK):
-            pass
+        plan.run_through()
         return result
     user = current_user()
 
     def unit(uow: UnitOfWork) -> AdoptResult:
         if _already(uow, source.sha256):
             result.already = True
-            for _batch in plan.fold(CHUNK):
-                pass
+            plan.run_through()
             return result
         _require_empty(uow)
         history = _history(uow, source)
@@ -121,15 +119,18 @@ def adopt(
         if translation.promotions:
             uow.execute_many(_INSERT_PROMO, translation.promotions)
         counts: Counter[str] = Counter()
+        orders = order_rows.OrderWriter(uow, user)
         with bulk.paused_gc():
             for chunk in plan.fold(CHUNK):
                 counts.update(bulk.record_chunk(uow, validate_events(e._asdict() for e in chunk)))
                 del chunk
+                orders.write(*plan.take_orders())
                 if progress is not None:
                     progress(plan.folded, plan.store.rows)
+            orders.write(*plan.take_orders())
         events = translation.events
         result.counts = dict(sorted(counts.items()))
-        linked = order_rows.write(uow, translation, user)
+        linked = order_rows.finish(uow, translation, orders)
         trail.append(
             uow,
             trail.Operation.IMPORT,

@@ -1,9 +1,10 @@
 """Writing the planned orders, receipts, closures and lots of an import.
 
-It runs in the import's unit of work after its events are written. The ORDER and RECEIPT
-events went in in the order the translation recorded them, so the n-th such transaction
-(by id) is the planned row of ``index`` n; each is checked against its plan (SKU, event,
-quantity) before anything refers to it. The rows go in with ``executemany`` after a
+It runs in the import's unit of work: :class:`OrderWriter` after each batch of events,
+:func:`finish` after the last. The ORDER and RECEIPT events went in in the order the
+translation recorded them, so the n-th such transaction (by id) is the planned row of
+``index`` n; each is checked against its plan (SKU, event, quantity) before anything refers
+to it. The rows go in with ``executemany`` after a
 :func:`~inventory_core.audit.coverage.mark`, so the import's audit record seals them.
 """
 
@@ -22,7 +23,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Table, bindparam, insert, or_, select
 
 from inventory_core.adopt.calendar import DOCUMENT_KEYS
-from inventory_core.adopt.findings import PlannedOrder, Translation
+from inventory_core.adopt.findings import PlannedOrder, PlannedReceipt, Translation
 from inventory_core.audit import coverage
 from inventory_core.db.prepared import Prepared
 from inventory_core.db.uow import UnitOfWork
@@ -64,7 +65,7 @@ _FLOW = (
     )
     .order_by(_t.c.transaction_id)
 )
-"""Streamed (:meth:`UnitOfWork.stream`): a decade of weekly orders is a million rows."""
+"""Streamed (:meth:`UnitOfWork.stream`) after each batch, from the last id mapped."""
 _STOCK_EVENTS = (
     select(_t.c.transaction_id, _t.c.sku, _t.c.date, _t.c.event)
     .where(_t.c.sku.in_(bindparam("skus", expanding=True)))
@@ -81,6 +82,7 @@ _ORDER_COLUMNS = (
     "transaction_id",
     "created_at",
     "updated_at",
+    "legacy_order_id",
 )
 _INSERT_ORDERS = Prepared(insert(_o).values({c: bindparam(c) for c in _ORDER_COLUMNS}))
 _INSERT_DOCUMENTS = Prepared(
@@ -113,11 +115,131 @@ _INSERT_CLOSURES = Prepared(
 )
 
 
-def write(uow: UnitOfWork, out: Translation, user: str) -> dict[str, Any]:
-    """Write the plan of ``out``; return what the import's audit record states of it."""
-    stated: dict[str, Any] = {}
-    if out.orders or out.receipts:
-        stated.update(_orders(uow, out, user))
+class OrderWriter:
+    """Writes the planned orders, receipts' documents and fills, and closures of an import
+    batch by batch, as the fold hands them over (:meth:`Plan.take_orders`), after the
+    batch's events: so a decade of weekly orders never sits in memory as a plan.
+
+    Each call maps the ORDER and RECEIPT transactions written since the last one, in id
+    order, onto the batch's planned rows by ``index`` and checks them (SKU, event,
+    quantity) before anything refers to them. A batch holds whole SKUs, so its receipts
+    fill, and its SNAPSHOTs close, only its own orders.
+    """
+
+    def __init__(self, uow: UnitOfWork, user: str) -> None:
+        self._uow = uow
+        self._user = user
+        self._now = utc_now_iso()
+        self._after = 0
+        """The id of the last ORDER/RECEIPT transaction mapped."""
+        self._index = 0
+        """The ``index`` of the next planned ORDER/RECEIPT."""
+        self._written = False
+        self._orders = self._closed = self._linked = self._named = 0
+        self._names = hashlib.sha256()
+
+    def write(self, orders: list[PlannedOrder], receipts: list[PlannedReceipt]) -> None:
+        """Write one batch's orders, receipts' documents and fills, and closures."""
+        if not orders and not receipts:
+            return
+        self._written = True
+        tid = self._flow_ids(orders, receipts)
+        uow, now = self._uow, self._now
+        if orders:
+            coverage.mark(uow, "order_logs")
+            for batch in _chunks(orders):
+                rows = [_order_row(o, tid[o.index - self._index], now) for o in batch]
+                ids = insert_with_ids(uow, _INSERT_ORDERS, _o.c.order_id, rows)
+                for order, oid, row in zip(batch, ids, rows, strict=True):
+                    order.order_id = oid
+                    if row["legacy_order_id"] is not None:
+                        self._names.update(f"{oid}\t{row['legacy_order_id']}\n".encode())
+                        self._named += 1
+        documents: dict[tuple[str, str], list[PlannedReceipt]] = defaultdict(list)
+        for receipt in receipts:
+            if receipt.fills or not receipt.document_id.startswith("legacy-"):
+                documents[(receipt.document_id, receipt.sku)].append(receipt)
+        if documents:
+            coverage.mark(uow, "receiving_logs")
+            for group in _chunks(documents.items()):
+                rows = [_document_row(doc, sku, rs, now) for (doc, sku), rs in group]
+                uow.execute_many(_INSERT_DOCUMENTS, rows)
+        fills = (
+            {
+                "order_id": order.order_id,
+                "transaction_id": tid[receipt.index - self._index],
+                "document_id": receipt.document_id,
+                "qty": qty,
+            }
+            for receipt in receipts
+            for order, qty in receipt.fills
+        )
+        for rows_of_fills in _chunks(fills):
+            coverage.mark(uow, "order_receipts")
+            uow.execute_many(_INSERT_FILLS, rows_of_fills)
+            self._linked += len(rows_of_fills)
+        closures = [
+            {
+                "order_id": o.order_id,
+                "sku": o.sku,
+                "date": o.closed,
+                "qty": o.closed_qty,
+                "reason": o.reason[:500],
+                "user": self._user,
+                "created_at": now,
+            }
+            for o in orders
+            if o.closed is not None
+        ]
+        if closures:
+            coverage.mark(uow, "order_closures")
+            uow.execute_many(_INSERT_CLOSURES, closures)
+        self._orders += len(orders)
+        self._closed += len(closures)
+        self._index += len(tid)
+
+    def _flow_ids(self, orders: list[PlannedOrder], receipts: list[PlannedReceipt]) -> array[int]:
+        """The transaction id of each planned ORDER/RECEIPT of the batch, by ``index`` from
+        the batch's first, streamed and checked against the plan as it comes."""
+        planned = heapq.merge(
+            ((o.index, o.sku, "ORDER", o.qty) for o in orders),
+            ((r.index, r.sku, "RECEIPT", r.qty) for r in receipts),
+        )
+        expected = len(orders) + len(receipts)
+        tid: array[int] = array("q")
+        flow = _FLOW.where(_t.c.transaction_id > self._after)
+        for batch in self._uow.stream(flow, _CHUNK, raw=True):
+            for transaction_id, sku, event, qty in batch:
+                want = next(planned, None)
+                if want is None or (want[0], sku, str(event), int(qty)) != (
+                    self._index + len(tid),
+                    *want[1:],
+                ):
+                    raise _not_planned(expected)
+                tid.append(int(transaction_id))
+        if len(tid) != expected:
+            raise _not_planned(expected)
+        self._after = tid[-1]
+        return tid
+
+    def stated(self) -> dict[str, Any]:
+        """What the import's audit record states of the orders written (nothing when the
+        store had no orders or receipts)."""
+        if not self._written:
+            return {}
+        return {
+            "orders": self._orders,
+            "orders_closed": self._closed,
+            "receipts_linked": self._linked,
+            "legacy_order_ids": self._named,
+            "legacy_order_ids_sha256": self._names.hexdigest(),
+        }
+
+
+def finish(uow: UnitOfWork, out: Translation, orders: OrderWriter) -> dict[str, Any]:
+    """After the last batch: write the lots and the settings documents; return what the
+    import's audit record states of everything this module wrote."""
+    stated = orders.stated()
     if out.lots:
         stated["lots"] = _lots(uow, out)
     for name, document in out.documents.items():
@@ -128,26 +250,6 @@ def write(uow: UnitOfWork, out: Translation, user: str) -> dict[str, Any]:
         )
         stated[f"{name}.json"] = document
     return stated
-
-
-def _flow_ids(uow: UnitOfWork, out: Translation) -> array[int]:
-    """The transaction id of each planned ORDER/RECEIPT, by ``index``, streamed and checked
-    against the plan (SKU, event, quantity) as it comes."""
-    planned = heapq.merge(
-        ((o.index, o.sku, "ORDER", o.qty) for o in out.orders),
-        ((r.index, r.sku, "RECEIPT", r.qty) for r in out.receipts),
-    )
-    expected = len(out.orders) + len(out.receipts)
-    tid: array[int] = array("q")
-    for batch in uow.stream(_FLOW, _CHUNK, raw=True):
-        for transaction_id, sku, event, qty in batch:
-            want = next(planned, None)
-            if want is None or (sku, str(event), int(qty)) != want[1:]:
-                raise _not_planned(expected)
-            tid.append(int(transaction_id))
-    if len(tid) != expected:
-        raise _not_planned(expected)
-    return tid
 
 
 def _not_planned(count: int) -> DatabaseError:
@@ -162,69 +264,6 @@ def _chunks(items: Iterable[T]) -> Iterator[list[T]]:
         yield batch
 
 
-def _orders(uow: UnitOfWork, out: Translation, user: str) -> dict[str, Any]:
-    """Orders, receipts' documents and fills, closures: written ``_CHUNK`` rows at a time,
-    so a decade of weekly orders never sits in memory as rows."""
-    tid = _flow_ids(uow, out)
-    now = utc_now_iso()
-    if out.orders:
-        coverage.mark(uow, "order_logs")
-        for batch in _chunks(out.orders):
-            rows = [_order_row(o, tid[o.index], now) for o in batch]
-            ids = insert_with_ids(uow, _INSERT_ORDERS, _o.c.order_id, rows)
-            for order, oid in zip(batch, ids, strict=True):
-                order.order_id = oid
-    documents: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for receipt in out.receipts:
-        if receipt.fills or not receipt.document_id.startswith("legacy-"):
-            documents[(receipt.document_id, receipt.sku)].append(receipt)
-    if documents:
-        coverage.mark(uow, "receiving_logs")
-        for group in _chunks(documents.items()):
-            rows = [_document_row(doc, sku, rs, now) for (doc, sku), rs in group]
-            uow.execute_many(_INSERT_DOCUMENTS, rows)
-    fills = (
-        {
-            "order_id": order.order_id,
-            "transaction_id": tid[receipt.index],
-            "document_id": receipt.document_id,
-            "qty": qty,
-        }
-        for receipt in out.receipts
-        for order, qty in receipt.fills
-    )
-    linked = 0
-    for i, rows_of_fills in enumerate(_chunks(fills)):
-        if i == 0:
-            coverage.mark(uow, "order_receipts")
-        uow.execute_many(_INSERT_FILLS, rows_of_fills)
-        linked += len(rows_of_fills)
-    closures = [
-        {
-            "order_id": o.order_id,
-            "sku": o.sku,
-            "date": o.closed,
-            "qty": o.closed_qty,
-            "reason": o.reason[:500],
-            "user": user,
-            "created_at": now,
-        }
-        for o in out.orders
-        if o.closed is not None
-    ]
-    if closures:
-        coverage.mark(uow, "order_closures")
-        uow.execute_many(_INSERT_CLOSURES, closures)
-    return {
-        "orders": len(out.orders),
-        "orders_closed": len(closures),
-        "receipts_linked": linked,
-        "legacy_order_ids": {
-            o.legacy_id: o.order_id for o in out.orders if o.legacy_id is not None
-        },
-    }
-
-
 def _order_row(order: PlannedOrder, tid: int, now: str) -> dict[str, Any]:
     status = "CLOSED" if order.closed is not None else order_status(order.qty, order.received)
     return {
@@ -237,6 +276,7 @@ def _order_row(order: PlannedOrder, tid: int, now: str) -> dict[str, Any]:
         "transaction_id": tid,
         "created_at": now,
         "updated_at": now,
+        "legacy_order_id": None if order.legacy_id is None else order.legacy_id[:64],
     }
 
 
@@ -286,4 +326,4 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-__all__ = ["write"]
+__all__ = ["OrderWriter", "finish"]

@@ -68,7 +68,8 @@ class OrderBook:
     _by_key: dict[tuple[str, date, int], deque[_LegacyOrder]] = field(default_factory=dict)
     _docs: dict[tuple[str, date, int], deque[_LegacyReceipt]] = field(default_factory=dict)
     _open: dict[str, list[PlannedOrder]] = field(default_factory=lambda: defaultdict(list))
-    _named: dict[tuple[str, str], PlannedOrder] = field(default_factory=dict)
+    _named: dict[str, dict[str, PlannedOrder]] = field(default_factory=dict)
+    """Per SKU, its orders by the legacy order id that names them."""
     _zeroed: dict[str, list[PlannedOrder]] = field(default_factory=dict)
     """Per SKU, the orders its last SNAPSHOT closed (on that SNAPSHOT's date)."""
 
@@ -108,7 +109,7 @@ class OrderBook:
         self.orders.append(planned)
         self._open[sku].append(planned)
         if named:
-            self._named.setdefault((sku, named), planned)
+            self._named.setdefault(sku, {}).setdefault(named, planned)
 
     def receipt(self, sku: str, day: date, qty: int, note: str, where: str) -> None:
         """A RECEIPT of ``qty`` > 0 was recorded (``where``: its file and line)."""
@@ -123,7 +124,8 @@ class OrderBook:
         planned = PlannedReceipt(self.flow, sku, day, qty, document or f"legacy-{where}"[:64])
         self.flow += 1
         self.receipts.append(planned)
-        wanted = [self._named[(sku, n)] for n in names if (sku, n) in self._named]
+        mine = self._named.get(sku, {})
+        wanted = [mine[n] for n in names if n in mine]
         rest = qty
         for order in [*wanted, *self._open[sku]]:
             take = min(rest, order.open)
@@ -173,6 +175,24 @@ class OrderBook:
     def on_order(self, sku: str) -> int:
         """What the SKU's open orders still bring."""
         return sum(o.open for o in self._open.get(sku, ()))
+
+    def done(self, sku: str) -> None:
+        """The SKU's fold is over: nothing will fill or close its orders any more, so the
+        book lets go of what it held to find them (a decade of weekly orders is a million
+        objects)."""
+        self._open.pop(sku, None)
+        self._named.pop(sku, None)
+        self._zeroed.pop(sku, None)
+
+    def drain(self) -> tuple[list[PlannedOrder], list[PlannedReceipt]]:
+        """The orders and receipts planned since the last call, and forget them.
+
+        Called between SKUs (after :meth:`done`), they are final: a receipt fills and a
+        SNAPSHOT closes only orders of its own SKU.
+        """
+        taken = self.orders, self.receipts
+        self.orders, self.receipts = [], []
+        return taken
 
     def left_over(self, out: Translation) -> None:
         """List the ``order_logs`` rows no recorded ORDER matched."""

@@ -22,6 +22,8 @@ from inventory_core.adopt.findings import (
     Event,
     Events,
     Finding,
+    PlannedOrder,
+    PlannedReceipt,
     Translation,
     date_cell,
     int_cell,
@@ -78,8 +80,7 @@ def translate(source: LegacySource, *, skip_invalid: bool = False) -> Translatio
             it as an ``invalid`` finding instead).
     """
     plan = read(source, skip_invalid=skip_invalid)
-    for _batch in plan.fold():
-        pass
+    plan.run_through()
     return plan.out
 
 
@@ -97,11 +98,13 @@ class Plan:
     skip_invalid: bool
     folded: int = 0
     """Held rows folded so far (the progress of :meth:`fold`)."""
+    _book: OrderBook | None = None
+    """The book of the fold under way."""
 
     def fold(self, chunk: int = 20_000) -> Iterator[list[Event]]:
         """Fold every SKU in code order; yield the recorded events, at least ``chunk`` at a
-        time (the last batch may be smaller), as the fold goes; then plan the orders,
-        receipts and lots.
+        time (the last batch may be smaller), as the fold goes, and plan the orders and
+        receipts of the SKUs folded (:meth:`take_orders`); then plan the lots.
 
         Every call starts over from what :func:`read` left (a unit of work that is retried
         folds again), so the findings, stock, events, orders and lots are those of one fold.
@@ -112,7 +115,7 @@ class Plan:
         out.our_stock.clear()
         out.last_date = None
         out.events = Events()
-        book = copy.deepcopy(self.book)
+        book = self._book = copy.deepcopy(self.book)
         self.folded = 0
         for sku in self.store.skus():
             held = [
@@ -134,14 +137,26 @@ class Plan:
                 )
             held.sort(key=lambda e: (e.day, e.priority, e.seq))
             _fold_sku(sku, held, out, book)
+            book.done(sku)
             self.folded += len(held)
             if out.events.held() >= chunk:
                 yield out.events.drain()
         book.left_over(out)
-        out.orders, out.receipts = book.orders, book.receipts
         lots.plan(self.source, out, self.skip_invalid)
         if out.events.held():
             yield out.events.drain()
+
+    def take_orders(self) -> tuple[list[PlannedOrder], list[PlannedReceipt]]:
+        """The orders and receipts planned since the last call. Between batches of
+        :meth:`fold` they are those of the SKUs whose events the batches held, final."""
+        return ([], []) if self._book is None else self._book.drain()
+
+    def run_through(self) -> None:
+        """Fold the whole store and write nothing (a dry run): the report and stock are
+        complete after it."""
+        for _batch in self.fold():
+            self.take_orders()
+        self.take_orders()
 
 
 def _held(day: date, kind: str, qty: int, note: str, file: str, line: int, seq: int) -> _Event:

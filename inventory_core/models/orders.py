@@ -27,6 +27,7 @@ class OrderLog(Base):
             "expected_date IS NULL OR expected_date >= order_date", name="expected_after_order"
         ),
         Index("ix_order_logs_sku_status", "sku", "status"),
+        Index("ix_order_logs_legacy_order_id", "legacy_order_id"),
     )
 
     order_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -45,6 +46,10 @@ class OrderLog(Base):
     )
     created_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
     updated_at: Mapped[str] = mapped_column(String(32), default=utc_now_iso)
+    legacy_order_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    """The id an adopted order had in the application the store came from (NULL for an
+    order placed here); not part of the changed-row seal: the import's audit record states
+    the sha256 of these ids (docs/adopt.md)."""
 
 
 class ReceivingLog(Base):
