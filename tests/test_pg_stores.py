@@ -312,3 +312,19 @@ def test_info_and_the_default_backup_folder_name_the_store(
         with Database.open(a.url, settings=test_settings(), schema=schema) as db:
             folders.append(db.backup_dir)
     assert folders[0] != folders[1] and folders[0].name.endswith("-shop_a")
+
+
+def test_a_store_keeps_the_urls_own_session_options(pg_url: str) -> None:
+    """libpq ``options`` in the URL (a statement timeout) still apply in a store's sessions,
+    next to the store's ``search_path``."""
+    sep = "&" if "?" in pg_url else "?"
+    db = _open(f"{pg_url}{sep}options=-c%20statement_timeout%3D4321", "shop_opts")
+    try:
+        with db.engine.connect() as conn:
+            timeout = conn.execute(text("SHOW statement_timeout")).scalar_one()
+            path = conn.execute(text("SHOW search_path")).scalar_one()
+        assert (timeout, path) == ("4321ms", "shop_opts")
+        Inventory(db, user="x").add_sku("BIRRA", "Birra")
+        assert _raw(pg_url, "SELECT sku FROM shop_opts.skus") == [("BIRRA",)]
+    finally:
+        db.close()

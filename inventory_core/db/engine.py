@@ -201,7 +201,7 @@ def make_engine(
                 parsed,
                 pool_size=5,
                 max_overflow=max(10, settings.connection_leak_threshold * 2),
-                connect_args=stores.connect_args(schema),
+                connect_args=stores.connect_args(schema, parsed),
             )
         except ImportError as exc:
             # SQLAlchemy imports the driver here; psycopg is the optional ``postgres`` extra.

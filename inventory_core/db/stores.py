@@ -84,9 +84,17 @@ def lock_key(base: int, connection: Connection) -> int:
     return store_lock_key(base, schema if isinstance(schema, str) else None)
 
 
-def connect_args(schema: str | None) -> dict[str, Any]:
-    """Driver arguments that start every session of the store with its ``search_path``."""
-    return {} if schema is None else {"options": f"-c search_path={schema}"}
+def connect_args(schema: str | None, url: URL | None = None) -> dict[str, Any]:
+    """Driver arguments that start every session of the store with its ``search_path``.
+
+    The URL's own libpq ``options`` (``?options=-c statement_timeout=5000``) are kept ahead
+    of it: the driver's arguments replace the URL's, so they must carry both.
+    """
+    if schema is None:
+        return {}
+    given = "" if url is None else url.query.get("options", "")
+    own = " ".join(given) if isinstance(given, tuple) else given
+    return {"options": f"{own} -c search_path={schema}".strip()}
 
 
 def ensure_schema(url: URL, schema: str, *, create: bool) -> bool:
